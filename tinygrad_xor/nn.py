@@ -1,0 +1,297 @@
+"""Neurons, layers and the multi-layer perceptron, built from Values.
+
+The learner's network is `MLP(2, [5, 1])`: 2 inputs, 5 hidden sigmoid units,
+1 sigmoid output. Each neuron computes
+
+    activation(w1*x1 + w2*x2 + ... + b)
+
+with every weight and the bias a leaf Value, so `loss.backward()` fills in the
+gradient of each one. The order of parameters (and of random draws when they are
+initialised) is fixed: layer by layer, neuron by neuron, weights then bias.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Mapping, Sequence
+
+from tinygrad_xor.engine import Value
+
+__all__ = [
+    "ACTIVATIONS",
+    "INITS",
+    "Module",
+    "Neuron",
+    "Layer",
+    "MLP",
+]
+
+
+def _linear(v: Value) -> Value:
+    return v
+
+
+ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
+    "sigmoid": Value.sigmoid,
+    "tanh": Value.tanh,
+    "relu": Value.relu,
+    "linear": _linear,
+}
+
+
+# An initialiser draws one parameter: (rng, fan_in, fan_out, is_bias) -> float.
+Initialiser = Callable[[random.Random, int, int, bool], float]
+
+
+def _init_torch(rng: random.Random, fan_in: int, fan_out: int, is_bias: bool) -> float:
+    # PyTorch's nn.Linear default: weights and biases from U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+    bound = 1.0 / math.sqrt(fan_in)
+    return rng.uniform(-bound, bound)
+
+
+def _init_uniform01(rng: random.Random, fan_in: int, fan_out: int, is_bias: bool) -> float:
+    # The learner's np.random.random: U(0, 1), every weight positive.
+    return rng.random()
+
+
+def _init_xavier(rng: random.Random, fan_in: int, fan_out: int, is_bias: bool) -> float:
+    # Glorot & Bengio (2010): keeps the variance of sigmoid/tanh layers steady; biases 0.
+    if is_bias:
+        return 0.0
+    bound = math.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(-bound, bound)
+
+
+INITS: dict[str, Initialiser] = {
+    "torch": _init_torch,
+    "uniform01": _init_uniform01,
+    "xavier": _init_xavier,
+}
+
+
+def _choice(kind: str, name: str, allowed: Mapping[str, object]) -> None:
+    if not isinstance(name, str) or name not in allowed:
+        raise ValueError(f"unknown {kind} {name!r}; choose one of: {', '.join(allowed)}.")
+
+
+def _positive_int(what: str, n: object) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"{what} must be a whole number >= 1, got {n!r}.")
+    return n
+
+
+class Module:
+    """Something with parameters: they can be listed, zeroed, saved and restored."""
+
+    def parameters(self) -> list[Value]:
+        return []
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return []
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def state_dict(self) -> dict[str, float]:
+        """Every parameter as a plain float, by name (JSON-able)."""
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: dict[str, float]) -> None:
+        """Set every parameter from `state`. Checks everything first: on error nothing changes."""
+        if not isinstance(state, dict):
+            raise TypeError(f"state must be a dict of name -> float, got {type(state).__name__}.")
+        named = self.named_parameters()
+        expected = [name for name, _ in named]
+        missing = [n for n in expected if n not in state]
+        unexpected = [n for n in state if n not in set(expected)]
+        if missing or unexpected:
+            raise ValueError(
+                "state does not fit this model: "
+                f"missing {missing[:5]}{'...' if len(missing) > 5 else ''}, "
+                f"unexpected {unexpected[:5]}{'...' if len(unexpected) > 5 else ''}. "
+                "Was it saved from a model with other sizes or bias setting?"
+            )
+        values: list[float] = []
+        for name in expected:
+            v = state[name]
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise TypeError(f"state[{name!r}] must be a number, got {type(v).__name__} {v!r}.")
+            values.append(float(v))
+        for (_, p), v in zip(named, values, strict=True):
+            p.data = v
+
+
+class Neuron(Module):
+    """activation(w . x + b): one weight per input and, unless bias=False, a bias."""
+
+    def __init__(
+        self,
+        nin: int,
+        activation: str = "sigmoid",
+        bias: bool = True,
+        *,
+        init: str = "torch",
+        rng: random.Random | None = None,
+        fan_out: int = 1,
+        name: str = "",
+    ) -> None:
+        nin = _positive_int("nin (inputs of a neuron)", nin)
+        _choice("activation", activation, ACTIVATIONS)
+        _choice("init", init, INITS)
+        rng = rng if rng is not None else random.Random()
+        draw = INITS[init]
+        self.activation = activation
+        self._activate = ACTIVATIONS[activation]
+        self.w = [
+            Value(draw(rng, nin, fan_out, False), label=f"w{name}.{i + 1}" if name else "")
+            for i in range(nin)
+        ]
+        self.b = Value(draw(rng, nin, fan_out, True), label=f"b{name}") if bias else None
+
+    def __call__(self, xs: Sequence[Value | float]) -> Value:
+        if len(xs) != len(self.w):
+            raise ValueError(f"this neuron takes {len(self.w)} inputs, got {len(xs)}.")
+        total = self.w[0] * xs[0]
+        for w, x in zip(self.w[1:], xs[1:], strict=True):
+            total = total + w * x
+        if self.b is not None:
+            total = total + self.b
+        return self._activate(total)
+
+    def parameters(self) -> list[Value]:
+        return self.w + ([self.b] if self.b is not None else [])
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        named = [(f"weight.{i}", w) for i, w in enumerate(self.w)]
+        return named + ([("bias", self.b)] if self.b is not None else [])
+
+    def __repr__(self) -> str:
+        return f"Neuron({len(self.w)}, {self.activation!r}, bias={self.b is not None})"
+
+
+class Layer(Module):
+    """nout neurons reading the same inputs. Always returns a list, even of one."""
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        activation: str = "sigmoid",
+        bias: bool = True,
+        *,
+        init: str = "torch",
+        rng: random.Random | None = None,
+        name: str = "",
+    ) -> None:
+        nout = _positive_int("nout (neurons in a layer)", nout)
+        rng = rng if rng is not None else random.Random()
+        self.neurons = [
+            Neuron(
+                nin,
+                activation,
+                bias,
+                init=init,
+                rng=rng,
+                fan_out=nout,
+                name=f"{name}.{j + 1}" if name else "",
+            )
+            for j in range(nout)
+        ]
+
+    def __call__(self, xs: Sequence[Value | float]) -> list[Value]:
+        return [neuron(xs) for neuron in self.neurons]
+
+    def parameters(self) -> list[Value]:
+        return [p for neuron in self.neurons for p in neuron.parameters()]
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return [
+            (f"neurons.{j}.{name}", p)
+            for j, neuron in enumerate(self.neurons)
+            for name, p in neuron.named_parameters()
+        ]
+
+    def __repr__(self) -> str:
+        n = self.neurons[0]
+        return f"Layer({len(n.w)}, {len(self.neurons)}, {n.activation!r}, bias={n.b is not None})"
+
+
+class MLP(Module):
+    """Layers of neurons: MLP(2, [5, 1]) is 2 inputs -> 5 hidden -> 1 output.
+
+    >>> model = MLP(2, [5, 1], seed=0)
+    >>> [round(y.data, 6) for y in model([0.0, 1.0])]
+    [0.613976]
+    >>> len(model.parameters())  # (2 + 1) * 5 + (5 + 1) * 1
+    21
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        sizes: Sequence[int],
+        activation: str = "sigmoid",
+        output_activation: str = "sigmoid",
+        bias: bool = True,
+        init: str = "torch",
+        seed: int | None = 0,
+    ) -> None:
+        nin = _positive_int("nin (inputs of the network)", nin)
+        if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence) or not sizes:
+            raise ValueError(f"sizes must be a non-empty list of layer widths, got {sizes!r}.")
+        sizes = [_positive_int("every layer size", n) for n in sizes]
+        _choice("activation", activation, ACTIVATIONS)
+        _choice("output activation", output_activation, ACTIVATIONS)
+        _choice("init", init, INITS)
+        rng = random.Random(seed)
+        widths = [nin, *sizes]
+        self.nin = nin
+        self.sizes = sizes
+        self.activation = activation
+        self.output_activation = output_activation
+        self.bias = bias
+        self.init = init
+        self.seed = seed
+        self.layers = [
+            Layer(
+                widths[i],
+                widths[i + 1],
+                activation if i < len(sizes) - 1 else output_activation,
+                bias,
+                init=init,
+                rng=rng,
+                name=str(i + 1),
+            )
+            for i in range(len(sizes))
+        ]
+        self._input_labels = [f"x{i + 1}" for i in range(nin)]
+
+    def __call__(self, xs: Sequence[Value | float]) -> list[Value]:
+        if len(xs) != self.nin:
+            raise ValueError(f"this MLP takes {self.nin} inputs, got {len(xs)}: {list(xs)!r}.")
+        # One leaf per input, shared by every neuron of the first layer.
+        values: list[Value] = [
+            x if isinstance(x, Value) else Value(x, label)
+            for x, label in zip(xs, self._input_labels, strict=True)
+        ]
+        for layer in self.layers:
+            values = layer(values)
+        return values
+
+    def parameters(self) -> list[Value]:
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return [
+            (f"layers.{i}.{name}", p)
+            for i, layer in enumerate(self.layers)
+            for name, p in layer.named_parameters()
+        ]
+
+    def __repr__(self) -> str:
+        return (
+            f"MLP({self.nin}, {self.sizes}, activation={self.activation!r}, "
+            f"output_activation={self.output_activation!r}, bias={self.bias}, init={self.init!r})"
+        )
