@@ -1,0 +1,7 @@
+"""`python -m tinygrad_xor`: the same as the `tinygrad-xor` command."""
+
+import sys
+
+from tinygrad_xor.cli import main
+
+sys.exit(main())
