@@ -163,6 +163,137 @@ def _run_train(args: argparse.Namespace) -> int:
     raise CommandError("train is being written (issue 3); not available yet.")
 
 
+# -- manual -------------------------------------------------------------------------
+
+
+# manual.VARIANTS and manual.LOSSES, spelled out so that --help does not load numpy.
+_MANUAL_VARIANTS = ("attempt1", "attempt2", "correct")
+_MANUAL_LOSSES = ("half_sum", "sum", "mean")
+
+
+def _add_manual_parser(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "manual",
+        help="the learner's NumPy network: their two weight updates and the correct one",
+        description="Train the learner's 2-5-1 NumPy network (np.random.seed(0), no biases, "
+        "lr 0.3, 10000 epochs) with one of their updates, or compare all three.",
+    )
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
+        "--variant",
+        choices=_MANUAL_VARIANTS,
+        default="correct",
+        help="attempt1: the loss value as the output error; attempt2: the error times the "
+        "loss value; correct: dL/dy_hat (default: correct)",
+    )
+    which.add_argument(
+        "--compare", action="store_true", help="run all three and explain the two bugs"
+    )
+    parser.add_argument(
+        "--loss",
+        choices=_MANUAL_LOSSES,
+        default=None,
+        help="half_sum = 0.5*sum((y_hat-y)^2), sum, mean = PyTorch's MSELoss "
+        "(default: the variant's own: sum for attempt1, half_sum otherwise)",
+    )
+    parser.add_argument(
+        "--bias",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="biases starting at 0 (default: off, as the learner's network; on with --torch-init)",
+    )
+    parser.add_argument(
+        "--torch-init",
+        type=_int,
+        default=None,
+        metavar="SEED",
+        help="start from the weights PyTorch's nn.Sequential gets after torch.manual_seed(SEED) "
+        "(needs torch; biases on)",
+    )
+    parser.add_argument("--epochs", type=_positive_int, default=10000, help="(default: 10000)")
+    parser.add_argument("--lr", type=_positive_float, default=0.3, help="(default: 0.3)")
+    parser.add_argument("--hidden", type=_positive_int, default=5, help="(default: 5)")
+    parser.add_argument(
+        "--seed", type=_int, default=0, help="np.random.seed of the weights (default: 0)"
+    )
+    parser.add_argument("--plot", metavar="FILE", help="draw the loss curves into FILE (PNG)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument(
+        "--diagnose",
+        action="store_true",
+        help="compare each buggy update's gradient with the engine's, at the start and the end",
+    )
+
+
+def _run_manual(args: argparse.Namespace) -> int:
+    import json
+    import textwrap
+
+    from tinygrad_xor import manual
+
+    weights = None
+    if args.torch_init is not None:
+        from tinygrad_xor.torch_bridge import from_torch, learner_torch_model
+
+        try:
+            model = learner_torch_model(seed=args.torch_init, hidden=args.hidden)
+        except ModuleNotFoundError as error:
+            raise CommandError(str(error)) from None
+        if args.bias is False:
+            raise CommandError(
+                "--torch-init starts from PyTorch's weights, which have biases; drop --no-bias."
+            )
+        weights = manual.Weights.from_state_dict(from_torch(model).state_dict())
+    variants = manual.VARIANTS if args.compare else (args.variant,)
+    try:
+        runs = [
+            manual.train(
+                variant,
+                epochs=args.epochs,
+                lr=args.lr,
+                loss=args.loss,
+                biases=args.bias,
+                weights=weights,
+                hidden=args.hidden,
+                seed=args.seed,
+                keep_weights_at=(0, args.epochs),
+            )
+            for variant in variants
+        ]
+    except FloatingPointError as error:
+        raise CommandError(str(error)) from None
+
+    if args.plot:
+        try:
+            manual.plot_comparison(runs, args.plot)
+        except OSError as error:
+            raise CommandError(f"could not write the plot to {args.plot!r}: {error}") from None
+    if args.json:
+        print(json.dumps([run.to_json() for run in runs], indent=2))
+        return 0
+    print(manual.format_table(runs))
+    for sentence in manual.explain(runs):
+        print()
+        print(textwrap.fill(sentence, width=100))
+    if args.diagnose:
+        for run in runs:
+            if run.variant == "correct":
+                continue
+            print()
+            print(f"{run.variant}: its gradient against the engine's")
+            for epoch, loss, diagnosis in manual.diagnose_run(run):
+                print(
+                    textwrap.fill(
+                        f"after {epoch} epochs (loss {loss:.4g}): {diagnosis.summary}",
+                        width=100,
+                        subsequent_indent="  ",
+                    )
+                )
+    if args.plot:
+        print(f"\nloss curves written to {args.plot}")
+    return 0
+
+
 # -- entry point --------------------------------------------------------------------
 
 
@@ -173,6 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         str, tuple[Callable[[Subparsers], None], Callable[[argparse.Namespace], int]]
     ] = {
         "train": (_add_train_parser, _run_train),
+        "manual": (_add_manual_parser, _run_manual),
     }
 
     parser = argparse.ArgumentParser(
