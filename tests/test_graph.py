@@ -233,6 +233,7 @@ def test_past_the_node_limit_a_typed_error_says_how_big_and_what_to_draw_instead
     assert f"max_nodes={DEFAULT_MAX_NODES}" in message
     assert "one sample" in message and "max_nodes=None" in message
     assert isinstance(caught.value, ValueError)
+    assert (caught.value.count, caught.value.limit) == (count, DEFAULT_MAX_NODES)
     # The user's way out works.
     assert len(node_attributes(draw_dot(loss, max_nodes=None).source)) == count
 

@@ -108,7 +108,17 @@ _LEGEND_NAMES = {
 
 
 class GraphTooLargeError(ValueError):
-    """The graph has more Values than `max_nodes`: draw a smaller part of it."""
+    """The graph has more Values (`count`) than `max_nodes` (`limit`): draw a part of it."""
+
+    def __init__(self, count: int, limit: int) -> None:
+        super().__init__(
+            f"this graph has {count} Values, more than max_nodes={limit}: a picture that "
+            "big is slow to lay out and too dense to read. Draw a part of it: the loss of "
+            "one sample (e.g. the loss of model(xs[0]) alone) or one neuron's output; or "
+            "pass max_nodes=None (or a larger number) to draw it anyway."
+        )
+        self.count = count
+        self.limit = limit
 
 
 class NoRendererError(RuntimeError):
@@ -193,12 +203,7 @@ def draw_dot(
 
     order = _topological_order(root)  # inputs before outputs
     if max_nodes is not None and len(order) > max_nodes:
-        raise GraphTooLargeError(
-            f"this graph has {len(order)} Values, more than max_nodes={max_nodes}: "
-            "a picture that big is slow to lay out and too dense to read. Draw a part of it: "
-            "the loss of one sample (e.g. the loss of model(xs[0]) alone) or one neuron's "
-            "output; or pass max_nodes=None (or a larger number) to draw it anyway."
-        )
+        raise GraphTooLargeError(len(order), max_nodes)
 
     names = {node: f"v{index}" for index, node in enumerate(order)}
     # backward() walks reversed(order): position 1 there is the root.
