@@ -47,6 +47,7 @@ __all__ = [
     "Y",
     "Weights",
     "learner_weights",
+    "sigmoid",
     "Backprop",
     "backprop",
     "ManualRun",
@@ -259,9 +260,13 @@ class Backprop:
         return Weights(self.grad_W1, self.grad_W2, self.grad_b1, self.grad_b2)
 
 
-def backprop(weights: Weights, variant: str = "correct", loss: str = "half_sum") -> Backprop:
-    """The learner's loop body, with the output error their `variant` computes."""
+def backprop(weights: Weights, variant: str = "correct", loss: str | None = None) -> Backprop:
+    """The learner's loop body, with the output error their `variant` computes.
+
+    loss: None means the loss that variant's loop used (LEARNER_LOSS).
+    """
     _check_choice("variant", variant, VARIANTS)
+    loss = LEARNER_LOSS[variant] if loss is None else loss
     _check_choice("loss", loss, LOSSES)
     W1, W2 = weights.W1, weights.W2
     b1 = weights.b1 if weights.b1 is not None else 0.0  # no bias: adding 0.0 changes nothing
@@ -406,15 +411,23 @@ def train(
             first_solved = epoch
         before = current.flat()
 
-        # Updates: a step against the gradient, W <- W - lr * dL/dW.
-        W2 -= lr * step.grad_W2
-        W1 -= lr * step.grad_W1
-        if b1 is not None and step.grad_b1 is not None:
-            b1 -= lr * step.grad_b1
-        if b2 is not None and step.grad_b2 is not None:
-            b2 -= lr * step.grad_b2
+        # Updates: a step against the gradient, W <- W - lr * dL/dW. (An overflow is
+        # reported just below, with advice, instead of as numpy's warning.)
+        with np.errstate(over="ignore", invalid="ignore"):
+            W2 -= lr * step.grad_W2
+            W1 -= lr * step.grad_W1
+            if b1 is not None and step.grad_b1 is not None:
+                b1 -= lr * step.grad_b1
+            if b2 is not None and step.grad_b2 is not None:
+                b2 -= lr * step.grad_b2
 
-        downward += current.flat() < before
+        after = current.flat()
+        if not np.all(np.isfinite(after)):
+            raise FloatingPointError(
+                f"the weights overflowed to inf or nan in the update of epoch {epoch} "
+                f"({variant}, lr {lr}); try a smaller lr."
+            )
+        downward += after < before
     if epochs in keep:
         snapshots[epochs] = current.copy()
 

@@ -1,0 +1,387 @@
+"""The learner's NumPy network (tinygrad_xor.manual): faithful to their code, right where fixed.
+
+- their own loops, copied from the question, give the same losses as our variants;
+- the correct gradients equal the Value engine's (an nn.MLP loaded with the same
+  weights) to 1e-12 relative, per parameter, with and without biases, for every loss;
+- the two bugs have the shape the docs claim (attempt2 = correct * loss value;
+  attempt1 pushes every output weight down);
+- the comparison over 10000 epochs shows what the sentences say.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from tinygrad_xor import manual
+from tinygrad_xor.nn import MLP
+
+# -- the learner's code, as posted (only `losses` added to their second and fixed loops) --
+
+
+def _sigmoid(x):  # type: ignore[no-untyped-def]
+    return 1 / (1 + np.exp(-x))
+
+
+def _sigmoid_derivative(sx):  # type: ignore[no-untyped-def]
+    return sx * (1 - sx)
+
+
+def _mse_first(predicted, truth):  # type: ignore[no-untyped-def]
+    return np.sum(np.square(truth - predicted))
+
+
+def _mse_second(predicted, truth):  # type: ignore[no-untyped-def]
+    return 0.5 * np.sum(np.square(predicted - truth)).mean()
+
+
+def _mse_derivative(predicted, truth):  # type: ignore[no-untyped-def]
+    return predicted - truth
+
+
+def _learner_loop(variant: str, num_epochs: int) -> tuple[list[float], np.ndarray, np.ndarray]:
+    """Their script, run with the global seed they used; numpy's global state is restored."""
+    saved_state = np.random.get_state()
+    try:
+        np.random.seed(0)
+        X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
+        Y = np.array([[0, 1, 1, 0]]).T
+        num_data, input_dim = X.shape  # noqa: RUF059 (their line, kept as posted)
+        hidden_dim = 5
+        W1 = np.random.random((input_dim, hidden_dim))
+        output_dim = len(Y.T)
+        W2 = np.random.random((hidden_dim, output_dim))
+    finally:
+        np.random.set_state(saved_state)
+    learning_rate = 0.3
+    losses = []
+    for _epoch_n in range(num_epochs):
+        layer0 = X
+        layer1 = _sigmoid(np.dot(layer0, W1))
+        layer2 = _sigmoid(np.dot(layer1, W2))
+        if variant == "attempt1":
+            layer2_error = _mse_first(layer2, Y)
+            layer2_delta = layer2_error * _sigmoid_derivative(layer2)
+            losses.append(layer2_error.mean())
+        else:
+            cost_error = _mse_second(layer2, Y)
+            cost_delta = _mse_derivative(layer2, Y)
+            if variant == "attempt2":  # noqa: SIM108 (their code, with the fix beside it)
+                layer2_error = np.dot(cost_delta, cost_error)
+            else:  # the fix: the derivative of the cost alone
+                layer2_error = cost_delta
+            layer2_delta = layer2_error * _sigmoid_derivative(layer2)
+            losses.append(cost_error)
+        layer1_error = np.dot(layer2_delta, W2.T)
+        layer1_delta = layer1_error * _sigmoid_derivative(layer1)
+        W2 += -learning_rate * np.dot(layer1.T, layer2_delta)
+        W1 += -learning_rate * np.dot(layer0.T, layer1_delta)
+    return [float(x) for x in losses], W1, W2
+
+
+@pytest.mark.parametrize("variant", manual.VARIANTS)
+def test_each_variant_reproduces_the_learners_own_loop(variant: str) -> None:
+    epochs = 300
+    their_losses, their_W1, their_W2 = _learner_loop(variant, epochs)
+    run = manual.train(variant, epochs=epochs)
+    assert run.loss_kind == manual.LEARNER_LOSS[variant]
+    np.testing.assert_allclose(run.losses, their_losses, rtol=1e-14, atol=0)
+    np.testing.assert_allclose(run.final_weights.W1, their_W1, rtol=1e-14, atol=0)
+    np.testing.assert_allclose(run.final_weights.W2, their_W2, rtol=1e-14, atol=0)
+
+
+def test_learner_weights_are_np_random_seed_0_draws_and_leave_global_state_alone() -> None:
+    saved_state = np.random.get_state()
+    try:
+        np.random.seed(0)
+        expected_W1 = np.random.random((2, 5))
+        expected_W2 = np.random.random((5, 1))
+        np.random.seed(123)
+        before = np.random.get_state()[1].copy()
+        weights = manual.learner_weights()
+        after = np.random.get_state()[1]
+    finally:
+        np.random.set_state(saved_state)
+    np.testing.assert_array_equal(weights.W1, expected_W1)
+    np.testing.assert_array_equal(weights.W2, expected_W2)
+    np.testing.assert_array_equal(before, after)
+    assert weights.b1 is None and weights.b2 is None
+
+
+def test_learner_weights_with_biases_start_them_at_zero() -> None:
+    weights = manual.learner_weights(biases=True)
+    np.testing.assert_array_equal(weights.W1, manual.learner_weights().W1)
+    assert weights.b1 is not None and weights.b2 is not None
+    assert weights.b1.tolist() == [0.0] * 5 and weights.b2.tolist() == [0.0]
+
+
+# -- the correct gradients equal the engine's ----------------------------------------------
+
+
+def _random_weights(seed: int, biases: bool) -> manual.Weights:
+    rng = np.random.RandomState(1000 + seed)
+    if not biases:
+        return manual.Weights(rng.normal(0, 2, (2, 5)), rng.normal(0, 2, (5, 1)))
+    return manual.Weights(
+        rng.normal(0, 2, (2, 5)), rng.normal(0, 2, (5, 1)), rng.normal(0, 1, 5), rng.normal(0, 1, 1)
+    )
+
+
+def _engine_loss_and_gradients(
+    weights: manual.Weights, loss: str
+) -> tuple[float, dict[str, float]]:
+    """Built here from nn.MLP and Values, independently of manual.engine_gradients."""
+    model = MLP(2, [5, 1], bias=weights.has_biases)
+    model.load_state_dict(weights.to_state_dict())
+    targets = [0.0, 1.0, 1.0, 0.0]
+    squares = [
+        (model(row)[0] - target) ** 2
+        for row, target in zip([[0, 0], [0, 1], [1, 0], [1, 1]], targets, strict=True)
+    ]
+    total = squares[0] + squares[1] + squares[2] + squares[3]
+    scaled = {"sum": total, "half_sum": total * 0.5, "mean": total / 4}[loss]
+    scaled.backward()
+    return scaled.data, {name: p.grad for name, p in model.named_parameters()}
+
+
+@pytest.mark.parametrize("loss", manual.LOSSES)
+@pytest.mark.parametrize("biases", [False, True])
+@pytest.mark.parametrize("seed", [None, 0, 1, 2, 3, 4])
+def test_correct_gradients_equal_the_engines_to_1e_12(
+    loss: str, biases: bool, seed: int | None
+) -> None:
+    if seed is None:
+        weights = manual.learner_weights(biases=biases)
+    else:
+        weights = _random_weights(seed, biases)
+    result = manual.backprop(weights, "correct", loss)
+    engine_loss, engine_grads = _engine_loss_and_gradients(weights, loss)
+
+    assert math.isclose(result.loss, engine_loss, rel_tol=1e-12)
+    ours = {
+        state_name: g
+        for state_name, g in zip(
+            weights.to_state_dict(), result.gradients().named().values(), strict=True
+        )
+    }
+    assert set(ours) == set(engine_grads)
+    for name, g in engine_grads.items():
+        assert g != 0.0
+        assert abs(ours[name] - g) <= 1e-12 * abs(g), (name, ours[name], g)
+
+
+def test_predictions_equal_the_engines_forward_pass() -> None:
+    weights = _random_weights(7, biases=True)
+    model = MLP(2, [5, 1])
+    model.load_state_dict(weights.to_state_dict())
+    engine = [model(row)[0].data for row in manual.X.tolist()]
+    ours = manual.backprop(weights).predictions.ravel().tolist()
+    np.testing.assert_allclose(ours, engine, rtol=1e-14, atol=0)
+
+
+def test_engine_gradients_glue_agrees_with_the_independent_build() -> None:
+    weights = _random_weights(3, biases=True)
+    loss, by_learner_name = manual.engine_gradients(weights, "mean")
+    expected_loss, by_state_name = _engine_loss_and_gradients(weights, "mean")
+    assert loss == pytest.approx(expected_loss, rel=1e-15)
+    for learner, state_name in zip(weights.named(), weights.to_state_dict(), strict=True):
+        assert by_learner_name[learner] == pytest.approx(by_state_name[state_name], rel=1e-15)
+
+
+# -- the shape of each bug ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("loss", manual.LOSSES)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_attempt2_is_the_correct_gradient_times_the_loss_value(loss: str, seed: int) -> None:
+    weights = _random_weights(seed, biases=True)
+    correct = manual.backprop(weights, "correct", loss)
+    attempt2 = manual.backprop(weights, "attempt2", loss)
+    assert attempt2.loss == correct.loss
+    np.testing.assert_allclose(
+        attempt2.gradients().flat(), correct.gradients().flat() * correct.loss, rtol=1e-13
+    )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_attempt1_output_gradient_is_always_positive(seed: int) -> None:
+    # The loss value, sigmoid' and the hidden outputs are all positive, so every
+    # output weight (and the output bias) has a positive gradient: a step always lowers it.
+    weights = _random_weights(seed, biases=True)
+    result = manual.backprop(weights, "attempt1")
+    assert np.all(result.grad_W2 > 0)
+    assert result.grad_b2 is not None and np.all(result.grad_b2 > 0)
+    # ... while the true gradient has both signs somewhere for these weights.
+    layer2_error = result.predictions - manual.Y
+    assert np.any(layer2_error > 0) and np.any(layer2_error < 0)
+
+
+def test_attempt1_output_error_is_the_loss_value_for_every_row() -> None:
+    weights = manual.learner_weights()
+    result = manual.backprop(weights, "attempt1")
+    # grad_W2 = h^T (L * sigmoid'(z2)); reconstruct it from the forward pass.
+    h = manual.sigmoid(manual.X @ weights.W1)
+    y_hat = result.predictions
+    expected = h.T @ (result.loss * y_hat * (1 - y_hat))
+    np.testing.assert_allclose(result.grad_W2, expected, rtol=1e-14)
+    assert result.loss == pytest.approx(float(np.sum((y_hat - manual.Y) ** 2)), rel=1e-15)
+
+
+# -- the comparison over the learner's 10000 epochs ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, manual.ManualRun]:
+    return {run.variant: run for run in manual.compare()}
+
+
+def test_compare_runs_all_three_from_the_same_start(runs: dict[str, manual.ManualRun]) -> None:
+    assert list(runs) == list(manual.VARIANTS)
+    start = runs["correct"].initial_weights.flat()
+    for run in runs.values():
+        np.testing.assert_array_equal(run.initial_weights.flat(), start)
+        assert run.epochs == 10000 and len(run.losses) == 10000 and run.lr == 0.3
+        # losses[0] is the loss of the starting weights (recorded before the first update)
+        assert run.losses[0] == manual.backprop(run.initial_weights, "correct", run.loss_kind).loss
+
+
+def test_attempt1_drives_every_prediction_to_zero_and_the_loss_up(
+    runs: dict[str, manual.ManualRun],
+) -> None:
+    run = runs["attempt1"]
+    assert not run.solved and run.first_solved_epoch is None
+    assert max(run.predictions) < 1e-3
+    assert run.final_loss > run.losses[0]
+    assert run.final_loss == pytest.approx(2.0, abs=1e-4)  # sum of (0 - y)^2 over two 1s
+    output_weights = ["W2[0,0]", "W2[1,0]", "W2[2,0]", "W2[3,0]", "W2[4,0]"]
+    assert all(run.downward_steps[name] == run.epochs for name in output_weights)
+
+
+def test_attempt2_learns_but_slower_than_the_correct_update(
+    runs: dict[str, manual.ManualRun],
+) -> None:
+    attempt2, correct = runs["attempt2"], runs["correct"]
+    assert correct.solved and attempt2.solved
+    assert correct.first_solved_epoch is not None and attempt2.first_solved_epoch is not None
+    assert correct.first_solved_epoch < attempt2.first_solved_epoch
+    assert correct.final_loss < attempt2.final_loss
+    assert correct.final_loss < 0.01
+
+
+def test_first_solved_epoch_is_the_first_forward_pass_with_all_four_right(
+    runs: dict[str, manual.ManualRun],
+) -> None:
+    first = runs["correct"].first_solved_epoch
+    assert first is not None and first > 0
+    rerun = manual.train("correct", epochs=first + 1, keep_weights_at=(first - 1, first))
+
+    def all_right(weights: manual.Weights) -> bool:
+        predictions = manual.backprop(weights).predictions.ravel()
+        return bool(np.all((predictions > 0.5) == (manual.Y.ravel() == 1.0)))
+
+    assert not all_right(rerun.snapshots[first - 1])  # after first - 1 updates: not yet
+    assert all_right(rerun.snapshots[first])  # after `first` updates: all four right
+
+
+def test_explanations_state_what_the_runs_show(runs: dict[str, manual.ManualRun]) -> None:
+    first, second = manual.explain(list(runs.values()))
+    assert "attempt1" in first and "loss value" in first
+    assert "went down on every one of the 10000 epochs" in first
+    assert f"rose from {runs['attempt1'].losses[0]:.3g}" in first
+    assert "attempt2" in second and "lr * loss" in second
+    start_lr = 0.3 * runs["attempt2"].losses[0]
+    assert f"{start_lr:.3g} at the start" in second
+    assert f"epoch {runs['attempt2'].first_solved_epoch} against epoch" in second
+
+
+def test_format_table_has_a_row_per_run(runs: dict[str, manual.ManualRun]) -> None:
+    table = manual.format_table(list(runs.values())).splitlines()
+    assert table[0].split()[:3] == ["variant", "loss", "final"]
+    assert [line.split()[0] for line in table[1:]] == list(manual.VARIANTS)
+    assert table[1].split()[-2:] == ["no", "never"]
+    assert table[3].split()[-1] == str(runs["correct"].first_solved_epoch)
+
+
+def test_plot_comparison_writes_a_png(runs: dict[str, manual.ManualRun], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "sub" / "curves.png"
+    manual.plot_comparison(list(runs.values()), path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# -- options -------------------------------------------------------------------------------
+
+
+def test_mean_loss_is_the_half_sum_divided_by_two_over_four_rows() -> None:
+    half = manual.train("correct", epochs=1, loss="half_sum")
+    mean = manual.train("correct", epochs=1, loss="mean")
+    assert mean.losses[0] == pytest.approx(half.losses[0] / 2, rel=1e-15)
+
+
+def test_biases_add_b1_and_b2_and_train() -> None:
+    run = manual.train("correct", epochs=20, biases=True)
+    assert "b1[4]" in run.downward_steps and "b2[0]" in run.downward_steps
+    assert run.final_weights.b2 is not None and run.final_weights.b2[0] != 0.0
+
+
+def test_explicit_weights_are_used_and_not_modified() -> None:
+    weights = manual.Weights(np.full((2, 5), 0.1), np.full((5, 1), -0.2), np.zeros(5), np.zeros(1))
+    run = manual.train("correct", epochs=3, weights=weights, loss="mean")
+    np.testing.assert_array_equal(run.initial_weights.flat(), weights.flat())
+    assert weights.W1[0, 0] == 0.1  # the caller's arrays are untouched
+    assert run.final_weights.b1 is not None
+
+
+def test_keep_weights_at_takes_snapshots() -> None:
+    run = manual.train("correct", epochs=5, keep_weights_at=(0, 2, 5))
+    assert sorted(run.snapshots) == [0, 2, 5]
+    np.testing.assert_array_equal(run.snapshots[0].flat(), run.initial_weights.flat())
+    np.testing.assert_array_equal(run.snapshots[5].flat(), run.final_weights.flat())
+
+
+def test_state_dict_round_trip() -> None:
+    weights = _random_weights(5, biases=True)
+    back = manual.Weights.from_state_dict(weights.to_state_dict())
+    np.testing.assert_array_equal(back.flat(), weights.flat())
+    model = MLP(2, [5, 1], bias=False, seed=3)
+    no_bias = manual.Weights.from_state_dict(model.state_dict())
+    assert not no_bias.has_biases
+    assert no_bias.to_state_dict() == model.state_dict()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"variant": "attempt3"}, "unknown variant 'attempt3'"),
+        ({"loss": "l1"}, "unknown loss 'l1'"),
+        ({"epochs": 0}, "epochs must be a whole number >= 1"),
+        ({"lr": -0.1}, "lr must be a finite number > 0"),
+        ({"lr": math.nan}, "lr must be a finite number > 0"),
+        ({"weights": manual.learner_weights(), "biases": True}, "contradicts the weights"),
+    ],
+)
+def test_bad_options_raise_clear_errors(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        manual.train(**kwargs)  # type: ignore[arg-type]
+
+
+def test_bad_weights_raise_clear_errors() -> None:
+    with pytest.raises(ValueError, match=r"W2 must have shape \(5, 1\), got \(4, 1\)"):
+        manual.Weights(np.zeros((2, 5)), np.zeros((4, 1)))
+    with pytest.raises(ValueError, match="both biases"):
+        manual.Weights(np.zeros((2, 5)), np.zeros((5, 1)), np.zeros(5))
+    with pytest.raises(ValueError, match="non-finite"):
+        manual.Weights(np.full((2, 5), np.nan), np.zeros((5, 1)))
+    with pytest.raises(TypeError, match=r"manual\.Weights"):
+        manual.train(weights={"W1": 0})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="missing"):
+        manual.Weights.from_state_dict({"layers.0.neurons.0.weight.0": 1.0})
+
+
+def test_a_loss_that_blows_up_stops_with_the_epoch_and_advice() -> None:
+    # Huge opposite output weights that cancel: z2 = 0, so the hidden deltas are ~1e299
+    # and lr 1e10 overflows W1 in the first update.
+    weights = manual.Weights(np.zeros((2, 5)), np.array([[1e300], [-1e300], [0], [0], [0]]))
+    with pytest.raises(FloatingPointError, match=r"epoch 0 .*try a smaller lr"):
+        manual.train("attempt1", epochs=5, lr=1e10, weights=weights)
