@@ -1,0 +1,220 @@
+"""gradcheck (autograd vs central differences) and the diagnosis of hand-written gradients.
+
+The diagnosis is run on the learner's two attempts and must say what each gets wrong:
+attempt2 is the true gradient times the loss value; attempt1 (once its predictions have
+fallen below their targets) points the wrong way.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from tinygrad_xor import manual
+from tinygrad_xor.engine import Value, _node
+from tinygrad_xor.gradcheck import (
+    GradcheckError,
+    GradientDiagnosis,
+    diagnose_gradients,
+    gradcheck,
+)
+from tinygrad_xor.nn import MLP
+
+# -- gradcheck -----------------------------------------------------------------------------
+
+
+def _xor_loss(model: MLP) -> Value:
+    total = Value(0.0)
+    for row, target in zip([[0, 0], [0, 1], [1, 0], [1, 1]], [0, 1, 1, 0], strict=True):
+        (prediction,) = model(row)
+        total = total + (prediction - target) ** 2
+    return total / 4
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+def test_gradcheck_passes_on_the_mlp_loss(activation: str) -> None:
+    model = MLP(2, [5, 1], activation=activation, seed=3)
+    report = gradcheck(lambda: _xor_loss(model), dict(model.named_parameters()))
+    assert report.ok
+    assert len(report.rows) == 21
+    assert max(row.error for row in report.rows) < 1e-9  # float64 central differences
+
+
+def test_gradcheck_passes_on_every_op() -> None:
+    a, b = Value(0.7, "a"), Value(-1.3, "b")
+
+    def f() -> Value:
+        return (
+            a * b
+            + a / b
+            - b**3
+            + (a - b).exp()
+            + (a * a + 1).log()
+            + (a * b).tanh()
+            + b.sigmoid()
+            + (a + 2).relu()
+            + 2.0**a
+            + (a + 1.5) ** b
+        )
+
+    report = gradcheck(f, [a, b])
+    assert report.ok and [row.name for row in report.rows] == ["a", "b"]
+
+
+def test_gradcheck_prints_one_line_per_parameter() -> None:
+    model = MLP(2, [2, 1], seed=0)
+    report = gradcheck(lambda: _xor_loss(model), model.parameters())
+    lines = str(report).splitlines()
+    assert len(lines) == len(model.parameters()) == 9
+    assert all("analytic" in line and "numeric" in line and "error" in line for line in lines)
+    assert lines[0].split()[0] == "w1.1.1"  # the parameter's label
+
+
+def _broken_sigmoid(x: Value) -> Value:
+    """sigmoid with the derivative written as s instead of s * (1 - s): a typical slip."""
+    s = 1.0 / (1.0 + math.exp(-x.data))
+    return _node(s, "sigmoid", x, s)
+
+
+def test_gradcheck_catches_a_broken_derivative_and_names_the_worst_parameter() -> None:
+    w1, w2, x = Value(0.4, "w1"), Value(-0.2, "w2"), Value(1.5, "x")
+
+    def f() -> Value:
+        return _broken_sigmoid(w1 * x) * 2.0 + w2 * w2
+
+    with pytest.raises(GradcheckError, match=r"worst is 'w1'") as caught:
+        gradcheck(f, [w1, w2])
+    message = str(caught.value)
+    assert "1 of 2 parameters" in message and "analytic" in message and "numeric" in message
+    assert isinstance(caught.value, RuntimeError)
+    report = gradcheck(f, [w1, w2], raise_on_failure=False)
+    assert not report.ok and report.worst.name == "w1"
+    assert [row.ok for row in report.rows] == [False, True]
+
+
+def test_gradcheck_leaves_data_and_grad_as_they_were() -> None:
+    w, x = Value(0.5, "w"), Value(2.0, "x")
+    w.grad = 7.0
+    gradcheck(lambda: (w * x).tanh(), [w])
+    assert (w.data, w.grad) == (0.5, 7.0)
+
+
+def test_gradcheck_reports_nan_gradients_as_failures() -> None:
+    w = Value(-1.0, "w")
+    report = gradcheck(lambda: w**0.5, [w], raise_on_failure=False)
+    assert not report.ok and math.isnan(report.rows[0].analytic)
+
+
+def test_gradcheck_rejects_bad_input() -> None:
+    w = Value(1.0, "w")
+    with pytest.raises(TypeError, match="must return a Value"):
+        gradcheck(lambda: 3.0, [w])  # type: ignore[arg-type, return-value]
+    with pytest.raises(ValueError, match="not a leaf"):
+        gradcheck(lambda: w * 2, [w * 2])
+    with pytest.raises(ValueError, match="params is empty"):
+        gradcheck(lambda: w * 2, [])
+    with pytest.raises(TypeError, match="must be a Value"):
+        gradcheck(lambda: w * 2, [1.0])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="eps must be > 0"):
+        gradcheck(lambda: w * 2, [w], eps=0.0)
+
+
+# -- diagnose_gradients on synthetic cases ---------------------------------------------------
+
+
+TRUE = {"w": 2.0, "b": -1.0, "v": 0.5}
+
+
+def test_diagnosis_of_the_right_gradient() -> None:
+    d = diagnose_gradients({"w": 2.0, "b": -1.0, "v": 0.5}, TRUE)
+    assert d.finding == "correct" and "right" in d.summary
+
+
+def test_diagnosis_finds_a_named_constant() -> None:
+    d = diagnose_gradients({k: 0.37 * g for k, g in TRUE.items()}, TRUE, constants={"L": 0.37})
+    assert d.finding == "scaled" and d.scale == pytest.approx(0.37) and d.scale_name == "L"
+    assert d.cosine == pytest.approx(1.0)
+
+
+def test_diagnosis_finds_an_unnamed_constant() -> None:
+    d = diagnose_gradients({k: 2 * g for k, g in TRUE.items()}, TRUE, constants={"L": 0.37})
+    assert d.finding == "scaled" and d.scale == pytest.approx(2.0) and d.scale_name is None
+
+
+def test_diagnosis_of_a_sign_error() -> None:
+    d = diagnose_gradients({k: -g for k, g in TRUE.items()}, TRUE)
+    assert d.finding == "negated" and d.scale == pytest.approx(-1.0)
+    assert d.sign_mismatches == 3 and "wrong way" in d.summary
+
+
+def test_diagnosis_of_a_different_gradient() -> None:
+    d = diagnose_gradients({"w": 2.0, "b": 1.0, "v": 0.5}, TRUE)
+    assert d.finding == "different" and d.sign_mismatches == 1 and d.cosine > 0
+    d = diagnose_gradients({"w": -2.0, "b": 1.0, "v": 0.5}, TRUE)
+    assert d.finding == "wrong_way" and d.cosine < 0
+
+
+def test_diagnosis_rejects_mismatched_names_and_non_numbers() -> None:
+    with pytest.raises(ValueError, match=r"lacks \['v'\]"):
+        diagnose_gradients({"w": 1.0, "b": 1.0}, TRUE)
+    with pytest.raises(TypeError, match="must be a number"):
+        diagnose_gradients({"w": "1", "b": 1.0, "v": 0.5}, TRUE)  # type: ignore[dict-item]
+    with pytest.raises(ValueError, match="only finite"):
+        diagnose_gradients({"w": math.nan, "b": 1.0, "v": 0.5}, TRUE)
+
+
+# -- the learner's two attempts --------------------------------------------------------------
+
+
+def test_diagnosis_of_the_correct_update_says_it_is_right() -> None:
+    d = manual.diagnose(manual.learner_weights(), "correct")
+    assert d.finding == "correct" and d.max_relative_error < 1e-12
+
+
+def test_attempt2_is_diagnosed_as_the_true_gradient_times_the_loss_value() -> None:
+    weights = manual.learner_weights()
+    loss = manual.backprop(weights, "correct", "half_sum").loss
+    d = manual.diagnose(weights, "attempt2")
+    assert d.finding == "scaled"
+    assert d.scale_name == "the loss value"
+    assert d.scale == pytest.approx(loss, rel=1e-12)
+    assert d.cosine == pytest.approx(1.0, abs=1e-12) and d.sign_mismatches == 0
+    assert "is the loss value" in d.summary and "multiplied by the loss value" in d.summary
+
+
+@pytest.mark.parametrize("loss", ["half_sum", "mean"])
+def test_attempt2_scale_is_the_loss_value_all_along_its_run(loss: str) -> None:
+    run = manual.train("attempt2", epochs=500, loss=loss, keep_weights_at=(0, 100, 499))
+    for epoch, loss_value, d in manual.diagnose_run(run):
+        assert d.finding == "scaled", epoch
+        assert d.scale == pytest.approx(loss_value, rel=1e-12)
+
+
+def _attempt1_diagnoses() -> list[tuple[int, float, GradientDiagnosis]]:
+    run = manual.train("attempt1", epochs=1000, keep_weights_at=(0, 10, 100, 1000))
+    return manual.diagnose_run(run)
+
+
+def test_attempt1_is_diagnosed_as_pointing_the_wrong_way_once_predictions_fall() -> None:
+    by_epoch = {epoch: d for epoch, _, d in _attempt1_diagnoses()}
+    # At the learner's start every prediction is too high (0.81 to 0.91), so "push every
+    # output down" happens to be nearly right: a different gradient, but not proportional.
+    start = by_epoch[0]
+    assert start.finding == "different" and start.cosine > 0.99
+    assert start.proportionality_error > 0.01  # 0.043: far from a constant multiple
+    # Ten updates later the predictions are below their targets of 1, and attempt1 still
+    # pushes them down: its gradient points against the true one, every sign wrong.
+    for epoch in (10, 100, 1000):
+        d = by_epoch[epoch]
+        assert d.finding == "wrong_way", epoch
+        assert d.cosine < -0.9
+        assert d.sign_mismatches == len(d.rows) == 15
+        assert "points the wrong way" in d.summary and "uphill" in d.summary
+        assert "loss grows" in d.summary
+
+
+def test_attempt1_manual_output_gradients_are_all_positive_in_the_diagnosis() -> None:
+    for _, _, d in _attempt1_diagnoses():
+        output_rows = [row for row in d.rows if row.name.startswith("W2")]
+        assert all(row.manual > 0 for row in output_rows)
