@@ -1,0 +1,739 @@
+"""The compiled tape: trace a function of Values once, replay it as straight-line Python.
+
+The eager engine builds a new graph of Value objects on every call and walks it to
+backpropagate. For a fixed computation -- a model's loss over a fixed dataset -- the
+graph is the same every time; only the numbers in it change. `trace` builds the graph
+once and writes it out as one Python function, a line per op, forward then backward,
+that a learner can print and read (like a jit, shown):
+
+    >>> from tinygrad_xor import Value
+    >>> w, x = Value(0.5, "w"), Value(2.0, "x")
+    >>> tape = trace(lambda: (w * x).tanh(), parameters=[w], inputs=[x])
+    >>> print(tape.source)  # doctest: +ELLIPSIS
+    def loss_and_grads(parameters, inputs):
+        ...
+        (w,) = parameters
+        (x,) = inputs
+        # -- forward: each op as the engine computes it --
+        v2 = w * x
+        v3 = tanh(v2)
+        # -- backward: d loss / d node, from the loss back to the parameters --
+        g3 = 1.0
+        g2 = (1.0 - v3 * v3) * g3
+        grad_w = 0.0 + x * g2
+        return v3, [grad_w], []
+    <BLANKLINE>
+    >>> tape.replay([0.25], [2.0]).loss == (Value(0.25) * Value(2.0)).tanh().data
+    True
+
+Generating Python source and running it with compile() and exec() is the point of this
+module, and this is the one place in the package that uses exec. The source is made
+only of node numbers, names derived from labels (checked to be plain identifiers), the
+op formulas below and float literals; it runs with no builtins.
+
+What each leaf of the traced graph is -- the caller says so, explicitly:
+
+    parameters  leaves you list; new values at each replay; their gradients come back
+    inputs      leaves you list; new values at each replay; no gradient (data, targets)
+    constants   every other leaf (a number the engine wrapped, a leaf fn made itself), and
+                every node computed from constants alone: written into the source as
+                literals, frozen at their traced values
+
+Same numbers as eager: each op is written with the engine's own formula and helpers
+(engine._exp, _log, _pow, _reciprocal; sigmoid's two overflow-safe forms; relu's
+comparisons), and each gradient is summed in the order `backward()` sums it, so the loss,
+the extra outputs and every parameter's gradient are bitwise those of
+`loss = fn(); loss.backward()` (interior gradients may differ in the sign of a zero,
+which cannot change any of those). `trace` checks this once, at the traced values.
+
+Graphs that change. An op whose formula depends on where its input lies (relu's slope,
+sigmoid's two forms, pow at 0) is not a change: its generated line makes the same
+decision as the engine, at every replay. What a tape cannot see is Python control flow
+in fn that reads numbers -- `if x.data > 0: ...`, a clamp that swaps a Value for a
+constant -- so a replay follows the branch fn took when it was traced. `check()` re-runs
+fn eagerly and compares its graph with the traced one (ops, inputs, constants), raising
+GraphChangedError at the first difference; `check_every=k` does that at every k-th
+replay, and `retrace=True` rebuilds the tape instead of raising.
+"""
+
+from __future__ import annotations
+
+import keyword
+import math
+import numbers
+import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
+
+from tinygrad_xor import engine
+from tinygrad_xor.engine import Value
+
+if TYPE_CHECKING:  # only compiled_step, at the end, speaks the trainer's language
+    from tinygrad_xor.data import Dataset
+    from tinygrad_xor.losses import LossFn
+    from tinygrad_xor.nn import MLP
+    from tinygrad_xor.train import Step
+
+__all__ = [
+    "CompileError",
+    "GraphChangedError",
+    "Replay",
+    "Tape",
+    "trace",
+    "compiled_step",
+]
+
+# What a traced function returns: the loss, or the loss and other Values of its graph
+# whose numbers you also want back (a model's predictions, say).
+Traced: TypeAlias = "Value | tuple[Value, Sequence[Value]]"
+TracedFunction: TypeAlias = Callable[[], Traced]
+# The generated function: (parameter values, input values) -> (loss, grads, outputs).
+CompiledFunction: TypeAlias = Callable[
+    [Sequence[float], Sequence[float]], tuple[float, list[float], list[float]]
+]
+
+
+class CompileError(ValueError):
+    """The graph cannot be compiled faithfully (an unknown op, an exponent the op name hides)."""
+
+
+class GraphChangedError(RuntimeError):
+    """fn, re-run at new values, built a different graph from the one the tape was traced from."""
+
+
+class Replay(NamedTuple):
+    """One run of a tape: the loss, d loss / d p per parameter, and the extra outputs' values."""
+
+    loss: float
+    grads: list[float]
+    outputs: list[float]
+
+
+# The names the generated code may use, and nothing else (no builtins): the engine's
+# IEEE-safe helpers, so every number matches the eager op's bit for bit.
+_NAMESPACE: dict[str, object] = {
+    "_exp": engine._exp,
+    "_log": engine._log,
+    "_pow": engine._pow,
+    "_reciprocal": engine._reciprocal,
+    "exp": math.exp,  # only where it cannot overflow: inside sigmoid's two forms
+    "tanh": math.tanh,
+    "_INF": math.inf,
+    "_NAN": math.nan,
+}
+
+_UNARY_OPS = ("exp", "log", "tanh", "sigmoid", "relu")
+_BINARY_OPS = ("+", "*", "**")
+_LINE_WIDTH = 96
+
+
+# -- the traced graph ---------------------------------------------------------------
+
+
+class _Trace:
+    """The graph fn built, in topological order, with each node's role.
+
+    A node is a parameter, an input, a constant (a leaf you did not list, or an op on
+    constants only), or an op. `needs_grad` marks the nodes a parameter affects: only
+    their gradients are computed.
+    """
+
+    def __init__(
+        self,
+        root: Value,
+        outputs: list[Value],
+        parameters: Sequence[Value],
+        inputs: Sequence[Value],
+        parameter_values: list[float],
+        input_values: list[float],
+    ) -> None:
+        self.root = root
+        self.outputs = outputs  # any Values of fn's graph, whose numbers replay returns
+        self.parameter_values = parameter_values
+        self.input_values = input_values
+        # The loss's graph first; then whatever else the outputs need, after its inputs.
+        self.order = engine._topological_order(root)
+        self.loss_graph = set(self.order)
+        listed = set(self.order)
+        for out in outputs:
+            if out not in listed:
+                for node in engine._topological_order(out):
+                    if node not in listed:
+                        listed.add(node)
+                        self.order.append(node)
+        self.position = {node: k for k, node in enumerate(self.order)}
+        self.parameter_index = {p: i for i, p in enumerate(parameters)}
+        self.input_index = {x: j for j, x in enumerate(inputs)}
+        self.constant: set[Value] = set()
+        self.needs_grad: set[Value] = set()
+        for node in self.order:
+            a, b = node._a, node._b
+            if a is None:
+                if node in self.parameter_index and node in self.loss_graph:
+                    self.needs_grad.add(node)
+                elif node not in self.parameter_index and node not in self.input_index:
+                    self.constant.add(node)
+                continue
+            if a in self.constant and (b is None or b in self.constant):
+                self.constant.add(node)
+            if node in self.loss_graph and (a in self.needs_grad or b in self.needs_grad):
+                self.needs_grad.add(node)
+
+    def signature(self) -> list[tuple[object, ...]]:
+        """What must stay the same for the tape to stay right: every node's op, inputs, constant."""
+        rows: list[tuple[object, ...]] = []
+        for node in self.order:
+            a, b = node._a, node._b
+            if a is None:
+                if node in self.parameter_index:
+                    rows.append(("parameter", self.parameter_index[node]))
+                elif node in self.input_index:
+                    rows.append(("input", self.input_index[node]))
+                else:
+                    rows.append(("constant", float(node.data).hex()))
+            else:
+                rows.append((node._op, self.position[a], -1 if b is None else self.position[b]))
+        rows.append(("outputs", *(self.position[out] for out in self.outputs)))
+        return rows
+
+
+def _describe(row: tuple[object, ...]) -> str:
+    kind = row[0]
+    if kind in ("parameter", "input"):
+        return f"{kind} {row[1]}"
+    if kind == "constant":
+        return f"the constant {float.fromhex(str(row[1]))!r}"
+    if kind == "outputs":
+        return f"outputs at nodes {list(row[1:])}"
+    if row[2] == -1:
+        return f"{kind}(node {row[1]})"
+    return f"node {row[1]} {kind} node {row[2]}"
+
+
+def _first_difference(old: list[tuple[object, ...]], new: list[tuple[object, ...]]) -> str:
+    for k, (was, now) in enumerate(zip(old, new, strict=False)):
+        if was != now:
+            return f"node {k} was {_describe(was)}, now {_describe(now)}"
+    return f"the graph had {len(old) - 1} nodes, now {len(new) - 1}"
+
+
+# -- writing the source ---------------------------------------------------------------
+
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+# Names the generator uses itself: node values v<k>, their gradients g<k>, grad_<leaf>,
+# and the fallbacks p<i> / in<j> for leaves without a usable label.
+_RESERVED = re.compile(r"(v|g|p|in)[0-9]+|grad_.*|parameters|inputs|grads|outputs|exp|tanh")
+
+
+def _leaf_names(leaves: Sequence[Value], fallback: str, taken: set[str]) -> list[str]:
+    """A readable variable per leaf: its label as an identifier ("w1.3.2" -> w1_3_2), if unique."""
+    names = []
+    for i, leaf in enumerate(leaves):
+        name = re.sub(r"[^A-Za-z0-9_]", "_", leaf.label)
+        usable = (
+            _IDENTIFIER.fullmatch(name)
+            and not _RESERVED.fullmatch(name)
+            and not keyword.iskeyword(name)
+            and name not in taken
+        )
+        if not usable:
+            name = f"{fallback}{i}"
+        taken.add(name)
+        names.append(name)
+    return names
+
+
+def _literal(x: float) -> str:
+    """x as Python source that evaluates to exactly x (repr round-trips every finite float)."""
+    x = float(x)
+    if math.isnan(x):
+        return "_NAN"
+    if math.isinf(x):
+        return "_INF" if x > 0.0 else "-_INF"
+    return repr(x)
+
+
+def _same(x: float, y: float) -> bool:
+    """Bitwise equal as floats go: the same number with the same sign of zero, or both nan."""
+    if math.isnan(x) or math.isnan(y):
+        return math.isnan(x) and math.isnan(y)
+    return x == y and math.copysign(1.0, x) == math.copysign(1.0, y)
+
+
+def _first_input(node: Value) -> Value:
+    a = node._a
+    if a is None:
+        raise CompileError(f"internal: {node!r} is a leaf, not an op.")
+    return a
+
+
+def _power_exponent(node: Value) -> float:
+    """The number c of an `x ** c` node, read back from its op name ("**2" -> 2.0).
+
+    The engine records c in the name with 6 significant digits, so the value is
+    checked against the node's own number and slope; an exponent the name rounds
+    (1/3 is written "**0.333333") fails that check here instead of replaying wrong.
+    """
+    text = node._op[2:]
+    try:
+        c = float(text)
+    except ValueError:
+        raise CompileError(f"cannot read the exponent of op {node._op!r}.") from None
+    x = _first_input(node).data
+    slope = c * engine._pow(x, c - 1.0) if c != 0.0 else 0.0
+    if not (_same(engine._pow(x, c), node.data) and _same(slope, node._da)):
+        raise CompileError(
+            f"the op {node._op!r} does not give back its own number at x = {x!r}: its exponent "
+            f"has more digits than the name shows. Write the power as x ** Value(c) (a "
+            f"constant leaf), which the tape reads exactly."
+        )
+    return c
+
+
+def _bracketed(opening: str, items: Sequence[str], closing: str) -> list[str]:
+    """`opening item, item, ... closing` as indented source, over several lines if long."""
+    joined = ", ".join(items) + ("," if len(items) == 1 and opening.endswith("(") else "")
+    one_line = f"    {opening}{joined}{closing}"
+    if len(one_line) <= _LINE_WIDTH:
+        return [one_line]
+    lines = [f"    {opening}"]
+    row: list[str] = []
+    for item in items:
+        if row and len("        " + ", ".join([*row, item]) + ",") > _LINE_WIDTH:
+            lines.append("        " + ", ".join(row) + ",")
+            row = []
+        row.append(item)
+    lines.append("        " + ", ".join(row) + ",")
+    lines.append(f"    {closing}")
+    return lines
+
+
+def _generate(
+    traced: _Trace,
+    parameter_names: list[str],
+    input_names: list[str],
+    name: str,
+) -> str:
+    """The Python source of `name(parameters, inputs) -> (loss, grads, outputs)`."""
+    order = traced.order
+    position = traced.position
+    value: dict[Value, str] = {}
+    grad: dict[Value, str] = {}
+    for p, i in traced.parameter_index.items():
+        value[p], grad[p] = parameter_names[i], f"grad_{parameter_names[i]}"
+    for x, j in traced.input_index.items():
+        value[x] = input_names[j]
+    for node in order:
+        if node in traced.constant:
+            value[node] = _literal(node.data)
+        elif node._a is not None:
+            value[node] = f"v{position[node]}"
+            grad[node] = f"g{position[node]}"
+
+    ops = [n for n in order if n._a is not None and n not in traced.constant]
+    lines = [
+        f"def {name}(parameters, inputs):",
+        f"    # Generated by tinygrad_xor.compile.trace from a graph of {len(order)} Values:",
+        f"    # {len(parameter_names)} parameters, {len(input_names)} inputs, "
+        f"{len(order) - len(ops) - len(traced.parameter_index) - len(traced.input_index)}"
+        f" constants (written in as numbers), {len(ops)} ops.",
+        "    # Returns the loss, d loss / d parameter for each parameter, and the outputs.",
+    ]
+    if parameter_names:
+        lines += _bracketed("(", parameter_names, ") = parameters")
+    if input_names:
+        lines += _bracketed("(", input_names, ") = inputs")
+
+    lines.append("    # -- forward: each op as the engine computes it --")
+    for node in ops:
+        lines += _forward_lines(node, value)
+
+    lines.append("    # -- backward: d loss / d node, from the loss back to the parameters --")
+    # contributions[n]: the terms (local derivative) * (gradient of an op using n), in
+    # the order backward() adds them: ops last-to-first, an op's first input first.
+    contributions: dict[Value, list[str]] = {n: [] for n in traced.needs_grad}
+    for node in reversed(ops):
+        if node not in traced.needs_grad:
+            continue
+        if node is traced.root:
+            lines.append(f"    {grad[node]} = 1.0")
+        else:
+            lines.append(f"    {grad[node]} = {' + '.join(contributions[node])}")
+        a, b = _first_input(node), node._b
+        terms = _local_gradient_terms(node, value, grad[node])
+        if a in traced.needs_grad:
+            contributions[a].append(terms[0])
+        if b is not None and b in traced.needs_grad:
+            contributions[b].append(terms[1])
+    for p in traced.parameter_index:
+        if p not in traced.needs_grad:
+            continue
+        # A leaf's grad starts at 0.0 and is added to, term by term, as backward() does.
+        summands = ["1.0"] if p is traced.root else contributions[p]
+        lines.append(f"    {grad[p]} = {' + '.join(['0.0', *summands])}")
+    # A parameter the loss does not use has no gradient variable: it gets 0.0.
+    grads = [grad[p] if p in traced.needs_grad else "0.0" for p in traced.parameter_index]
+    outputs = [value[out] for out in traced.outputs]
+    loss = value[traced.root]
+    short = f"    return {loss}, [{', '.join(grads)}], [{', '.join(outputs)}]"
+    if len(short) <= _LINE_WIDTH:
+        lines.append(short)
+    else:
+        lines += _bracketed("grads = [", grads, "]")
+        lines += _bracketed("outputs = [", outputs, "]")
+        lines.append(f"    return {loss}, grads, outputs")
+    return "\n".join(lines) + "\n"
+
+
+def _forward_lines(node: Value, value: dict[Value, str]) -> list[str]:
+    """The line(s) computing an op node's number, as the engine's op does."""
+    out, a = value[node], value[_first_input(node)]
+    b = value[node._b] if node._b is not None else ""
+    op = node._op
+    if op == "+":
+        return [f"    {out} = {a} + {b}"]
+    if op == "*":
+        return [f"    {out} = {a} * {b}"]
+    if op == "**":
+        return [f"    {out} = _pow({a}, {b})"]
+    if op.startswith("**"):
+        return [f"    {out} = _pow({a}, {_literal(_power_exponent(node))})"]
+    if op == "exp":
+        return [f"    {out} = _exp({a})"]
+    if op == "log":
+        return [f"    {out} = _log({a})"]
+    if op == "tanh":
+        return [f"    {out} = tanh({a})"]
+    if op == "sigmoid":
+        # The engine's two forms, so exp never overflows.
+        return [
+            f"    if {a} >= 0.0:",
+            f"        {out} = 1.0 / (1.0 + exp(-{a}))",
+            "    else:",
+            f"        {out} = exp({a})",
+            f"        {out} = {out} / (1.0 + {out})",
+        ]
+    if op == "relu":
+        return [f"    {out} = 0.0 if {a} < 0.0 else {a}"]
+    raise CompileError(
+        f"cannot compile the op {op!r}: the tape knows "
+        f"{', '.join([*_BINARY_OPS, '**<number>', *_UNARY_OPS])}. "
+        "Add its forward and backward formulas to tinygrad_xor/compile.py."
+    )
+
+
+def _local_gradient_terms(node: Value, value: dict[Value, str], g: str) -> tuple[str, str]:
+    """(local derivative wrt a) * g and (wrt b) * g, computed as the engine computes them."""
+    out, a = value[node], value[_first_input(node)]
+    b = value[node._b] if node._b is not None else ""
+    op = node._op
+    if op == "+":
+        return g, g  # the local derivative is 1.0, and 1.0 * g is g exactly
+    if op == "*":
+        return f"{b} * {g}", f"{a} * {g}"
+    if op == "**":
+        return (
+            f"({b} * _pow({a}, {b} - 1.0) if {b} != 0.0 else 0.0) * {g}",
+            f"(0.0 if ({a} == 0.0 and {b} >= 0.0) else {out} * _log({a})) * {g}",
+        )
+    if op.startswith("**"):
+        c = _power_exponent(node)
+        if c == 0.0:
+            return f"0.0 * {g}", ""
+        return f"{_literal(c)} * _pow({a}, {_literal(c - 1.0)}) * {g}", ""
+    if op == "exp":
+        return f"{out} * {g}", ""
+    if op == "log":
+        return f"_reciprocal({a}) * {g}", ""
+    if op == "tanh":
+        return f"(1.0 - {out} * {out}) * {g}", ""
+    if op == "sigmoid":
+        return f"{out} * (1.0 - {out}) * {g}", ""
+    if op == "relu":
+        return f"(0.0 if {a} <= 0.0 else 1.0) * {g}", ""
+    raise CompileError(f"cannot compile the op {op!r}.")  # _forward_lines named the fix
+
+
+def _build_function(source: str, name: str) -> CompiledFunction:
+    code = compile(source, f"<tinygrad_xor.compile: {name}>", "exec")
+    namespace: dict[str, Any] = {"__builtins__": {}, **_NAMESPACE}
+    exec(code, namespace)  # the generated source, built above from the graph alone
+    function: CompiledFunction = namespace[name]
+    return function
+
+
+# -- checking arguments ---------------------------------------------------------------
+
+
+def _declared_leaves(leaves: object, what: str) -> tuple[Value, ...]:
+    if isinstance(leaves, (str, bytes, Value)) or not isinstance(leaves, Sequence):
+        raise TypeError(
+            f"trace({what}=...): expected a list of Values, got {type(leaves).__name__}. "
+            f"Pass e.g. {what}=model.parameters()."
+        )
+    for i, leaf in enumerate(leaves):
+        if not isinstance(leaf, Value):
+            raise TypeError(f"trace: {what}[{i}] must be a Value, got {type(leaf).__name__}.")
+        if not leaf.is_leaf:
+            raise ValueError(
+                f"trace: {what}[{i}] ({leaf!r}) is the result of an op ({leaf.op!r}), not a "
+                "leaf; list the Values you made yourself (weights, data), not computed ones."
+            )
+    return tuple(leaves)
+
+
+def _numbers(values: object, expected: int, what: str) -> list[float]:
+    """values as a list of floats, checked: the right count, each a real number."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise TypeError(f"{what}: expected a list of numbers, got {type(values).__name__}.")
+    given: list[object] = list(values)
+    if len(given) != expected:
+        raise ValueError(
+            f"{what}: expected {expected} numbers (one per traced leaf, in the order given "
+            f"to trace), got {len(given)}."
+        )
+    checked: list[float] = []
+    for i, v in enumerate(given):
+        if type(v) is float:
+            checked.append(v)
+        elif isinstance(v, numbers.Real):
+            checked.append(float(v))
+        else:
+            raise TypeError(f"{what}[{i}]: expected a number, got {type(v).__name__} {v!r}.")
+    return checked
+
+
+def _call(fn: TracedFunction) -> tuple[Value, list[Value]]:
+    result = fn()
+    if isinstance(result, Value):
+        return result, []
+    if isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], Value):
+        outputs = list(result[1])
+        if all(isinstance(out, Value) for out in outputs):
+            return result[0], outputs
+    raise TypeError(
+        "trace: fn must return the loss Value, or (loss, [other Values]) for outputs you "
+        f"also want back; it returned {type(result).__name__} {result!r:.60}."
+    )
+
+
+# -- the tape ---------------------------------------------------------------------------
+
+
+class Tape:
+    """A traced function, compiled: replay it at new numbers for the loss and gradients.
+
+    Build one with `trace`. `replay(parameter_values, input_values)` is the checked
+    entry point; `function` is the generated function itself, unchecked, for hot loops.
+    """
+
+    def __init__(
+        self,
+        fn: TracedFunction,
+        parameters: tuple[Value, ...],
+        inputs: tuple[Value, ...],
+        name: str,
+        check_every: int,
+        retrace: bool,
+    ) -> None:
+        self.fn = fn
+        self.parameters = parameters
+        self.inputs = inputs
+        self.name = name
+        self.check_every = check_every
+        self.retrace = retrace
+        self.replays = 0
+        taken: set[str] = set()
+        self._parameter_names = _leaf_names(parameters, "p", taken)
+        self._input_names = _leaf_names(inputs, "in", taken)
+        self._load(self._trace_now())
+
+    def _trace_now(self) -> _Trace:
+        parameter_values = [float(p.data) for p in self.parameters]
+        input_values = [float(x.data) for x in self.inputs]
+        root, outputs = _call(self.fn)
+        return _Trace(root, outputs, self.parameters, self.inputs, parameter_values, input_values)
+
+    def _load(self, traced: _Trace) -> None:
+        source = _generate(traced, self._parameter_names, self._input_names, self.name)
+        function = _build_function(source, self.name)
+        _verify(function, traced)
+        self.source = source
+        self.function = function
+        self.node_count = len(traced.order)
+        self._signature = traced.signature()
+
+    # -- running ------------------------------------------------------------------
+
+    def replay(
+        self, parameter_values: Sequence[float], input_values: Sequence[float] = ()
+    ) -> Replay:
+        """The loss, gradients and outputs at these numbers (in the order given to trace)."""
+        params = _numbers(parameter_values, len(self.parameters), "replay(parameter_values)")
+        inputs = _numbers(input_values, len(self.inputs), "replay(input_values)")
+        self.replays += 1
+        if self.check_every and self.replays % self.check_every == 0:
+            self.check(params, inputs)
+        loss, grads, outputs = self.function(params, inputs)
+        return Replay(loss, grads, outputs)
+
+    def forward_backward(self) -> Replay:
+        """As `loss = fn(); loss.backward()`, at the leaves' current numbers.
+
+        Adds each parameter's gradient to its .grad (leaves accumulate, as in eager)
+        and returns the Replay. Values inside fn's graph are not created or touched.
+        """
+        params = [p.data for p in self.parameters]
+        inputs = [x.data for x in self.inputs]
+        result = self.replay(params, inputs)
+        for p, g in zip(self.parameters, result.grads, strict=True):
+            p.grad += g
+        return result
+
+    # -- graphs that change ---------------------------------------------------------
+
+    def check(
+        self,
+        parameter_values: Sequence[float] | None = None,
+        input_values: Sequence[float] | None = None,
+    ) -> None:
+        """Re-run fn eagerly (at these numbers, or the leaves' own) and compare its graph.
+
+        Raises GraphChangedError naming the first node that differs -- or, if the tape
+        was traced with retrace=True, compiles the new graph and carries on with it.
+        The leaves' numbers are restored afterwards.
+        """
+        leaves = [*self.parameters, *self.inputs]
+        saved = [leaf.data for leaf in leaves]
+        if parameter_values is not None:
+            values = _numbers(parameter_values, len(self.parameters), "check(parameter_values)")
+            for p, v in zip(self.parameters, values, strict=True):
+                p.data = v
+        if input_values is not None:
+            values = _numbers(input_values, len(self.inputs), "check(input_values)")
+            for x, v in zip(self.inputs, values, strict=True):
+                x.data = v
+        try:
+            traced = self._trace_now()
+        finally:
+            for leaf, v in zip(leaves, saved, strict=True):
+                leaf.data = v
+        signature = traced.signature()
+        if signature == self._signature:
+            return
+        if self.retrace:
+            self._load(traced)
+            return
+        raise GraphChangedError(
+            f"the graph of {self.name} changed since it was traced: "
+            f"{_first_difference(self._signature, signature)}. fn branches on numbers "
+            "(e.g. `if x.data > 0`), so one tape cannot replay it: trace again, or use "
+            "trace(..., retrace=True) with check_every=1."
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Tape({self.name}: {self.node_count} nodes, {len(self.parameters)} parameters, "
+            f"{len(self.inputs)} inputs, {self.source.count(chr(10))} lines of source)"
+        )
+
+
+def _verify(function: CompiledFunction, traced: _Trace) -> None:
+    """Run the new function at the traced numbers; it must give what the engine gave.
+
+    Runs backward() on the traced graph once, restoring every leaf's grad afterwards.
+    """
+    leaves = [n for n in traced.order if n._a is None]
+    saved = [leaf.grad for leaf in leaves]
+    try:
+        for leaf in leaves:
+            leaf.grad = 0.0
+        traced.root.backward()
+        expected_grads = [p.grad if p in traced.loss_graph else 0.0 for p in traced.parameter_index]
+    finally:
+        for leaf, g in zip(leaves, saved, strict=True):
+            leaf.grad = g
+    loss, grads, outputs = function(traced.parameter_values, traced.input_values)
+    expected = [traced.root.data, *expected_grads, *(out.data for out in traced.outputs)]
+    got = [loss, *grads, *outputs]
+    for k, (want, have) in enumerate(zip(expected, got, strict=True)):
+        if not _same(want, have):
+            raise CompileError(
+                f"the generated code disagrees with the engine at the traced numbers "
+                f"(result {k}: engine {want!r}, compiled {have!r}). The engine's formulas "
+                "have changed: update tinygrad_xor/compile.py to match."
+            )
+
+
+def trace(
+    fn: TracedFunction,
+    parameters: Sequence[Value],
+    inputs: Sequence[Value] = (),
+    *,
+    name: str = "loss_and_grads",
+    check_every: int = 0,
+    retrace: bool = False,
+) -> Tape:
+    """Call fn() once, record its graph, and compile it into a Tape.
+
+    fn takes no arguments and builds its result from the leaves you list (and any
+    constants): it returns the loss, or (loss, [other Values]) to get those Values'
+    numbers back too. `parameters` are the leaves to differentiate; `inputs` are leaves
+    whose numbers change between replays without a gradient. Every other leaf is a
+    constant, frozen at its traced number. `check_every=k` re-runs fn eagerly at every
+    k-th replay to catch a graph that changed (0: never); see the module docstring.
+    """
+    if not callable(fn):
+        raise TypeError(f"trace: fn must be a function of no arguments, got {type(fn).__name__}.")
+    declared_parameters = _declared_leaves(parameters, "parameters")
+    declared_inputs = _declared_leaves(inputs, "inputs")
+    seen: set[Value] = set()
+    for leaf in (*declared_parameters, *declared_inputs):
+        if leaf in seen:
+            raise ValueError(
+                f"trace: {leaf!r} is listed twice; list each leaf once, as a parameter or "
+                "as an input."
+            )
+        seen.add(leaf)
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+        raise ValueError(f"trace: name must be a Python identifier, got {name!r}.")
+    if name in _NAMESPACE or _RESERVED.fullmatch(name):
+        raise ValueError(f"trace: name {name!r} is used inside the generated code; pick another.")
+    if isinstance(check_every, bool) or not isinstance(check_every, int) or check_every < 0:
+        raise ValueError(
+            f"trace: check_every must be a whole number >= 0 (0: never), got {check_every!r}."
+        )
+    return Tape(fn, declared_parameters, declared_inputs, name, check_every, bool(retrace))
+
+
+# -- plugging into train() ---------------------------------------------------------------
+
+
+def compiled_step(model: MLP, dataset: Dataset, loss_fn: LossFn, *, check_every: int = 0) -> Step:
+    """A `train(..., make_step=...)` step that replays a tape instead of building a graph.
+
+    Traces the model's loss on the whole dataset once (parameters: the model's; the
+    dataset's numbers are constants); each step then replays it at the current weights.
+    """
+    # Imported here: the tape itself depends on the engine alone (engine <- compile).
+    from tinygrad_xor.train import StepResult
+
+    samples = [list(x) for x in dataset.inputs]
+    targets = list(dataset.targets)
+
+    def loss_and_predictions() -> tuple[Value, list[Value]]:
+        outputs = [model(x)[0] for x in samples]
+        return loss_fn(outputs, targets), outputs
+
+    tape = trace(
+        loss_and_predictions,
+        model.parameters(),
+        name="xor_loss" if dataset.name == "xor" else "loss_and_grads",
+        check_every=check_every,
+    )
+
+    def step() -> StepResult:
+        result = tape.forward_backward()
+        return StepResult(result.loss, result.outputs)
+
+    return step
