@@ -182,7 +182,7 @@ def _add_manual_parser(subparsers: Subparsers) -> None:
     which.add_argument(
         "--variant",
         choices=_MANUAL_VARIANTS,
-        default="correct",
+        default=None,  # None rather than "correct", so --compare --variant correct is refused
         help="attempt1: the loss value as the output error; attempt2: the error times the "
         "loss value; correct: dL/dy_hat (default: correct)",
     )
@@ -244,7 +244,7 @@ def _run_manual(args: argparse.Namespace) -> int:
                 "--torch-init starts from PyTorch's weights, which have biases; drop --no-bias."
             )
         weights = manual.Weights.from_state_dict(from_torch(model).state_dict())
-    variants = manual.VARIANTS if args.compare else (args.variant,)
+    variants = manual.VARIANTS if args.compare else (args.variant or "correct",)
     try:
         runs = [
             manual.train(
