@@ -1,0 +1,117 @@
+"""`tinygrad-xor manual`: the table, the two sentences, --json, --plot, --diagnose, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tinygrad_xor import cli, manual
+from tinygrad_xor.cli import main
+
+EPOCHS = "2000"  # enough for attempt2 (1747) and correct (813) to solve; quick
+
+
+def test_cli_choices_are_the_librarys() -> None:
+    assert cli._MANUAL_VARIANTS == manual.VARIANTS
+    assert cli._MANUAL_LOSSES == manual.LOSSES
+
+
+def test_compare_prints_the_table_and_one_sentence_per_bug(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["manual", "--compare", "--epochs", EPOCHS]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].split()[:3] == ["variant", "loss", "final"]
+    assert [line.split()[0] for line in lines[1:4]] == ["attempt1", "attempt2", "correct"]
+    for line, variant in zip(lines[1:4], manual.VARIANTS, strict=True):
+        run = manual.train(variant, epochs=int(EPOCHS))
+        solved = ["yes", str(run.first_solved_epoch)] if run.solved else ["no", "never"]
+        assert line.split()[-2:] == solved
+    paragraphs = [" ".join(p.split()) for p in out.split("\n\n")[1:]]
+    assert len(paragraphs) == 2
+    assert paragraphs[0].startswith("attempt1 uses the loss value")
+    assert "went down on every one of the 2000 epochs" in paragraphs[0]
+    assert paragraphs[1].startswith("attempt2 has the right direction")
+
+
+def test_json_lists_one_object_per_variant_with_the_librarys_numbers(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["manual", "--compare", "--epochs", EPOCHS, "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [row["variant"] for row in rows] == ["attempt1", "attempt2", "correct"]
+    for row in rows:
+        assert {"variant", "final_loss", "predictions", "solved", "first_solved_epoch"} <= set(row)
+        run = manual.train(row["variant"], epochs=int(EPOCHS))
+        assert row["final_loss"] == run.final_loss
+        assert row["predictions"] == run.predictions
+        assert row["solved"] == run.solved
+        assert row["first_solved_epoch"] == run.first_solved_epoch
+
+
+def test_one_variant_with_options(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["manual", "--variant", "correct", "--epochs", "300", "--loss", "mean", "--bias"]
+    assert main([*args, "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    run = manual.train("correct", epochs=300, loss="mean", biases=True)
+    assert row["loss"] == "mean" and row["final_loss"] == run.final_loss
+
+
+def test_plot_writes_a_png(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "out" / "manual.png"
+    assert main(["manual", "--compare", "--epochs", "50", "--plot", str(path)]) == 0
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"loss curves written to {path}" in capsys.readouterr().out
+
+
+def test_plot_into_an_unwritable_place_fails_cleanly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    assert main(["manual", "--epochs", "5", "--plot", str(blocker / "x.png")]) == 1
+    assert "could not write the plot" in capsys.readouterr().err
+
+
+def test_diagnose_names_each_bug(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["manual", "--compare", "--epochs", "100", "--diagnose"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    attempt1 = out[out.index("attempt1: its gradient") : out.index("attempt2: its gradient")]
+    attempt2 = out[out.index("attempt2: its gradient") :]
+    assert "after 100 epochs" in attempt1 and "points the wrong way" in attempt1
+    assert "is the loss value" in attempt2 and "multiplied by the loss value" in attempt2
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["manual", "--variant", "attempt3"],
+        ["manual", "--epochs", "0"],
+        ["manual", "--lr", "-1"],
+        ["manual", "--loss", "l1"],
+        ["manual", "--compare", "--variant", "correct"],
+    ],
+)
+def test_bad_options_exit_2_naming_the_option(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert argv[-2].lstrip("-") in err or "not allowed with" in err
+
+
+def test_torch_init_starts_from_pytorchs_weights(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("torch", reason="--torch-init needs torch: pip install torch==2.13.0")
+    from tinygrad_xor.torch_bridge import from_torch, learner_torch_model
+
+    args = ["manual", "--torch-init", "42", "--loss", "mean", "--epochs", "100", "--json"]
+    assert main(args) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    start = manual.Weights.from_state_dict(from_torch(learner_torch_model(42)).state_dict())
+    run = manual.train("correct", epochs=100, loss="mean", weights=start)
+    assert row["final_loss"] == run.final_loss
+    assert main(["manual", "--torch-init", "42", "--no-bias", "--epochs", "5"]) == 1
+    assert "drop --no-bias" in capsys.readouterr().err
