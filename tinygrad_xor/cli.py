@@ -1,6 +1,6 @@
 """The `tinygrad-xor` command line: argument parsing only; the work is done by the library.
 
-Each subcommand is a pair of functions, registered in `main`'s SUBCOMMANDS table:
+Each subcommand is a pair of functions, registered in the `subcommands` table in `main`:
 
     _add_<name>_parser(subparsers)  adds the subcommand and its options
     _run_<name>(args) -> int        runs it and returns the exit status
@@ -16,11 +16,25 @@ functions that use them, so `tinygrad-xor --help` stays fast.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from tinygrad_xor.checkpoint import ModelFileError, load_model, save_model
+from tinygrad_xor.data import DATASETS, Dataset, get_dataset
+from tinygrad_xor.losses import LOSSES
 from tinygrad_xor.nn import ACTIVATIONS, INITS, MLP
+from tinygrad_xor.optim import SGD
+from tinygrad_xor.train import (
+    EpochReport,
+    History,
+    NonFiniteLossError,
+    StepFactory,
+    autograd_step,
+    is_solved,
+    train,
+)
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -28,11 +42,15 @@ if TYPE_CHECKING:
     # The object argparse hands to each _add_<name>_parser.
     Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
-__all__ = ["main", "CommandError"]
+__all__ = ["main", "CommandError", "UsageError"]
 
 
 class CommandError(Exception):
     """A subcommand failed for a reason the user can fix; main prints it and exits 1."""
+
+
+class UsageError(CommandError):
+    """Options that are each valid but not together; main prints it and exits 2."""
 
 
 # -- option value types: each names what is allowed, argparse adds the option's name --
@@ -93,6 +111,19 @@ def _hidden_sizes(text: str) -> list[int]:
 
 # -- model options, shared by every subcommand that builds an MLP ---------------------
 
+# What each model option means when it is not given. The options themselves parse to
+# None when absent, so `train --load` can tell an option the user gave (which must
+# agree with the file) from one left at its default: read them through
+# _model_settings(args) or _build_model(args), not as args.hidden etc.
+_MODEL_DEFAULTS: dict[str, object] = {
+    "hidden": [5],
+    "activation": "sigmoid",
+    "output_activation": "sigmoid",
+    "init": "torch",
+    "bias": True,
+    "seed": 0,
+}
+
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
     """Options that choose the network: `_build_model(args)` turns them into an MLP."""
@@ -100,50 +131,60 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--hidden",
         type=_hidden_sizes,
-        default=[5],
+        default=None,
         metavar="N[,N...]",
-        help="hidden layer widths (default: 5, the learner's 2-5-1 network)",
+        help="hidden layer widths (default: 5, the learner's 2-5-1 network; 8,4 for two layers)",
     )
     group.add_argument(
         "--activation",
         choices=list(ACTIVATIONS),
-        default="sigmoid",
+        default=None,
         help="activation of the hidden layers (default: sigmoid)",
     )
     group.add_argument(
         "--output-activation",
         choices=list(ACTIVATIONS),
-        default="sigmoid",
+        default=None,
         help="activation of the output neuron (default: sigmoid)",
     )
     group.add_argument(
         "--init",
         choices=list(INITS),
-        default="torch",
+        default=None,
         help="initial weights: torch = U(-1/sqrt(fan_in), 1/sqrt(fan_in)) as nn.Linear; "
         "uniform01 = the learner's np.random.random; xavier = Glorot uniform (default: torch)",
     )
     group.add_argument(
         "--bias",
         action=argparse.BooleanOptionalAction,
-        default=True,
+        default=None,
         help="give every neuron a bias (default: on; --no-bias as the learner's network)",
     )
     group.add_argument(
-        "--seed", type=_int, default=0, help="seed of the initial weights (default: 0)"
+        "--seed", type=_int, default=None, help="seed of the initial weights (default: 0)"
     )
+
+
+def _model_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The model options: each as given, or its default when not given."""
+    given = vars(args)
+    return {
+        key: default if given[key] is None else given[key]
+        for key, default in _MODEL_DEFAULTS.items()
+    }
 
 
 def _build_model(args: argparse.Namespace, nin: int = 2) -> MLP:
     """The MLP the model options describe: nin inputs -> hidden layers -> 1 output."""
+    settings = _model_settings(args)
     return MLP(
         nin,
-        [*args.hidden, 1],
-        activation=args.activation,
-        output_activation=args.output_activation,
-        bias=args.bias,
-        init=args.init,
-        seed=args.seed,
+        [*settings["hidden"], 1],
+        activation=settings["activation"],
+        output_activation=settings["output_activation"],
+        bias=settings["bias"],
+        init=settings["init"],
+        seed=settings["seed"],
     )
 
 
@@ -154,13 +195,307 @@ def _add_train_parser(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "train",
         help="train an MLP on XOR (or another gate) and print its predictions",
-        description="Train an MLP on a logic gate with SGD and print its predictions.",
+        description="Train an MLP on a logic gate with full-batch SGD and print, for each "
+        "input, the target, the prediction and whether it is right. The defaults (2-5-1 "
+        "sigmoid, MSE, SGD lr 0.3 momentum 0.9, 2000 epochs) solve XOR for 100 of seeds 0-99.",
     )
     _add_model_options(parser)
+    group = parser.add_argument_group("training")
+    group.add_argument(
+        "--dataset", choices=list(DATASETS), default="xor", help="the gate to learn (default: xor)"
+    )
+    group.add_argument(
+        "--loss",
+        choices=list(LOSSES),
+        default="mse",
+        help="mse = mean squared error (PyTorch's MSELoss); mse_sum = its sum; mse_half_sum = "
+        "0.5*sum (the learner's); bce = binary cross-entropy, needs a sigmoid output "
+        "(default: mse)",
+    )
+    group.add_argument(
+        "--lr", type=_positive_float, default=0.3, help="learning rate, > 0 (default: 0.3)"
+    )
+    group.add_argument(
+        "--momentum",
+        type=_momentum,
+        default=0.9,
+        help="SGD momentum in [0, 1), as torch.optim.SGD; 0 for plain gradient descent "
+        "(default: 0.9)",
+    )
+    group.add_argument(
+        "--epochs", type=_positive_int, default=2000, help="full-batch updates (default: 2000)"
+    )
+    group.add_argument(
+        "--target-loss",
+        type=_non_negative_float,
+        default=None,
+        metavar="LOSS",
+        help="stop early, once the loss is at or below LOSS",
+    )
+    group.add_argument(
+        "--load",
+        metavar="FILE",
+        default=None,
+        help="start from the model saved in FILE (its network; model options given must agree)",
+    )
+    output = parser.add_argument_group("output")
+    output.add_argument(
+        "--json", action="store_true", help="print one JSON object instead of the table"
+    )
+    output.add_argument(
+        "--plot",
+        metavar="DIR",
+        default=None,
+        help="write loss.png and decision_boundary.png into DIR (made if missing)",
+    )
+    output.add_argument(
+        "--save", metavar="FILE", default=None, help="write the trained model to FILE as JSON"
+    )
+    output.add_argument(
+        "--quiet", action="store_true", help="no progress bar (it shows only on a terminal)"
+    )
+
+
+def _momentum(text: str) -> float:
+    value = _non_negative_float(text)
+    if value >= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text}")
+    return value
+
+
+def _hidden_text(sizes: Sequence[int]) -> str:
+    return ",".join(str(size) for size in sizes)
+
+
+def _load_for_training(args: argparse.Namespace) -> MLP:
+    """The model saved in args.load; every model option given must agree with it."""
+    try:
+        model, _ = load_model(args.load)
+    except ModelFileError as error:
+        raise CommandError(str(error)) from None
+    in_file: dict[str, Any] = {
+        "hidden": model.sizes[:-1],
+        "activation": model.activation,
+        "output_activation": model.output_activation,
+        "init": model.init,
+        "bias": model.bias,
+        "seed": model.seed,
+    }
+    given = vars(args)
+    disagreements = []
+    for key, file_value in in_file.items():
+        option = "--" + key.replace("_", "-")
+        if given[key] is None or given[key] == file_value:
+            continue
+        if key == "bias":
+            disagreements.append(
+                f"{option if given[key] else '--no-bias'} (the file has "
+                f"{'biases' if file_value else 'no biases'})"
+            )
+        elif key == "hidden":
+            disagreements.append(
+                f"{option} {_hidden_text(given[key])} (the file has "
+                f"{_hidden_text(file_value) or 'no hidden layer'})"
+            )
+        else:
+            disagreements.append(f"{option} {given[key]} (the file has {file_value})")
+    if disagreements:
+        raise CommandError(
+            f"{args.load} holds a {_shape_text(model)} network, and --load rebuilds it from the "
+            f"file; these options disagree with it: {'; '.join(disagreements)}. Drop them."
+        )
+    return model
+
+
+def _shape_text(model: MLP) -> str:
+    return "-".join(str(width) for width in [model.nin, *model.sizes])
+
+
+def _describe_model(model: MLP) -> str:
+    hidden = f"{model.activation} hidden, " if len(model.sizes) > 1 else ""
+    bias = "biases" if model.bias else "no biases"
+    return (
+        f"{_shape_text(model)} MLP ({hidden}{model.output_activation} output, {bias}, "
+        f"{model.init} init, seed {model.seed})"
+    )
+
+
+def _progress_callback(
+    args: argparse.Namespace,
+) -> tuple[Callable[[EpochReport], bool], Callable[[], None]]:
+    """The per-epoch callback (progress bar, --target-loss) and what closes the bar."""
+    bar = None
+    if not args.quiet and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=args.epochs, desc="training", unit="epoch", file=sys.stderr, leave=False)
+    target_loss = args.target_loss
+
+    def callback(report: EpochReport) -> bool:
+        if bar is not None:
+            bar.update(1)
+            if report.epoch % 100 == 0:
+                bar.set_postfix_str(f"loss {report.loss:.4g}", refresh=False)
+        return target_loss is not None and report.loss <= target_loss
+
+    def close() -> None:
+        if bar is not None:
+            bar.close()
+
+    return callback, close
 
 
 def _run_train(args: argparse.Namespace) -> int:
-    raise CommandError("train is being written (issue 3); not available yet.")
+    dataset = get_dataset(args.dataset)
+    model = _load_for_training(args) if args.load is not None else _build_model(args, dataset.nin)
+    if model.nin != dataset.nin or model.sizes[-1] != 1:
+        raise CommandError(
+            f"{args.load} holds a {_shape_text(model)} network; dataset {dataset.name!r} needs "
+            f"{dataset.nin} inputs and 1 output."
+        )
+    if args.loss == "bce" and model.output_activation != "sigmoid":
+        raise UsageError(
+            "argument --loss: bce needs outputs in [0, 1], i.e. --output-activation sigmoid; "
+            f"the output activation is {model.output_activation}. Use --loss mse instead."
+        )
+    optimizer = SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
+    # The forward + backward of each epoch; a compiled version plugs in here.
+    make_step: StepFactory = autograd_step
+
+    callback, close_progress = _progress_callback(args)
+    try:
+        history = train(
+            model,
+            dataset,
+            optimizer,
+            epochs=args.epochs,
+            loss=args.loss,
+            callback=callback,
+            make_step=make_step,
+        )
+    except NonFiniteLossError as error:
+        raise CommandError(
+            f"the loss became {error.loss} at epoch {error.epoch} (after {error.epoch} updates "
+            f"with --lr {args.lr:g}): training diverged. Try a smaller learning rate, e.g. "
+            f"--lr {args.lr / 10:g}. Nothing was written."
+        ) from None
+    finally:
+        close_progress()
+
+    written = _write_train_outputs(args, model, dataset, history)
+    if args.json:
+        print(json.dumps(_train_json(args, model, dataset, history, written)))
+    else:
+        print(_train_table(args, model, dataset, history))
+        for path in written:
+            print(f"wrote {path}")
+    return 0
+
+
+def _write_train_outputs(
+    args: argparse.Namespace, model: MLP, dataset: Dataset, history: History
+) -> list[str]:
+    """Write --plot and --save files (each atomically); return their paths."""
+    written: list[str] = []
+    if args.plot is not None:
+        from tinygrad_xor.plots import write_training_plots
+
+        try:
+            paths = write_training_plots(
+                args.plot,
+                model,
+                dataset,
+                history.losses,
+                first_solved_epoch=history.first_solved_epoch,
+                label=f"{dataset.name.upper()}, {_shape_text(model)}, {args.loss}, lr {args.lr:g}",
+            )
+        except OSError as error:
+            raise CommandError(f"could not write the plots into {args.plot}: {error}") from None
+        written.extend(str(path) for path in paths)
+    if args.save is not None:
+        metadata = {
+            "dataset": dataset.name,
+            "loss": args.loss,
+            "lr": args.lr,
+            "momentum": args.momentum,
+            "epochs": history.epochs,
+            "final_loss": history.final_loss,
+            "solved": history.solved,
+        }
+        try:
+            save_model(model, args.save, metadata)
+        except OSError as error:
+            raise CommandError(
+                f"could not save the model to {args.save}: {error}; the old file, if any, "
+                "is unchanged."
+            ) from None
+        written.append(args.save)
+    return written
+
+
+def _train_json(
+    args: argparse.Namespace, model: MLP, dataset: Dataset, history: History, written: list[str]
+) -> dict[str, Any]:
+    return {
+        "dataset": dataset.name,
+        "inputs": [list(x) for x in dataset.inputs],
+        "targets": list(dataset.targets),
+        "predictions": history.predictions,
+        "solved": history.solved,
+        "first_solved_epoch": history.first_solved_epoch,
+        "final_loss": history.final_loss,
+        "initial_loss": history.losses[0],
+        "epochs": history.epochs,
+        "stopped_early": history.stopped_early,
+        "seed": model.seed,
+        "hidden": model.sizes[:-1],
+        "activation": model.activation,
+        "output_activation": model.output_activation,
+        "bias": model.bias,
+        "init": model.init,
+        "loss": args.loss,
+        "lr": args.lr,
+        "momentum": args.momentum,
+        "loaded_from": args.load,
+        "files": written,
+    }
+
+
+def _train_table(args: argparse.Namespace, model: MLP, dataset: Dataset, history: History) -> str:
+    stop = " (stopped early: --target-loss reached)" if history.stopped_early else ""
+    lines = [
+        f"{dataset.name.upper()}: {_describe_model(model)}"
+        + (f", loaded from {args.load}" if args.load is not None else ""),
+        f"trained {history.epochs} epochs{stop}: SGD lr {args.lr:g} momentum "
+        f"{args.momentum:g}, loss {args.loss}",
+        "",
+    ]
+    input_names = [f"x{i + 1}" for i in range(dataset.nin)]
+    header = [*input_names, "target", "prediction", "right?"]
+    rows = []
+    for x, target, prediction in zip(
+        dataset.inputs, dataset.targets, history.predictions, strict=True
+    ):
+        right = is_solved([prediction], [target])
+        rows.append(
+            [*(f"{v:g}" for v in x), f"{target:g}", f"{prediction:.6f}", "yes" if right else "NO"]
+        )
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        lines.append("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
+    lines.append("")
+    lines.append(f"final loss: {history.final_loss:.6g} ({args.loss})")
+    n_right = sum(
+        is_solved([p], [y]) for p, y in zip(history.predictions, dataset.targets, strict=True)
+    )
+    if history.solved:
+        lines.append(f"solved: all {len(rows)} right (first at epoch {history.first_solved_epoch})")
+    else:
+        lines.append(
+            f"not solved: {n_right} of {len(rows)} right. Try more --epochs, another --seed, "
+            "or a larger --lr."
+        )
+    return "\n".join(lines)
 
 
 # -- manual -------------------------------------------------------------------------
@@ -323,6 +658,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _, run = subcommands[args.command]
     try:
         return run(args)
+    except UsageError as error:
+        print(f"tinygrad-xor {args.command}: error: {error}", file=sys.stderr)
+        return 2
     except CommandError as error:
         print(f"tinygrad-xor {args.command}: error: {error}", file=sys.stderr)
         return 1

@@ -1,0 +1,161 @@
+"""Pictures of a training run, as PNG files: the loss curve and the decision boundary.
+
+matplotlib is imported inside each function (so `import tinygrad_xor` stays
+light) and used through its object API with the Agg renderer: no window, no
+global pyplot state, works on a machine without a display. Each PNG is written
+atomically (tinygrad_xor.atomic), so a failed plot never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tinygrad_xor.atomic import write_atomically
+from tinygrad_xor.data import Dataset
+from tinygrad_xor.nn import MLP
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["plot_loss_curve", "plot_decision_boundary", "write_training_plots"]
+
+
+def _new_figure(width: float, height: float) -> Figure:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)  # attaches the Agg renderer to the figure
+    return figure
+
+
+def _save_png(figure: Figure, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    png = io.BytesIO()
+    figure.savefig(png, format="png")
+    write_atomically(path, png.getvalue())
+
+
+def plot_loss_curve(
+    losses: Sequence[float],
+    path: str | os.PathLike[str],
+    *,
+    title: str = "Training loss",
+    first_solved_epoch: int | None = None,
+) -> Path:
+    """Draw the loss of each epoch (linear and log scale side by side) to a PNG at `path`."""
+    if not losses:
+        raise ValueError("plot_loss_curve: no losses to draw; train for at least one epoch.")
+    figure = _new_figure(10.0, 4.0)
+    linear, logarithmic = figure.subplots(1, 2)
+    epochs = range(len(losses))
+    for axes, scale in ((linear, "linear"), (logarithmic, "log")):
+        axes.plot(epochs, losses, color="tab:blue", linewidth=1.5, label="loss")
+        axes.set_yscale(scale)
+        axes.set_xlabel("epoch (updates so far)")
+        axes.set_ylabel(f"loss ({scale} scale)")
+        axes.grid(True, alpha=0.3)
+        if first_solved_epoch is not None:
+            axes.axvline(
+                first_solved_epoch,
+                color="tab:green",
+                linestyle="--",
+                linewidth=1.0,
+                label=f"all right from epoch {first_solved_epoch}",
+            )
+        axes.legend(loc="upper right")
+    figure.suptitle(title)
+    target = Path(path)
+    _save_png(figure, target)
+    return target
+
+
+def plot_decision_boundary(
+    model: MLP,
+    dataset: Dataset,
+    path: str | os.PathLike[str],
+    *,
+    resolution: int = 81,
+    title: str = "Decision boundary",
+) -> Path:
+    """Draw the model's output over the unit square, its 0.5 contour and the dataset's points."""
+    if model.nin != 2 or dataset.nin != 2:
+        raise ValueError(
+            f"plot_decision_boundary draws two inputs; the model takes {model.nin} "
+            f"and dataset {dataset.name!r} has {dataset.nin}."
+        )
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
+        raise ValueError(f"resolution must be a whole number >= 2, got {resolution!r}.")
+    # The grid reaches a little past the unit square so the corner points sit inside it.
+    low, high = -0.1, 1.1
+    steps = [low + (high - low) * i / (resolution - 1) for i in range(resolution)]
+    # outputs[row][column]: row is x2 (vertical axis), column is x1.
+    outputs = [[model([x1, x2])[0].data for x1 in steps] for x2 in steps]
+
+    figure = _new_figure(5.5, 4.8)
+    axes = figure.subplots()
+    # Fixed levels from 0 to 1, so colours mean the same output in every picture.
+    levels = [i / 20 for i in range(21)]
+    filled = axes.contourf(steps, steps, outputs, levels=levels, cmap="RdBu_r", extend="both")
+    figure.colorbar(filled, ax=axes, label="network output")
+    # Skip the 0.5 line when the output never crosses it (e.g. an untrained network).
+    flat = [y for row in outputs for y in row]
+    if min(flat) < 0.5 < max(flat):
+        axes.contour(steps, steps, outputs, levels=[0.5], colors="black", linewidths=2.0)
+    for (x1, x2), target in zip(dataset.inputs, dataset.targets, strict=True):
+        axes.scatter(
+            [x1],
+            [x2],
+            s=160,
+            marker="o" if target > 0.5 else "X",
+            color="white",
+            edgecolors="black",
+            linewidths=1.5,
+            zorder=3,
+        )
+        axes.annotate(
+            f"{target:g}",
+            (x1, x2),
+            textcoords="offset points",
+            xytext=(10, 8),
+            fontsize=11,
+            fontweight="bold",
+        )
+    axes.set_xlabel("x1")
+    axes.set_ylabel("x2")
+    axes.set_xlim(low, high)
+    axes.set_ylim(low, high)
+    axes.set_aspect("equal")
+    axes.set_title(f"{title} (black line: output 0.5)")
+    target_path = Path(path)
+    _save_png(figure, target_path)
+    return target_path
+
+
+def write_training_plots(
+    directory: str | os.PathLike[str],
+    model: MLP,
+    dataset: Dataset,
+    losses: Sequence[float],
+    *,
+    first_solved_epoch: int | None = None,
+    label: str = "",
+) -> list[Path]:
+    """Write loss.png and decision_boundary.png into `directory` (made if missing)."""
+    folder = Path(directory)
+    suffix = f": {label}" if label else ""
+    return [
+        plot_loss_curve(
+            losses,
+            folder / "loss.png",
+            title=f"Training loss{suffix}",
+            first_solved_epoch=first_solved_epoch,
+        ),
+        plot_decision_boundary(
+            model, dataset, folder / "decision_boundary.png", title=f"{dataset.name.upper()}"
+        ),
+    ]

@@ -1,0 +1,215 @@
+"""The training loop: full-batch gradient descent, one epoch at a time.
+
+Each epoch does what a PyTorch training loop does:
+
+    optimizer.zero_grad()
+    loss = loss_fn([model(x) for x in inputs], targets)   # forward
+    loss.backward()                                       # gradients
+    losses.append(loss)                                   # recorded *before* the update
+    optimizer.step()                                      # update
+
+so `history.losses[e]` is the loss after e updates, and the model `train` returns
+has had `history.epochs` updates (its loss is `history.final_loss`).
+
+The forward + backward part is one function, a *step*: it leaves d loss / d p in
+each parameter's grad and returns the loss and the predictions. `autograd_step`
+builds it from Values; another implementation of the same contract (e.g. a compiled
+tape) plugs in as `train(..., make_step=...)`.
+
+A callback sees every epoch (for a progress bar) and can stop training early by
+returning True. A loss that is not finite stops training at once with
+NonFiniteLossError.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from tinygrad_xor.data import Dataset
+from tinygrad_xor.engine import Value
+from tinygrad_xor.losses import LossFn, get_loss
+from tinygrad_xor.nn import MLP
+from tinygrad_xor.optim import SGD
+
+__all__ = [
+    "StepResult",
+    "Step",
+    "StepFactory",
+    "EpochReport",
+    "Callback",
+    "History",
+    "NonFiniteLossError",
+    "autograd_step",
+    "evaluate",
+    "is_solved",
+    "train",
+]
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What one forward + backward pass gives: the loss and each input's prediction."""
+
+    loss: float
+    predictions: list[float]
+
+
+# A step computes the loss at the current parameters, leaves d loss / d p in p.grad
+# for every parameter (the grads are zero when it is called), and returns StepResult.
+Step = Callable[[], StepResult]
+# Builds the step for a model, a dataset and a loss, once, before the first epoch.
+StepFactory = Callable[[MLP, Dataset, LossFn], Step]
+
+
+@dataclass(frozen=True)
+class EpochReport:
+    """What a callback sees at each epoch: the state after `epoch` updates."""
+
+    epoch: int
+    epochs: int
+    loss: float
+    predictions: list[float]
+    solved: bool
+
+
+# Called once per epoch, before the update; returning True stops training there.
+Callback = Callable[[EpochReport], "bool | None"]
+
+
+@dataclass(frozen=True)
+class History:
+    """The record of one training run.
+
+    losses[e]           the loss after e updates, for e = 0 .. epochs - 1
+    epochs              updates made (fewer than asked for when a callback stopped early)
+    final_loss          the loss of the returned model, after all `epochs` updates
+    predictions         the returned model's prediction for each input, in input order
+    solved              every prediction on the right side of 0.5
+    first_solved_epoch  the fewest updates after which every prediction was right, or None
+    """
+
+    losses: list[float]
+    epochs: int
+    stopped_early: bool
+    final_loss: float
+    predictions: list[float]
+    solved: bool
+    first_solved_epoch: int | None
+
+
+class NonFiniteLossError(ArithmeticError):
+    """The loss became inf or nan: the updates diverged (usually a learning rate too large)."""
+
+    def __init__(self, epoch: int, loss: float, lr: float) -> None:
+        self.epoch = epoch
+        self.loss = loss
+        self.lr = lr
+        super().__init__(
+            f"the loss is {loss} at epoch {epoch} (after {epoch} updates with lr {lr:g}): "
+            f"training diverged; try a smaller learning rate, e.g. lr {lr / 10:g}."
+        )
+
+
+def is_solved(predictions: Sequence[float], targets: Sequence[float]) -> bool:
+    """Every prediction on the right side of 0.5: above for a target 1, below for a 0."""
+    return all(
+        (p > 0.5) if y > 0.5 else (p < 0.5) for p, y in zip(predictions, targets, strict=True)
+    )
+
+
+def _check_fits(model: MLP, dataset: Dataset) -> None:
+    if not isinstance(model, MLP):
+        raise TypeError(f"model must be an MLP, got {type(model).__name__}.")
+    if model.nin != dataset.nin or model.sizes[-1] != 1:
+        raise ValueError(
+            f"the model takes {model.nin} inputs and gives {model.sizes[-1]} outputs; dataset "
+            f"{dataset.name!r} needs {dataset.nin} inputs and 1 output, e.g. "
+            f"MLP({dataset.nin}, [5, 1])."
+        )
+
+
+def autograd_step(model: MLP, dataset: Dataset, loss_fn: LossFn) -> Step:
+    """The step by the Value engine: build the graph of the loss, then loss.backward()."""
+    inputs = [list(x) for x in dataset.inputs]
+    targets = list(dataset.targets)
+
+    def step() -> StepResult:
+        outputs: list[Value] = [model(x)[0] for x in inputs]
+        loss = loss_fn(outputs, targets)
+        loss.backward()
+        return StepResult(loss.data, [y.data for y in outputs])
+
+    return step
+
+
+def evaluate(model: MLP, dataset: Dataset, loss: str | LossFn = "mse") -> StepResult:
+    """The loss and predictions of `model` on `dataset` (forward only; grads untouched)."""
+    _check_fits(model, dataset)
+    loss_fn = get_loss(loss) if isinstance(loss, str) else loss
+    outputs = [model(list(x))[0] for x in dataset.inputs]
+    return StepResult(loss_fn(outputs, list(dataset.targets)).data, [y.data for y in outputs])
+
+
+def train(
+    model: MLP,
+    dataset: Dataset,
+    optimizer: SGD,
+    *,
+    epochs: int,
+    loss: str | LossFn = "mse",
+    callback: Callback | None = None,
+    make_step: StepFactory = autograd_step,
+) -> History:
+    """Train `model` on `dataset` for `epochs` full-batch updates; return the History.
+
+    >>> from tinygrad_xor.data import XOR
+    >>> model = MLP(2, [5, 1], seed=0)
+    >>> history = train(model, XOR, SGD(model.parameters(), lr=0.3, momentum=0.9), epochs=2000)
+    >>> history.solved, len(history.losses)
+    (True, 2000)
+    """
+    _check_fits(model, dataset)
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a whole number >= 1, got {epochs!r}.")
+    loss_fn = get_loss(loss) if isinstance(loss, str) else loss
+    targets = list(dataset.targets)
+    step = make_step(model, dataset, loss_fn)
+
+    losses: list[float] = []
+    first_solved_epoch: int | None = None
+    stopped_early = False
+    for epoch in range(epochs):
+        optimizer.zero_grad()
+        result = step()
+        if not math.isfinite(result.loss):
+            # Stop before the update: the parameters are those that gave this loss.
+            raise NonFiniteLossError(epoch, result.loss, optimizer.lr)
+        losses.append(result.loss)
+        solved = is_solved(result.predictions, targets)
+        if solved and first_solved_epoch is None:
+            first_solved_epoch = epoch
+        if callback is not None and callback(
+            EpochReport(epoch, epochs, result.loss, result.predictions, solved)
+        ):
+            stopped_early = True
+            break
+        optimizer.step()
+
+    updates = len(losses) - 1 if stopped_early else len(losses)
+    final = evaluate(model, dataset, loss_fn)
+    if not math.isfinite(final.loss):
+        raise NonFiniteLossError(updates, final.loss, optimizer.lr)
+    solved = is_solved(final.predictions, targets)
+    if solved and first_solved_epoch is None:
+        first_solved_epoch = updates
+    return History(
+        losses=losses,
+        epochs=updates,
+        stopped_early=stopped_early,
+        final_loss=final.loss,
+        predictions=final.predictions,
+        solved=solved,
+        first_solved_epoch=first_solved_epoch,
+    )
