@@ -293,7 +293,18 @@ def test_explanations_state_what_the_runs_show(runs: dict[str, manual.ManualRun]
     assert "attempt2" in second and "lr * loss" in second
     start_lr = 0.3 * runs["attempt2"].losses[0]
     assert f"{start_lr:.3g} at the start" in second
-    assert f"epoch {runs['attempt2'].first_solved_epoch} against epoch" in second
+    solved_at = runs["attempt2"].first_solved_epoch, runs["correct"].first_solved_epoch
+    assert "epoch {} against {} for the correct update".format(*solved_at) in second
+
+
+def test_explanation_when_attempt2_has_not_solved_it_yet() -> None:
+    runs = [manual.train(variant, epochs=900) for variant in ("attempt2", "correct")]
+    assert not runs[0].solved and runs[1].first_solved_epoch is not None
+    (sentence,) = manual.explain(runs)
+    expected = (
+        f"never got all four right; the correct update did at epoch {runs[1].first_solved_epoch}"
+    )
+    assert expected in sentence
 
 
 def test_format_table_has_a_row_per_run(runs: dict[str, manual.ManualRun]) -> None:

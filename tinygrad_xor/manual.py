@@ -494,13 +494,13 @@ def _explain_attempt1(run: ManualRun) -> str:
     always_down = [n for n in output_names if run.downward_steps[n] == run.epochs]
     if len(always_down) == len(output_names):
         weights_moved = (
-            f"so every output weight ({', '.join(output_names)}) went down on every one of "
-            f"the {run.epochs} epochs"
+            f"so every weight into the output ({', '.join(output_names)}) went down on every "
+            f"one of the {run.epochs} epochs"
         )
     else:
         weights_moved = (
-            f"so {len(always_down)} of the {len(output_names)} output weights went down on "
-            f"every one of the {run.epochs} epochs"
+            f"so {len(always_down)} of the {len(output_names)} weights into the output went "
+            f"down on every one of the {run.epochs} epochs"
         )
     start, end = run.losses[0], run.final_loss
     trend = "rose" if end > start else "fell"
@@ -522,13 +522,21 @@ def _explain_attempt2(run: ManualRun, correct: ManualRun | None) -> str:
             f", solving XOR at epoch {run.first_solved_epoch}." if run.solved else "."
         )
     else:
-
-        def solved_at(r: ManualRun) -> str:
-            return f"epoch {r.first_solved_epoch}" if r.first_solved_epoch is not None else "never"
-
+        mine, theirs = run.first_solved_epoch, correct.first_solved_epoch
+        if mine is not None and theirs is not None:
+            solved = (
+                f"all four were first right at epoch {mine} against {theirs} for the correct update"
+            )
+        elif mine is not None:
+            solved = (
+                f"all four were first right at epoch {mine}; the correct update never got there"
+            )
+        elif theirs is not None:
+            solved = f"it never got all four right; the correct update did at epoch {theirs}"
+        else:
+            solved = "neither it nor the correct update got all four right"
         outcome = (
-            f"all four were first right at {solved_at(run)} against {solved_at(correct)} for "
-            f"the correct update, and it ended at loss {_fmt(run.final_loss)} against "
+            f"{solved}, and it ended at loss {_fmt(run.final_loss)} against "
             f"{_fmt(correct.final_loss)}."
         )
     return (
