@@ -24,7 +24,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
-	$(BIN)/python -c "from tinygrad_xor import Value; a, b = Value(2.0, 'a'), Value(-3.0, 'b'); y = a * b + a.tanh(); y.backward(); print(y, a, b, sep='\n')"
+	$(BIN)/tinygrad-xor train --plot out
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
