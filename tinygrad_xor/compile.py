@@ -18,6 +18,7 @@ that a learner can print and read (like a jit, shown):
         v2 = w * x
         v3 = tanh(v2)
         # -- backward: d loss / d node, from the loss back to the parameters --
+        # (a + passes its gradient on unchanged: a node used once, by a +, shares its name)
         g3 = 1.0
         g2 = (1.0 - v3 * v3) * g3
         grad_w = 0.0 + x * g2
@@ -349,16 +350,23 @@ def _generate(
         lines += _forward_lines(node, value)
 
     lines.append("    # -- backward: d loss / d node, from the loss back to the parameters --")
+    lines.append(
+        "    # (a + passes its gradient on unchanged: a node used once, by a +, shares its name)"
+    )
     # contributions[n]: the terms (local derivative) * (gradient of an op using n), in
     # the order backward() adds them: ops last-to-first, an op's first input first.
     contributions: dict[Value, list[str]] = {n: [] for n in traced.needs_grad}
     for node in reversed(ops):
         if node not in traced.needs_grad:
             continue
+        summands = contributions[node]
         if node is traced.root:
             lines.append(f"    {grad[node]} = 1.0")
+        elif len(summands) == 1 and summands[0].isidentifier():
+            # Used once, by a +: its gradient is that op's, unchanged; reuse the name.
+            grad[node] = summands[0]
         else:
-            lines.append(f"    {grad[node]} = {' + '.join(contributions[node])}")
+            lines.append(f"    {grad[node]} = {' + '.join(summands)}")
         a, b = _first_input(node), node._b
         terms = _local_gradient_terms(node, value, grad[node])
         if a in traced.needs_grad:
