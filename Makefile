@@ -25,6 +25,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 
 demo: $(VENV)/.installed
 	$(BIN)/tinygrad-xor train --plot out
+	$(BIN)/tinygrad-xor manual --compare --plot out/manual-compare.png
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
