@@ -64,7 +64,7 @@ def test_plot_writes_a_png(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     path = tmp_path / "out" / "manual.png"
     assert main(["manual", "--compare", "--epochs", "50", "--plot", str(path)]) == 0
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert f"loss curves written to {path}" in capsys.readouterr().out
+    assert f"wrote {path}" in capsys.readouterr().out
 
 
 def test_plot_into_an_unwritable_place_fails_cleanly(

@@ -625,7 +625,7 @@ def _run_manual(args: argparse.Namespace) -> int:
                     )
                 )
     if args.plot:
-        print(f"\nloss curves written to {args.plot}")
+        print(f"\nwrote {args.plot}")
     return 0
 
 
