@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,11 @@ def test_torch_init_starts_from_pytorchs_weights(capsys: pytest.CaptureFixture[s
     assert row["final_loss"] == run.final_loss
     assert main(["manual", "--torch-init", "42", "--no-bias", "--epochs", "5"]) == 1
     assert "drop --no-bias" in capsys.readouterr().err
+
+
+def test_torch_init_without_torch_names_the_install_command(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` fail
+    assert main(["manual", "--torch-init", "42", "--epochs", "5"]) == 1
+    assert "pip install torch==2.13.0" in capsys.readouterr().err
