@@ -79,7 +79,7 @@ def plot_decision_boundary(
     dataset: Dataset,
     path: str | os.PathLike[str],
     *,
-    resolution: int = 81,
+    resolution: int = 61,
     title: str = "Decision boundary",
 ) -> Path:
     """Draw the model's output over the unit square, its 0.5 contour and the dataset's points."""

@@ -1,0 +1,133 @@
+"""Model files: round trip, atomic save, and clear errors for bad files."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tinygrad_xor import atomic
+from tinygrad_xor.checkpoint import ModelFileError, architecture, load_model, save_model
+from tinygrad_xor.nn import MLP
+
+
+def test_round_trip_rebuilds_the_same_network(tmp_path: Path) -> None:
+    model = MLP(2, [8, 4, 1], activation="tanh", bias=False, init="xavier", seed=5)
+    path = tmp_path / "model.json"
+    save_model(model, path, {"dataset": "xor", "final_loss": 0.01})
+    loaded, metadata = load_model(path)
+    assert architecture(loaded) == architecture(model)
+    assert loaded.state_dict() == model.state_dict()
+    assert loaded([0.25, 0.75])[0].data == model([0.25, 0.75])[0].data
+    assert metadata == {"dataset": "xor", "final_loss": 0.01}
+    document = json.loads(path.read_text())
+    assert document["architecture"]["sizes"] == [8, 4, 1]
+    assert document["format"] == "tinygrad_xor.mlp"
+
+
+def leftovers(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if p.name.endswith(".tmp"))
+
+
+def test_a_failing_replace_leaves_the_old_file_intact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "model.json"
+    save_model(MLP(2, [5, 1], seed=0), path)
+    old_bytes = path.read_bytes()
+
+    def failing_replace(src: str, dst: str) -> None:
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    with pytest.raises(OSError, match="simulated"):
+        save_model(MLP(2, [5, 1], seed=1), path)
+    assert path.read_bytes() == old_bytes
+    assert leftovers(tmp_path) == []
+
+
+def test_a_write_failing_half_way_leaves_the_old_file_intact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "model.json"
+    save_model(MLP(2, [5, 1], seed=0), path)
+    old_bytes = path.read_bytes()
+
+    def failing_fsync(fd: int) -> None:  # the bytes are written, not yet on disk
+        raise OSError("I/O error (simulated)")
+
+    monkeypatch.setattr(atomic.os, "fsync", failing_fsync)
+    with pytest.raises(OSError, match="simulated"):
+        save_model(MLP(2, [5, 1], seed=1), path)
+    assert path.read_bytes() == old_bytes
+    assert leftovers(tmp_path) == []
+
+
+def test_a_failing_serialisation_leaves_the_old_file_intact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "model.json"
+    save_model(MLP(2, [5, 1], seed=0), path)
+    old_bytes = path.read_bytes()
+    model = MLP(2, [5, 1], seed=1)
+    model.layers[0].neurons[0].w[0].data = float("nan")  # not JSON: allow_nan=False refuses it
+    with pytest.raises(ValueError, match="Out of range float"):
+        save_model(model, path)
+    assert path.read_bytes() == old_bytes
+    assert leftovers(tmp_path) == []
+
+
+def write_json(path: Path, document: object) -> Path:
+    path.write_text(json.dumps(document))
+    return path
+
+
+def good_document() -> dict[str, object]:
+    model = MLP(2, [5, 1], seed=0)
+    return {
+        "format": "tinygrad_xor.mlp",
+        "version": 1,
+        "architecture": architecture(model),
+        "state": model.state_dict(),
+    }
+
+
+def test_bad_files_are_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(ModelFileError, match="no such file"):
+        load_model(tmp_path / "missing.json")
+
+    corrupt = tmp_path / "corrupt.json"
+    corrupt.write_text('{"format": "tinygrad_xor.mlp", "state": {')
+    with pytest.raises(ModelFileError, match="not valid JSON"):
+        load_model(corrupt)
+
+    with pytest.raises(ModelFileError, match="not a tinygrad_xor model file"):
+        load_model(write_json(tmp_path / "list.json", [1, 2, 3]))
+
+    newer = good_document() | {"version": 2}
+    with pytest.raises(ModelFileError, match="version 2"):
+        load_model(write_json(tmp_path / "newer.json", newer))
+
+    shape_mismatch = good_document()
+    shape_mismatch["state"] = MLP(2, [3, 1], seed=0).state_dict()
+    with pytest.raises(ModelFileError, match="do not fit its architecture"):
+        load_model(write_json(tmp_path / "shape.json", shape_mismatch))
+
+    bad_arch = good_document()
+    bad_arch["architecture"] = {**architecture(MLP(2, [5, 1])), "activation": "softmax"}
+    with pytest.raises(ModelFileError, match="activation must be one of"):
+        load_model(write_json(tmp_path / "arch.json", bad_arch))
+
+    not_number = good_document()
+    state = dict(MLP(2, [5, 1], seed=0).state_dict())
+    state["layers.1.neurons.0.bias"] = "0.1"  # type: ignore[assignment]
+    not_number["state"] = state
+    with pytest.raises(ModelFileError, match="expected a number"):
+        load_model(write_json(tmp_path / "text.json", not_number))
+
+    state_inf = good_document()
+    state_inf["state"] = {**MLP(2, [5, 1]).state_dict(), "layers.1.neurons.0.bias": float("inf")}
+    with pytest.raises(ModelFileError, match="not finite"):
+        load_model(write_json(tmp_path / "inf.json", state_inf))

@@ -1,0 +1,290 @@
+"""`tinygrad-xor train`: table, JSON, exit codes, plots, model files, progress bar."""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tinygrad_xor.checkpoint import save_model
+from tinygrad_xor.cli import main
+from tinygrad_xor.nn import MLP
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# Fewer epochs than the default keep these tests fast; 600 still solves XOR for seed 0.
+FAST = ["--epochs", "600"]
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, object]:
+    assert main(["train", *argv, "--json"]) == 0
+    out = capsys.readouterr().out
+    document = json.loads(out)
+    assert isinstance(document, dict)
+    return document
+
+
+def test_default_run_prints_the_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["train"]) == 0
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert lines[0].startswith("XOR: 2-5-1 MLP (sigmoid hidden, sigmoid output, biases")
+    assert "trained 2000 epochs: SGD lr 0.3 momentum 0.9, loss mse" in lines[1]
+    header = lines.index(next(line for line in lines if "prediction" in line))
+    assert lines[header].split() == ["x1", "x2", "target", "prediction", "right?"]
+    rows = [line.split() for line in lines[header + 1 : header + 5]]
+    assert [row[:3] for row in rows] == [
+        ["0", "0", "0"],
+        ["0", "1", "1"],
+        ["1", "0", "1"],
+        ["1", "1", "0"],
+    ]
+    assert all(row[4] == "yes" for row in rows)
+    assert any(line.startswith("final loss: ") for line in lines)
+    assert any(line.startswith("solved: all 4 right (first at epoch ") for line in lines)
+    assert captured.err == ""  # stderr is not a terminal here: no progress bar
+
+
+def test_json_has_the_promised_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    result = run_json(capsys, *FAST, "--seed", "3")
+    for key in ("final_loss", "predictions", "solved", "first_solved_epoch", "epochs", "seed"):
+        assert key in result
+    predictions = result["predictions"]
+    assert isinstance(predictions, list) and len(predictions) == 4
+    assert all(isinstance(p, float) for p in predictions)
+    assert result["epochs"] == 600 and result["seed"] == 3
+    assert isinstance(result["solved"], bool)
+    first = result["first_solved_epoch"]
+    assert first is None or isinstance(first, int)
+    # solved means every prediction on the right side of 0.5
+    targets = result["targets"]
+    assert isinstance(targets, list)
+    right = [(p > 0.5) == (t > 0.5) for p, t in zip(predictions, targets, strict=True)]
+    assert result["solved"] == all(right)
+
+
+def test_same_options_same_result(capsys: pytest.CaptureFixture[str]) -> None:
+    first = run_json(capsys, "--epochs", "50", "--seed", "7")
+    second = run_json(capsys, "--epochs", "50", "--seed", "7")
+    assert first == second
+
+
+def test_options_reach_the_training(capsys: pytest.CaptureFixture[str]) -> None:
+    result = run_json(
+        capsys,
+        "--hidden", "4,3", "--activation", "tanh", "--init", "xavier", "--no-bias",
+        "--loss", "bce", "--lr", "0.5", "--momentum", "0", "--epochs", "30",
+        "--dataset", "and", "--seed", "2",
+    )  # fmt: skip
+    assert result["hidden"] == [4, 3]
+    assert result["activation"] == "tanh"
+    assert result["init"] == "xavier"
+    assert result["bias"] is False
+    assert result["loss"] == "bce"
+    assert result["lr"] == 0.5 and result["momentum"] == 0.0
+    assert result["dataset"] == "and" and result["targets"] == [0.0, 0.0, 0.0, 1.0]
+
+
+def test_target_loss_stops_early(capsys: pytest.CaptureFixture[str]) -> None:
+    result = run_json(capsys, "--target-loss", "0.01")
+    assert result["stopped_early"] is True
+    final_loss = result["final_loss"]
+    epochs = result["epochs"]
+    assert isinstance(final_loss, float) and final_loss <= 0.01
+    assert isinstance(epochs, int) and epochs < 2000
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["--lr", "0"], "--lr"),
+        (["--lr", "-0.1"], "--lr"),
+        (["--lr", "abc"], "--lr"),
+        (["--hidden", "0"], "--hidden"),
+        (["--hidden", "5,0"], "--hidden"),
+        (["--activation", "swish"], "--activation"),
+        (["--loss", "hinge"], "--loss"),
+        (["--epochs", "0"], "--epochs"),
+        (["--epochs", "-3"], "--epochs"),
+        (["--momentum", "1"], "--momentum"),
+        (["--init", "zeros"], "--init"),
+        (["--dataset", "nor"], "--dataset"),
+        (["--loss", "bce", "--output-activation", "linear"], "--loss"),
+    ],
+)
+def test_bad_options_exit_2_naming_the_option(
+    capsys: pytest.CaptureFixture[str], argv: list[str], named: str
+) -> None:
+    assert main(["train", *argv]) == 2
+    err = capsys.readouterr().err
+    assert f"argument {named}" in err
+
+
+def test_bad_option_messages_say_what_is_allowed(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["train", "--lr", "0"]) == 2
+    assert "expected a finite number > 0, got 0" in capsys.readouterr().err
+    assert main(["train", "--activation", "swish"]) == 2
+    assert "choose from 'sigmoid', 'tanh', 'relu', 'linear'" in capsys.readouterr().err
+
+
+def test_non_finite_loss_fails_naming_the_epoch_and_writes_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    save_path = tmp_path / "model.json"
+    plot_dir = tmp_path / "plots"
+    status = main(
+        [
+            "train", "--activation", "relu", "--output-activation", "linear",
+            "--lr", "1000", "--epochs", "200",
+            "--save", str(save_path), "--plot", str(plot_dir),
+        ]
+    )  # fmt: skip
+    assert status == 1
+    err = capsys.readouterr().err
+    assert "the loss became inf at epoch " in err or "the loss became nan at epoch " in err
+    assert "smaller learning rate, e.g. --lr 100" in err
+    assert not save_path.exists()
+    assert not plot_dir.exists()
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE, f"{path} is not a PNG"
+    assert data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    assert data[-8:-4] == b"IEND"  # complete: the file ends with the IEND chunk
+    return width, height
+
+
+def test_plot_writes_two_valid_pngs(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    plot_dir = tmp_path / "new" / "plots"  # made if missing
+    assert main(["train", *FAST, "--plot", str(plot_dir)]) == 0
+    out = capsys.readouterr().out
+    for name in ("loss.png", "decision_boundary.png"):
+        width, height = png_size(plot_dir / name)
+        assert width > 300 and height > 300
+        assert f"wrote {plot_dir / name}" in out
+    image = pytest.importorskip("matplotlib.image", reason="decodes the PNG")
+    pixels = image.imread(plot_dir / "decision_boundary.png")
+    assert pixels.shape[0] > 300 and pixels.std() > 0.05  # a picture, not a blank page
+
+
+def test_save_then_load_continues_from_the_saved_model(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "model.json"
+    saved = run_json(capsys, *FAST, "--hidden", "3", "--save", str(path))
+    document = json.loads(path.read_text())
+    assert document["architecture"]["sizes"] == [3, 1]
+    assert document["metadata"]["final_loss"] == saved["final_loss"]
+    # --load rebuilds the 2-3-1 network from the file: no model options needed
+    resumed = run_json(capsys, "--epochs", "1", "--load", str(path))
+    assert resumed["hidden"] == [3]
+    assert resumed["initial_loss"] == saved["final_loss"]
+    assert resumed["loaded_from"] == str(path)
+
+
+def model_file_bytes(path: Path) -> bytes:
+    save_model(MLP(2, [5, 1], seed=0), path)
+    return path.read_bytes()
+
+
+def test_load_errors_exit_1_and_change_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    keep = tmp_path / "keep.json"
+    keep_bytes = model_file_bytes(keep)
+
+    corrupt = tmp_path / "corrupt.json"
+    corrupt.write_text('{"format": "tinygrad_xor.mlp", "version": 1, "sta')
+    mismatched = tmp_path / "mismatched.json"
+    document = json.loads(keep_bytes)
+    document["state"] = MLP(2, [3, 1]).state_dict()  # architecture says 5 hidden
+    mismatched.write_text(json.dumps(document))
+    cases = [
+        (tmp_path / "missing.json", "no such file"),
+        (corrupt, "not valid JSON"),
+        (mismatched, "do not fit its architecture"),
+    ]
+    for path, message in cases:
+        before = path.read_bytes() if path.exists() else None
+        status = main(["train", *FAST, "--load", str(path), "--save", str(keep)])
+        assert status == 1, path
+        err = capsys.readouterr().err
+        assert message in err and str(path) in err
+        assert keep.read_bytes() == keep_bytes  # --save never ran
+        assert (path.read_bytes() if path.exists() else None) == before
+
+
+def test_load_with_options_that_disagree_with_the_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "model.json"
+    model_file_bytes(path)  # a 2-5-1 sigmoid network with biases
+    assert main(["train", "--load", str(path), "--hidden", "8", "--no-bias"]) == 1
+    err = capsys.readouterr().err
+    assert "holds a 2-5-1 network" in err
+    assert "--hidden 8 (the file has 5)" in err
+    assert "--no-bias (the file has biases)" in err
+    # options that agree with the file are fine
+    assert main(["train", "--epochs", "1", "--load", str(path), "--hidden", "5", "--json"]) == 0
+
+
+def test_save_is_atomic_when_the_write_fails(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "model.json"
+    old_bytes = model_file_bytes(path)
+
+    def failing_replace(src: str, dst: str) -> None:
+        raise OSError("no space left on device (simulated)")
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    assert main(["train", "--epochs", "5", "--save", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "could not save the model" in err and "simulated" in err
+    assert path.read_bytes() == old_bytes
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json"]  # no temp file left
+
+
+def test_progress_bar_only_on_a_terminal_and_not_with_quiet(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(["train", "--epochs", "300", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "training" in captured.err and "/300" in captured.err
+    json.loads(captured.out)  # stdout is still exactly one JSON object
+
+    assert main(["train", "--epochs", "300", "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tinygrad_xor", "train", "--epochs", "5", "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["epochs"] == 5
+    bad = subprocess.run(
+        [sys.executable, "-m", "tinygrad_xor", "train", "--lr", "0"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad.returncode == 2
+    assert "argument --lr" in bad.stderr
+
+
+def test_help_and_missing_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    assert "train" in capsys.readouterr().out
+    assert main([]) == 2
+    assert "required" in capsys.readouterr().err

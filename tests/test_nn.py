@@ -1,0 +1,203 @@
+"""Module, Neuron, Layer, MLP: forward pass against NumPy, parameters, inits, state dicts."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+
+import numpy as np
+import pytest
+
+from tinygrad_xor.engine import Value
+from tinygrad_xor.nn import MLP, Layer, Neuron
+
+XOR_INPUTS = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
+
+NUMPY_ACTIVATIONS = {
+    "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
+    "tanh": np.tanh,
+    "relu": lambda z: np.maximum(z, 0.0),
+    "linear": lambda z: z,
+}
+
+
+def random_weights(
+    rng: np.random.Generator, widths: list[int], bias: bool
+) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    """One (W, b) per layer, W of shape (fan_out, fan_in), as nn.Linear stores it."""
+    return [
+        (
+            rng.normal(size=(fan_out, fan_in)),
+            rng.normal(size=fan_out) if bias else None,
+        )
+        for fan_in, fan_out in itertools.pairwise(widths)
+    ]
+
+
+def state_from_weights(weights: list[tuple[np.ndarray, np.ndarray | None]]) -> dict[str, float]:
+    state = {}
+    for i, (w, b) in enumerate(weights):
+        for j in range(w.shape[0]):
+            for k in range(w.shape[1]):
+                state[f"layers.{i}.neurons.{j}.weight.{k}"] = float(w[j, k])
+            if b is not None:
+                state[f"layers.{i}.neurons.{j}.bias"] = float(b[j])
+    return state
+
+
+def numpy_forward(
+    x: np.ndarray,
+    weights: list[tuple[np.ndarray, np.ndarray | None]],
+    activation: str,
+    output_activation: str,
+) -> np.ndarray:
+    h = x
+    for i, (w, b) in enumerate(weights):
+        z = h @ w.T + (b if b is not None else 0.0)
+        last = i == len(weights) - 1
+        h = NUMPY_ACTIVATIONS[output_activation if last else activation](z)
+    return h
+
+
+@pytest.mark.parametrize(
+    ("sizes", "activation", "output_activation", "bias"),
+    [
+        ([5, 1], "sigmoid", "sigmoid", True),  # the learner's network
+        ([5, 1], "sigmoid", "sigmoid", False),
+        ([8, 4, 1], "tanh", "sigmoid", True),
+        ([6, 3], "relu", "linear", True),
+        ([3, 2], "linear", "tanh", False),
+    ],
+)
+def test_forward_matches_numpy(
+    sizes: list[int], activation: str, output_activation: str, bias: bool
+) -> None:
+    rng = np.random.default_rng(7)
+    weights = random_weights(rng, [2, *sizes], bias)
+    model = MLP(2, sizes, activation, output_activation, bias=bias, seed=1)
+    model.load_state_dict(state_from_weights(weights))
+    inputs = np.vstack([np.array(XOR_INPUTS), rng.normal(size=(20, 2))])
+    expected = numpy_forward(inputs, weights, activation, output_activation)
+    got = np.array([[y.data for y in model(list(map(float, x)))] for x in inputs])
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-13, atol=1e-15)
+
+
+def test_learner_network_shape_and_parameter_order() -> None:
+    model = MLP(2, [5, 1], seed=0)
+    assert len(model.parameters()) == (2 + 1) * 5 + (5 + 1) * 1
+    names = [name for name, _ in model.named_parameters()]
+    assert names[:4] == [
+        "layers.0.neurons.0.weight.0",
+        "layers.0.neurons.0.weight.1",
+        "layers.0.neurons.0.bias",
+        "layers.0.neurons.1.weight.0",
+    ]
+    assert names[-1] == "layers.1.neurons.0.bias"
+    # parameters() and named_parameters() list the same Values in the same order
+    assert [p for _, p in model.named_parameters()] == model.parameters()
+    assert [p.label for p in model.layers[0].neurons[2].parameters()] == [
+        "w1.3.1",
+        "w1.3.2",
+        "b1.3",
+    ]
+
+
+def test_layer_always_returns_a_list() -> None:
+    layer = Layer(3, 1)
+    out = layer([1.0, 2.0, 3.0])
+    assert isinstance(out, list) and len(out) == 1
+    # the case micrograd's single-output special case breaks
+    model = MLP(2, [4, 1, 1], seed=0)
+    assert len(model([0.5, -0.5])) == 1
+
+
+def test_neuron_without_bias_has_only_weights() -> None:
+    neuron = Neuron(3, "linear", bias=False)
+    assert neuron.b is None
+    assert len(neuron.parameters()) == 3
+    for w, value in zip(neuron.w, [1.0, 2.0, 3.0], strict=True):
+        w.data = value
+    assert neuron([1.0, 1.0, 1.0]).data == 6.0
+
+
+def test_same_seed_same_weights_and_different_seed_different_weights() -> None:
+    a = MLP(2, [5, 1], seed=3).state_dict()
+    b = MLP(2, [5, 1], seed=3).state_dict()
+    c = MLP(2, [5, 1], seed=4).state_dict()
+    assert a == b
+    assert a != c
+
+
+def test_inits_draw_from_their_ranges() -> None:
+    torch_init = MLP(2, [5, 1], init="torch", seed=0)
+    for layer, fan_in in zip(torch_init.layers, [2, 5], strict=True):
+        bound = 1.0 / math.sqrt(fan_in)
+        assert all(-bound <= p.data <= bound for p in layer.parameters())
+    uniform = MLP(2, [5, 1], init="uniform01", seed=0)
+    assert all(0.0 <= p.data < 1.0 for p in uniform.parameters())
+    xavier = MLP(2, [5, 1], init="xavier", seed=0)
+    assert all(n.b is not None and n.b.data == 0.0 for n in xavier.layers[0].neurons)
+    bound = math.sqrt(6.0 / (2 + 5))
+    assert all(-bound <= w.data <= bound for n in xavier.layers[0].neurons for w in n.w)
+
+
+def test_zero_grad_clears_every_parameter() -> None:
+    model = MLP(2, [5, 1], seed=0)
+    model([1.0, 0.0])[0].backward()
+    assert any(p.grad != 0.0 for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad == 0.0 for p in model.parameters())
+
+
+def test_state_dict_round_trip_through_json() -> None:
+    source = MLP(2, [5, 1], seed=11)
+    target = MLP(2, [5, 1], seed=12)
+    state = json.loads(json.dumps(source.state_dict()))
+    target.load_state_dict(state)
+    assert target.state_dict() == source.state_dict()
+    for x in XOR_INPUTS:
+        assert target(x)[0].data == source(x)[0].data
+
+
+def test_load_state_dict_that_does_not_fit_changes_nothing() -> None:
+    model = MLP(2, [5, 1], seed=0)
+    before = model.state_dict()
+    with pytest.raises(ValueError, match="does not fit"):
+        model.load_state_dict(MLP(2, [3, 1], seed=0).state_dict())
+    with pytest.raises(ValueError, match="does not fit"):
+        model.load_state_dict(MLP(2, [5, 1], bias=False, seed=0).state_dict())
+    bad = dict(before)
+    bad["layers.1.neurons.0.bias"] = "0.5"  # type: ignore[assignment]
+    with pytest.raises(TypeError, match="must be a number"):
+        model.load_state_dict(bad)
+    assert model.state_dict() == before
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"activation": "softmax"}, "unknown activation 'softmax'"),
+        ({"output_activation": "step"}, "unknown output activation 'step'"),
+        ({"init": "zeros"}, "unknown init 'zeros'"),
+        ({"sizes": [5, 0]}, "every layer size must be a whole number >= 1"),
+        ({"sizes": []}, "non-empty list"),
+    ],
+)
+def test_bad_arguments_say_what_is_allowed(kwargs: dict[str, object], message: str) -> None:
+    arguments: dict[str, object] = {"nin": 2, "sizes": [5, 1], **kwargs}
+    with pytest.raises(ValueError, match=message):
+        MLP(**arguments)  # type: ignore[arg-type]
+
+
+def test_wrong_number_of_inputs_is_an_error() -> None:
+    with pytest.raises(ValueError, match="takes 2 inputs, got 3"):
+        MLP(2, [5, 1])([1.0, 2.0, 3.0])
+
+
+def test_values_as_inputs_receive_gradients() -> None:
+    model = MLP(2, [5, 1], seed=0)
+    x1, x2 = Value(0.3, "x1"), Value(0.7, "x2")
+    model([x1, x2])[0].backward()
+    assert x1.grad != 0.0 and x2.grad != 0.0
