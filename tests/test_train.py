@@ -3,7 +3,11 @@ a pluggable step, and the datasets."""
 
 from __future__ import annotations
 
+import doctest
+import importlib
 import math
+import subprocess
+import sys
 
 import pytest
 
@@ -191,3 +195,28 @@ def test_bad_arguments_are_clear_errors() -> None:
         train(wide, XOR, SGD(wide.parameters(), lr=0.3), epochs=1)
     with pytest.raises(ValueError, match="unknown loss 'hinge'"):
         train(model, XOR, optimizer, epochs=1, loss="hinge")
+
+
+@pytest.mark.parametrize(
+    "module_name",
+    [
+        "tinygrad_xor.nn",
+        "tinygrad_xor.losses",
+        "tinygrad_xor.optim",
+        "tinygrad_xor.train",
+    ],
+)
+def test_docstring_examples_run(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    result = doctest.testmod(module)
+    assert result.attempted > 0, f"{module_name} has no examples"
+    assert result.failed == 0
+
+
+def test_importing_the_package_loads_only_the_standard_library() -> None:
+    heavy = ["numpy", "matplotlib", "tqdm", "graphviz", "torch"]
+    code = f"import sys, tinygrad_xor; print([m for m in {heavy!r} if m in sys.modules])"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
