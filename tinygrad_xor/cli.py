@@ -33,6 +33,7 @@ from tinygrad_xor.train import (
     StepFactory,
     autograd_step,
     is_solved,
+    prediction_table,
     train,
 )
 
@@ -236,7 +237,8 @@ def _add_train_parser(subparsers: Subparsers) -> None:
         "--load",
         metavar="FILE",
         default=None,
-        help="start from the model saved in FILE (its network; model options given must agree)",
+        help="start from the model saved in FILE: its network and weights (model options, if "
+        "given, must agree with it); momentum starts afresh",
     )
     output = parser.add_argument_group("output")
     output.add_argument(
@@ -470,29 +472,18 @@ def _train_table(args: argparse.Namespace, model: MLP, dataset: Dataset, history
         f"{args.momentum:g}, loss {args.loss}",
         "",
     ]
-    input_names = [f"x{i + 1}" for i in range(dataset.nin)]
-    header = [*input_names, "target", "prediction", "right?"]
-    rows = []
-    for x, target, prediction in zip(
-        dataset.inputs, dataset.targets, history.predictions, strict=True
-    ):
-        right = is_solved([prediction], [target])
-        rows.append(
-            [*(f"{v:g}" for v in x), f"{target:g}", f"{prediction:.6f}", "yes" if right else "NO"]
-        )
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        lines.append("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
+    lines.append(prediction_table(dataset, history.predictions))
     lines.append("")
     lines.append(f"final loss: {history.final_loss:.6g} ({args.loss})")
     n_right = sum(
         is_solved([p], [y]) for p, y in zip(history.predictions, dataset.targets, strict=True)
     )
+    n = len(dataset.targets)
     if history.solved:
-        lines.append(f"solved: all {len(rows)} right (first at epoch {history.first_solved_epoch})")
+        lines.append(f"solved: all {n} right (first at epoch {history.first_solved_epoch})")
     else:
         lines.append(
-            f"not solved: {n_right} of {len(rows)} right. Try more --epochs, another --seed, "
+            f"not solved: {n_right} of {n} right. Try more --epochs, another --seed, "
             "or a larger --lr."
         )
     return "\n".join(lines)

@@ -44,6 +44,7 @@ __all__ = [
     "autograd_step",
     "evaluate",
     "is_solved",
+    "prediction_table",
     "train",
 ]
 
@@ -116,6 +117,31 @@ def is_solved(predictions: Sequence[float], targets: Sequence[float]) -> bool:
     """Every prediction on the right side of 0.5: above for a target 1, below for a 0."""
     return all(
         (p > 0.5) if y > 0.5 else (p < 0.5) for p, y in zip(predictions, targets, strict=True)
+    )
+
+
+def prediction_table(dataset: Dataset, predictions: Sequence[float]) -> str:
+    """One row per input: the input, its target, the prediction, and whether it is right.
+
+    >>> from tinygrad_xor.data import AND
+    >>> print(prediction_table(AND, [0.1, 0.2, 0.6, 0.7]))
+    x1  x2  target  prediction  right?
+     0   0       0    0.100000     yes
+     0   1       0    0.200000     yes
+     1   0       0    0.600000      NO
+     1   1       1    0.700000     yes
+    """
+    header = [*(f"x{i + 1}" for i in range(dataset.nin)), "target", "prediction", "right?"]
+    rows = [header]
+    for x, target, prediction in zip(dataset.inputs, dataset.targets, predictions, strict=True):
+        right = is_solved([prediction], [target])
+        rows.append(
+            [*(f"{v:g}" for v in x), f"{target:g}", f"{prediction:.6f}", "yes" if right else "NO"]
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True))
+        for row in rows
     )
 
 
