@@ -191,6 +191,11 @@ def test_bad_arguments_say_what_is_allowed(kwargs: dict[str, object], message: s
         MLP(**arguments)  # type: ignore[arg-type]
 
 
+def test_bias_must_be_a_bool() -> None:
+    with pytest.raises(TypeError, match="bias must be True or False, got str 'no'"):
+        MLP(2, [5, 1], bias="no")  # type: ignore[arg-type]
+
+
 def test_wrong_number_of_inputs_is_an_error() -> None:
     with pytest.raises(ValueError, match="takes 2 inputs, got 3"):
         MLP(2, [5, 1])([1.0, 2.0, 3.0])

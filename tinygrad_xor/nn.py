@@ -75,6 +75,12 @@ def _choice(kind: str, name: str, allowed: Mapping[str, object]) -> None:
         raise ValueError(f"unknown {kind} {name!r}; choose one of: {', '.join(allowed)}.")
 
 
+def _flag(what: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{what} must be True or False, got {type(value).__name__} {value!r}.")
+    return value
+
+
 def _positive_int(what: str, n: object) -> int:
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"{what} must be a whole number >= 1, got {n!r}.")
@@ -138,6 +144,7 @@ class Neuron(Module):
         name: str = "",
     ) -> None:
         nin = _positive_int("nin (inputs of a neuron)", nin)
+        bias = _flag("bias", bias)
         _choice("activation", activation, ACTIVATIONS)
         _choice("init", init, INITS)
         rng = rng if rng is not None else random.Random()
@@ -242,6 +249,7 @@ class MLP(Module):
         if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence) or not sizes:
             raise ValueError(f"sizes must be a non-empty list of layer widths, got {sizes!r}.")
         sizes = [_positive_int("every layer size", n) for n in sizes]
+        bias = _flag("bias", bias)
         _choice("activation", activation, ACTIVATIONS)
         _choice("output activation", output_activation, ACTIVATIONS)
         _choice("init", init, INITS)
