@@ -26,6 +26,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed
 	$(BIN)/tinygrad-xor train --plot out
 	$(BIN)/tinygrad-xor manual --compare --plot out/manual-compare.png
+	$(BIN)/tinygrad-xor graph --out out/graph.svg
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

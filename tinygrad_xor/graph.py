@@ -36,6 +36,7 @@ graphviz package it imports loads only when something is drawn.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import importlib.resources
@@ -312,7 +313,8 @@ def _summary(root: Value, order: list[Value], parameters: set[Value]) -> str:
     ops = len(order) - counts["parameter"] - counts["input"] - counts["constant"]
     name = root.label or "root"
     return (
-        f"computation graph of {name} = {root.data!r} (grad {root.grad!r}): "
+        f"computation graph of {name} = {_number(root.data, 6)} "
+        f"(grad {_number(root.grad, 6)}): "
         f"{len(order)} Values ({counts['parameter']} parameters, {counts['input']} inputs, "
         f"{counts['constant']} constants, {ops} op results)"
     )
@@ -408,6 +410,11 @@ def _render_with_wasm(dot_source: str) -> str:
 def _wasm_graphviz() -> _WasmGraphviz:
     """One instance per process: compiling the module is the slow part."""
     return _WasmGraphviz()
+
+
+# Free the instance while wasmtime's module is still whole: left to the end of
+# interpreter shutdown, its finalizers find wasmtime half torn down and print errors.
+atexit.register(_wasm_graphviz.cache_clear)
 
 
 class _WasmGraphviz:
