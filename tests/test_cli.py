@@ -234,6 +234,21 @@ def test_load_with_options_that_disagree_with_the_file(
     assert main(["train", "--epochs", "1", "--load", str(path), "--hidden", "5", "--json"]) == 0
 
 
+def test_unwritable_outputs_fail_before_training(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    missing_dir = tmp_path / "no" / "such" / "model.json"
+    assert main(["train", "--save", str(missing_dir)]) == 1
+    assert f"the directory {missing_dir.parent} does not exist" in capsys.readouterr().err
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("not a directory")
+    assert main(["train", "--plot", str(a_file)]) == 1
+    assert "is a file; give a directory" in capsys.readouterr().err
+    assert main(["train", "--save", str(tmp_path)]) == 1
+    assert "is a directory; give a file name" in capsys.readouterr().err
+    assert a_file.read_text() == "not a directory"
+
+
 def test_save_is_atomic_when_the_write_fails(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

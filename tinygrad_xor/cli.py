@@ -19,6 +19,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tinygrad_xor.checkpoint import ModelFileError, load_model, save_model
@@ -360,6 +361,7 @@ def _run_train(args: argparse.Namespace) -> int:
             "argument --loss: bce needs outputs in [0, 1], i.e. --output-activation sigmoid; "
             f"the output activation is {model.output_activation}. Use --loss mse instead."
         )
+    _check_output_paths(args)
     optimizer = SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
     # The forward + backward of each epoch; a compiled version plugs in here.
     make_step: StepFactory = autograd_step
@@ -392,6 +394,20 @@ def _run_train(args: argparse.Namespace) -> int:
         for path in written:
             print(f"wrote {path}")
     return 0
+
+
+def _check_output_paths(args: argparse.Namespace) -> None:
+    """Fail before training, not after, when --save or --plot cannot be written."""
+    if args.save is not None:
+        save = Path(args.save)
+        if save.is_dir():
+            raise CommandError(f"--save {args.save} is a directory; give a file name.")
+        if not save.parent.is_dir():
+            raise CommandError(
+                f"--save {args.save}: the directory {save.parent} does not exist; create it first."
+            )
+    if args.plot is not None and Path(args.plot).exists() and not Path(args.plot).is_dir():
+        raise CommandError(f"--plot {args.plot} is a file; give a directory for the PNGs.")
 
 
 def _write_train_outputs(
