@@ -1,0 +1,125 @@
+"""tinygrad_xor, eager and compiled: the library as a learner uses it.
+
+    eager          nn.MLP trained by train.train() with the library's own step
+                   (autograd_step: build the graph, loss.backward()) and optim.SGD
+    compiled       the same model's loss traced once by compile.trace; each epoch calls the
+                   generated function and updates a list of floats (p - lr * g, as SGD)
+    compiled-train train.train(..., make_step=compiled_step): `tinygrad-xor train --compile`
+
+Times include tracing and compiling the tape (also reported on their own).
+"""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+from typing import Any
+
+from benchmarks.workloads import CHAIN_START, CHAIN_WEIGHT, Workload
+from tinygrad_xor.compile import compiled_step, trace
+from tinygrad_xor.data import Dataset
+from tinygrad_xor.engine import Value
+from tinygrad_xor.losses import mse
+from tinygrad_xor.nn import MLP
+from tinygrad_xor.optim import SGD
+from tinygrad_xor.train import train
+
+__all__ = ["train_eager", "train_compiled", "train_compiled_via_train", "chain", "memory"]
+
+
+def _model(workload: Workload) -> MLP:
+    network = workload.network
+    model = MLP(
+        2, network.sizes, activation=network.activation, output_activation=network.activation
+    )
+    names = [name for name, _ in model.named_parameters()]
+    model.load_state_dict(dict(zip(names, network.flat(), strict=True)))
+    return model
+
+
+def _dataset(workload: Workload) -> Dataset:
+    return Dataset(workload.name, tuple(workload.inputs), tuple(workload.targets))
+
+
+def train_eager(workload: Workload) -> dict[str, Any]:
+    model = _model(workload)
+    dataset = _dataset(workload)
+    optimizer = SGD(model.parameters(), lr=workload.lr)
+    start = time.perf_counter()
+    history = train(model, dataset, optimizer, epochs=workload.epochs, loss="mse")
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "first_loss": history.losses[0], "final_loss": history.losses[-1]}
+
+
+def train_compiled_via_train(workload: Workload) -> dict[str, Any]:
+    model = _model(workload)
+    dataset = _dataset(workload)
+    optimizer = SGD(model.parameters(), lr=workload.lr)
+    start = time.perf_counter()
+    history = train(
+        model, dataset, optimizer, epochs=workload.epochs, loss="mse", make_step=compiled_step
+    )
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "first_loss": history.losses[0], "final_loss": history.losses[-1]}
+
+
+def train_compiled(workload: Workload) -> dict[str, Any]:
+    model = _model(workload)
+    samples = [list(x) for x in workload.inputs]
+    targets = list(workload.targets)
+
+    def loss() -> Value:
+        return mse([model(x)[0] for x in samples], targets)
+
+    start = time.perf_counter()
+    tape = trace(loss, model.parameters(), name=f"{workload.name}_loss")
+    compile_seconds = time.perf_counter() - start
+    function = tape.function
+    parameters = [p.data for p in model.parameters()]
+    lr = workload.lr
+    losses = []
+    for _ in range(workload.epochs):
+        value, grads, _ = function(parameters, ())
+        losses.append(value)
+        parameters = [p - lr * g for p, g in zip(parameters, grads, strict=True)]
+    seconds = time.perf_counter() - start
+    return {
+        "seconds": seconds,
+        "compile_seconds": compile_seconds,
+        "first_loss": losses[0],
+        "final_loss": losses[-1],
+        "source_bytes": len(tape.source.encode()),
+        "source_lines": tape.source.count("\n"),
+        "nodes": tape.node_count,
+    }
+
+
+def _chain(ops: int) -> tuple[Value, Value, Value]:
+    x, w = Value(CHAIN_START), Value(CHAIN_WEIGHT)
+    y = x
+    for _ in range(ops // 2):
+        y = (y * w).tanh()
+    return x, w, y
+
+
+def chain(ops: int) -> dict[str, Any]:
+    start = time.perf_counter()
+    x, w, y = _chain(ops)
+    y.backward()
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "value": y.data, "grad_x": x.grad, "grad_w": w.grad}
+
+
+def memory(ops: int) -> dict[str, Any]:
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    _, _, y = _chain(ops)  # y holds the whole graph alive
+    after_forward = tracemalloc.get_traced_memory()[0]
+    y.backward()
+    after_backward = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    return {
+        "forward_bytes_per_node": (after_forward - before) / ops,
+        "backward_bytes_per_node": (after_backward - before) / ops,
+        "value": y.data,
+    }
