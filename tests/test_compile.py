@@ -1,0 +1,393 @@
+"""The compiled tape replays exactly what the eager engine computes.
+
+Random graphs (hypothesis: DAGs with shared nodes over every op, at any float
+including inf, nan and -0.0) and MLPs: the replayed loss, outputs and parameter
+gradients are bitwise those of `loss = fn(); loss.backward()`. A function that
+branches on numbers is caught by check(); the generated source is plain Python.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import struct
+from collections.abc import Callable, Sequence
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tinygrad_xor import engine
+from tinygrad_xor.compile import CompileError, GraphChangedError, compiled_step, trace
+from tinygrad_xor.data import XOR
+from tinygrad_xor.engine import Value
+from tinygrad_xor.losses import mse
+from tinygrad_xor.nn import MLP
+from tinygrad_xor.optim import SGD
+from tinygrad_xor.train import train
+
+
+def bits(x: float) -> int:
+    """The float's bit pattern, with every nan as one pattern (nan payloads are not compared)."""
+    return -1 if math.isnan(x) else struct.unpack("<q", struct.pack("<d", x))[0]
+
+
+def assert_same(engine_value: float, compiled_value: float, what: str) -> None:
+    assert bits(engine_value) == bits(compiled_value), (
+        f"{what}: engine {engine_value!r}, compiled {compiled_value!r}"
+    )
+
+
+# -- random graphs ---------------------------------------------------------------------
+
+N_PARAMETERS, N_INPUTS = 3, 2
+EXPONENTS = [2.0, 3.0, 1.0, 0.0, -1.0, -2.0, 0.5, -0.5, 2.5]
+UNARY = ["neg", "exp", "log", "tanh", "sigmoid", "relu"]
+BINARY = ["add", "sub", "mul", "div", "vpow"]
+WITH_NUMBER = ["pow", "radd", "rsub", "rmul", "rdiv", "rpow", "addc", "mulc"]
+
+special = st.sampled_from(
+    [0.0, -0.0, 1.0, -1.0, 0.5, 2.0, math.inf, -math.inf, math.nan, 710.0, -710.0, 1e308, 5e-324]
+)
+moderate = st.floats(-3.0, 3.0)
+# Mostly moderate numbers, where every derivative matters; sometimes the edges of IEEE.
+numbers_ = st.one_of(moderate, moderate, moderate, special, st.floats())
+# Which earlier node an op uses, counted back from the newest: mostly a recent one
+# (deep chains), sometimes any (shared nodes, a DAG rather than a tree).
+back = st.one_of(st.integers(0, 2), st.integers(0, 10**6))
+# One step of a graph: (kind, first node, second node or a number).
+step = st.one_of(
+    st.tuples(st.sampled_from(UNARY), back, st.just(0.0)),
+    st.tuples(st.sampled_from(BINARY), back, back),
+    st.tuples(st.sampled_from(WITH_NUMBER), back, numbers_),
+    st.tuples(st.just("pow"), back, st.sampled_from(EXPONENTS)),
+)
+Recipe = list[tuple[str, int, object]]
+
+
+def apply(kind: str, a: Value, b: Value, c: float) -> Value:
+    """One op of the engine: a unary op of a, a binary op of a and b, or one with number c."""
+    unary: dict[str, Callable[[Value], Value]] = {
+        "neg": Value.__neg__,
+        "exp": Value.exp,
+        "log": Value.log,
+        "tanh": Value.tanh,
+        "sigmoid": Value.sigmoid,
+        "relu": Value.relu,
+    }
+    if kind in unary:
+        return unary[kind](a)
+    binary: dict[str, Callable[[Value, Value], Value]] = {
+        "add": Value.__add__,
+        "sub": Value.__sub__,
+        "mul": Value.__mul__,
+        "div": Value.__truediv__,
+        "vpow": Value.__pow__,
+    }
+    if kind in binary:
+        return binary[kind](a, b)
+    with_number: dict[str, Callable[[Value, float], Value]] = {
+        "pow": Value.__pow__,
+        "radd": Value.__radd__,
+        "rsub": Value.__rsub__,
+        "rmul": Value.__rmul__,
+        "rdiv": Value.__rtruediv__,
+        "rpow": Value.__rpow__,
+        "addc": Value.__add__,
+        "mulc": Value.__mul__,
+    }
+    return with_number[kind](a, c)
+
+
+def build(recipe: Recipe, leaves: Sequence[Value], constant: float) -> tuple[Value, list[Value]]:
+    """The graph a recipe describes: (the last node, every node), from the given leaves."""
+    # The leaves last, so that the first ops (which mostly take recent nodes) use them.
+    nodes: list[Value] = [Value(constant), *reversed(leaves)]
+    for kind, i, other in recipe:
+        a = nodes[-1 - i % len(nodes)]
+        b = nodes[-1 - other % len(nodes)] if isinstance(other, int) else a
+        c = float(other) if isinstance(other, float) else 0.0
+        if kind == "pow" and c not in EXPONENTS:
+            c = 2.0  # keep number exponents exact in the op name ("**2"); see compile.py
+        nodes.append(apply(kind, a, b, c))
+    return nodes[-1], nodes
+
+
+def eager(
+    recipe: Recipe, constant: float, parameter_values: list[float], input_values: list[float]
+) -> tuple[float, list[float], list[float]]:
+    parameters = [Value(v) for v in parameter_values]
+    inputs = [Value(v) for v in input_values]
+    root, nodes = build(recipe, [*parameters, *inputs], constant)
+    root.backward()
+    return root.data, [p.grad for p in parameters], [n.data for n in nodes[-3:]]
+
+
+def check_replay_equals_eager(
+    recipe: Recipe, constant: float, traced_at: list[float], replayed_at: list[float]
+) -> None:
+    parameters = [Value(v, f"w{i}") for i, v in enumerate(traced_at[:N_PARAMETERS])]
+    inputs = [Value(v, f"x{j}") for j, v in enumerate(traced_at[N_PARAMETERS:])]
+
+    def fn() -> tuple[Value, list[Value]]:
+        root, nodes = build(recipe, [*parameters, *inputs], constant)
+        return root, nodes[-3:]
+
+    tape = trace(fn, parameters, inputs)
+    for at in (traced_at, replayed_at):
+        params, ins = at[:N_PARAMETERS], at[N_PARAMETERS:]
+        loss, grads, outputs = eager(recipe, constant, params, ins)
+        replay = tape.replay(params, ins)
+        assert_same(loss, replay.loss, "loss")
+        for i, (want, got) in enumerate(zip(grads, replay.grads, strict=True)):
+            assert_same(want, got, f"d loss / d w{i}")
+        for k, (want, got) in enumerate(zip(outputs, replay.outputs, strict=True)):
+            assert_same(want, got, f"output {k}")
+
+
+N_LEAVES = N_PARAMETERS + N_INPUTS
+recipes = st.lists(step, min_size=1, max_size=25)
+
+
+@given(
+    recipe=recipes,
+    constant=moderate,
+    traced_at=st.lists(moderate, min_size=N_LEAVES, max_size=N_LEAVES),
+    replayed_at=st.lists(moderate, min_size=N_LEAVES, max_size=N_LEAVES),
+)
+def test_replay_equals_eager_bitwise_on_random_graphs(
+    recipe: Recipe, constant: float, traced_at: list[float], replayed_at: list[float]
+) -> None:
+    check_replay_equals_eager(recipe, constant, traced_at, replayed_at)
+
+
+@given(
+    recipe=recipes,
+    constant=numbers_,
+    traced_at=st.lists(numbers_, min_size=N_LEAVES, max_size=N_LEAVES),
+    replayed_at=st.lists(numbers_, min_size=N_LEAVES, max_size=N_LEAVES),
+)
+def test_replay_equals_eager_bitwise_at_ieee_edges(
+    recipe: Recipe, constant: float, traced_at: list[float], replayed_at: list[float]
+) -> None:
+    # inf, nan, -0.0, overflow, 0 ** negative ...: the same nan, inf or signed zero as eager.
+    check_replay_equals_eager(recipe, constant, traced_at, replayed_at)
+
+
+EDGES = [0.0, -0.0, 1.0, -1.0, 0.5, -2.5, math.inf, -math.inf, math.nan, 710.0, -710.0, 1e308]
+
+
+@pytest.mark.parametrize("kind", UNARY + BINARY + WITH_NUMBER)
+def test_every_op_at_every_edge_pair(kind: str) -> None:
+    # Exhaustive where hypothesis is unlikely to land: exact zeros of both signs (relu'(0),
+    # 0 ** y, log 0), infinities, nan, and the overflow points of exp and pow.
+    for x in EDGES:
+        for y in EDGES:
+            other: object = y if kind in WITH_NUMBER else 1
+            recipe: Recipe = [(kind, 0, other)]
+            check_replay_equals_eager(recipe, 0.0, [x, y, 0.0, 0.0, 0.0], [y, x, 0.0, 0.0, 0.0])
+
+
+@pytest.mark.parametrize("exponent", EXPONENTS)
+def test_number_powers_at_every_edge_with_every_upstream_gradient(exponent: float) -> None:
+    # (x ** c) * w: the gradient arriving at the power is w, so 0 * inf = nan shows up too.
+    recipe: Recipe = [("pow", 0, exponent), ("mul", 0, 2)]
+    for x in EDGES:
+        for w in EDGES:
+            check_replay_equals_eager(recipe, 0.0, [x, w, 0.0, 0.0, 0.0], [w, x, 0.0, 0.0, 0.0])
+
+
+def test_the_random_graphs_cover_every_op_of_the_engine() -> None:
+    # Every op name the engine can produce, made once by the recipe kinds above.
+    parameters = [Value(0.7), Value(-1.3), Value(2.0)]
+    recipe: Recipe = [(kind, 0, 1) for kind in UNARY + BINARY] + [
+        (kind, 0, 2.0) for kind in WITH_NUMBER
+    ]
+    _, nodes = build(recipe, parameters, 0.5)
+    made = {n.op for node in nodes for n in engine._topological_order(node)}
+    engine_ops = {"+", "*", "**", "**2", "exp", "log", "tanh", "sigmoid", "relu", "**-1"}
+    assert engine_ops <= made
+    public = {name for name in vars(Value) if not name.startswith("_")}
+    unary_methods = {"exp", "log", "tanh", "sigmoid", "relu"}
+    # If the engine grows an op, this fails: add it to the recipes and to compile.py.
+    assert public - {
+        "op",
+        "parents",
+        "local_grads",
+        "is_leaf",
+        "backward",
+        "zero_grad",
+        "item",
+    } == (unary_methods | {"data", "grad", "label"})
+
+
+# -- MLPs ----------------------------------------------------------------------------------
+
+
+def xor_loss(model: MLP) -> Callable[[], tuple[Value, list[Value]]]:
+    def fn() -> tuple[Value, list[Value]]:
+        outputs = [model(list(x))[0] for x in XOR.inputs]
+        return mse(outputs, list(XOR.targets)), outputs
+
+    return fn
+
+
+@pytest.mark.parametrize(
+    ("sizes", "activation"), [([5, 1], "sigmoid"), ([4, 3, 1], "tanh"), ([6, 1], "relu")]
+)
+def test_replay_equals_eager_on_an_mlp_at_new_weights(sizes: list[int], activation: str) -> None:
+    model = MLP(2, sizes, activation=activation, seed=1)
+    tape = trace(xor_loss(model), model.parameters())
+    other = MLP(2, sizes, activation=activation, seed=2)  # new weights: relu signs change too
+    model.load_state_dict(other.state_dict())
+    model.zero_grad()
+    loss, outputs = xor_loss(model)()
+    loss.backward()
+    replay = tape.replay([p.data for p in model.parameters()])
+    assert_same(loss.data, replay.loss, "loss")
+    for p, g in zip(model.parameters(), replay.grads, strict=True):
+        assert_same(p.grad, g, p.label)
+    for out, got in zip(outputs, replay.outputs, strict=True):
+        assert_same(out.data, got, "prediction")
+
+
+def test_training_with_the_compiled_step_equals_eager_training() -> None:
+    histories = []
+    for make_step in (None, compiled_step):
+        model = MLP(2, [5, 1], seed=0)
+        optimizer = SGD(model.parameters(), lr=0.3)
+        if make_step is None:
+            history = train(model, XOR, optimizer, epochs=300)
+        else:
+            history = train(model, XOR, optimizer, epochs=300, make_step=make_step)
+        histories.append((history, model.state_dict()))
+    (eager_history, eager_state), (compiled_history, compiled_state) = histories
+    assert [bits(x) for x in eager_history.losses] == [bits(x) for x in compiled_history.losses]
+    assert eager_state == compiled_state
+
+
+def test_forward_backward_accumulates_into_grad_as_backward_does() -> None:
+    w = Value(0.3, "w")
+    tape = trace(lambda: (w * w).sigmoid(), [w])
+    w.grad = 0.25  # left over from an earlier call: both add to it
+    tape.forward_backward()
+    compiled = w.grad
+    w.grad = 0.25
+    (w * w).sigmoid().backward()
+    assert_same(w.grad, compiled, "w.grad")
+
+
+# -- graphs that change --------------------------------------------------------------------
+
+
+def test_relu_changing_side_is_not_a_graph_change() -> None:
+    x = Value(1.0, "x")
+    tape = trace(lambda: (x * 3.0).relu() * x, [x], check_every=1)
+    for at in (2.0, -2.0, 0.0, -0.0, math.nan):
+        want = Value(at)
+        y = (want * 3.0).relu() * want
+        y.backward()
+        replay = tape.replay([at])
+        assert_same(y.data, replay.loss, f"relu at {at}")
+        assert_same(want.grad, replay.grads[0], f"relu slope at {at}")
+
+
+def branching(x: Value) -> Value:
+    # Python control flow on a number: the tape records only the branch taken.
+    return x * 2.0 if x.data > 0 else x.exp()
+
+
+def test_a_branch_on_data_is_caught_by_check() -> None:
+    x = Value(1.0, "x")
+    tape = trace(lambda: branching(x), [x])
+    tape.check([3.0])  # same branch: fine
+    with pytest.raises(GraphChangedError, match=r"node 1 was the constant 2.0, now exp\(node 0\)"):
+        tape.check([-1.0])
+    assert x.data == 1.0  # check restores the leaves
+
+
+def test_check_every_replay_raises_instead_of_replaying_the_wrong_branch() -> None:
+    x = Value(1.0, "x")
+    tape = trace(lambda: branching(x), [x], check_every=1)
+    assert tape.replay([5.0]).loss == 10.0
+    with pytest.raises(GraphChangedError):
+        tape.replay([-1.0])
+
+
+def test_retrace_follows_the_new_branch() -> None:
+    x = Value(1.0, "x")
+    tape = trace(lambda: branching(x), [x], check_every=1, retrace=True)
+    replay = tape.replay([-1.0])
+    assert_same(math.exp(-1.0), replay.loss, "exp branch")
+    assert_same(math.exp(-1.0), replay.grads[0], "its slope")
+    assert "_exp(x)" in tape.source
+
+
+def test_a_constant_made_from_data_is_caught_by_check() -> None:
+    x = Value(2.0, "x")
+    tape = trace(lambda: x * Value(x.data), [x])  # Value(x.data) is frozen at 2.0
+    with pytest.raises(GraphChangedError, match=r"the constant 2\.0, now the constant 5\.0"):
+        tape.check([5.0])
+
+
+# -- the generated source ------------------------------------------------------------------
+
+
+def test_generated_source_is_printable_python_with_one_function() -> None:
+    model = MLP(2, [5, 1], seed=0)
+    tape = trace(xor_loss(model), model.parameters(), name="xor_loss")
+    tree = ast.parse(tape.source)
+    assert [type(node) for node in tree.body] == [ast.FunctionDef]
+    assert tree.body[0].name == "xor_loss"  # type: ignore[attr-defined]
+    assert not any(isinstance(node, (ast.Import, ast.ImportFrom)) for node in ast.walk(tree))
+    assert "(\n        w1_1_1, w1_1_2, b1_1," in tape.source  # parameters named by their labels
+    assert max(len(line) for line in tape.source.splitlines()) <= 100
+    namespace: dict[str, object] = {}
+    exec(compile(tape.source, "<test>", "exec"), namespace)  # defines it, runs nothing
+    assert callable(namespace["xor_loss"])
+
+
+def test_the_docstring_example_is_what_trace_prints() -> None:
+    w, x = Value(0.5, "w"), Value(2.0, "x")
+    tape = trace(lambda: (w * x).tanh(), parameters=[w], inputs=[x])
+    body = tape.source.split("# -- forward")[1]
+    assert "v2 = w * x\n    v3 = tanh(v2)\n" in body
+    assert "g2 = (1.0 - v3 * v3) * g3\n    grad_w = 0.0 + x * g2\n" in body
+
+
+# -- bad input -----------------------------------------------------------------------------
+
+
+def test_bad_declarations_are_rejected_with_what_was_received() -> None:
+    w = Value(1.0, "w")
+    with pytest.raises(ValueError, match="not a leaf"):
+        trace(lambda: w * 2.0, [w * 2.0])
+    with pytest.raises(ValueError, match="listed twice"):
+        trace(lambda: w * 2.0, [w], [w])
+    with pytest.raises(TypeError, match="list of Values"):
+        trace(lambda: w * 2.0, w)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="must return the loss Value"):
+        trace(lambda: 3.0, [w])  # type: ignore[arg-type, return-value]
+    with pytest.raises(ValueError, match="Python identifier"):
+        trace(lambda: w * 2.0, [w], name="not a name")
+    tape = trace(lambda: w * 2.0, [w])
+    with pytest.raises(ValueError, match="expected 1 numbers"):
+        tape.replay([1.0, 2.0])
+    with pytest.raises(
+        TypeError, match=r"replay\(parameter_values\)\[0\]: expected a number, got str"
+    ):
+        tape.replay(["1.0"])  # type: ignore[list-item]
+
+
+def test_an_exponent_the_op_name_rounds_is_refused() -> None:
+    w = Value(1.7, "w")
+    with pytest.raises(CompileError, match=r"x \*\* Value\(c\)"):
+        trace(lambda: w ** (1.0 / 3.0), [w])
+    tape = trace(lambda: w ** Value(1.0 / 3.0), [w])  # the suggested spelling is exact
+    assert_same(engine._pow(2.5, 1.0 / 3.0), tape.replay([2.5]).loss, "cube root")
+
+
+def test_an_op_the_tape_does_not_know_is_refused_by_name() -> None:
+    w = Value(1.0, "w")
+    with pytest.raises(CompileError, match="cannot compile the op 'cosh'"):
+        trace(lambda: engine._node(1.5, "cosh", w, 1.2), [w])
