@@ -24,13 +24,14 @@ from typing import TYPE_CHECKING, Any
 
 from tinygrad_xor.checkpoint import ModelFileError, load_model, save_model
 from tinygrad_xor.data import DATASETS, Dataset, get_dataset
-from tinygrad_xor.losses import LOSSES
+from tinygrad_xor.losses import LOSSES, LossFn
 from tinygrad_xor.nn import ACTIVATIONS, INITS, MLP
 from tinygrad_xor.optim import SGD
 from tinygrad_xor.train import (
     EpochReport,
     History,
     NonFiniteLossError,
+    Step,
     StepFactory,
     autograd_step,
     is_solved,
@@ -228,6 +229,12 @@ def _add_train_parser(subparsers: Subparsers) -> None:
         "--epochs", type=_positive_int, default=2000, help="full-batch updates (default: 2000)"
     )
     group.add_argument(
+        "--compile",
+        action="store_true",
+        help="trace the loss once and replay it as generated Python each epoch: the same "
+        "numbers, about 10x faster (tinygrad_xor.compile)",
+    )
+    group.add_argument(
         "--target-loss",
         type=_non_negative_float,
         default=None,
@@ -364,7 +371,7 @@ def _run_train(args: argparse.Namespace) -> int:
     _check_output_paths(args)
     optimizer = SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
     # The forward + backward of each epoch; a compiled version plugs in here.
-    make_step: StepFactory = autograd_step
+    make_step: StepFactory = _compiled_step(args.loss) if args.compile else autograd_step
 
     callback, close_progress = _progress_callback(args)
     try:
@@ -394,6 +401,21 @@ def _run_train(args: argparse.Namespace) -> int:
         for path in written:
             print(f"wrote {path}")
     return 0
+
+
+def _compiled_step(loss: str) -> StepFactory:
+    """--compile: each epoch replays a tape traced once (tinygrad_xor.compile)."""
+    from tinygrad_xor.compile import compiled_step
+
+    # The mse losses build the same graph at any weights. bce floors log p at -100 with a
+    # Python branch, so its graph can change: check it every epoch, retrace when it does.
+    branches = loss == "bce"
+
+    def make_step(model: MLP, dataset: Dataset, loss_fn: LossFn) -> Step:
+        check_every = 1 if branches else 0
+        return compiled_step(model, dataset, loss_fn, check_every=check_every, retrace=branches)
+
+    return make_step
 
 
 def _check_output_paths(args: argparse.Namespace) -> None:

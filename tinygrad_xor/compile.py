@@ -717,11 +717,21 @@ def trace(
 # -- plugging into train() ---------------------------------------------------------------
 
 
-def compiled_step(model: MLP, dataset: Dataset, loss_fn: LossFn, *, check_every: int = 0) -> Step:
+def compiled_step(
+    model: MLP,
+    dataset: Dataset,
+    loss_fn: LossFn,
+    *,
+    check_every: int = 0,
+    retrace: bool = False,
+) -> Step:
     """A `train(..., make_step=...)` step that replays a tape instead of building a graph.
 
     Traces the model's loss on the whole dataset once (parameters: the model's; the
     dataset's numbers are constants); each step then replays it at the current weights.
+    A loss that branches on numbers (bce floors log p at -100) needs check_every=1 and
+    retrace=True to stay equal to eager; an MLP with mse builds the same graph at any
+    weights and needs neither.
     """
     # Imported here: the tape itself depends on the engine alone (engine <- compile).
     from tinygrad_xor.train import StepResult
@@ -733,11 +743,13 @@ def compiled_step(model: MLP, dataset: Dataset, loss_fn: LossFn, *, check_every:
         outputs = [model(x)[0] for x in samples]
         return loss_fn(outputs, targets), outputs
 
+    name = f"{dataset.name}_loss"
     tape = trace(
         loss_and_predictions,
         model.parameters(),
-        name="xor_loss" if dataset.name == "xor" else "loss_and_grads",
+        name=name if name.isidentifier() else "loss_and_grads",
         check_every=check_every,
+        retrace=retrace,
     )
 
     def step() -> StepResult:
