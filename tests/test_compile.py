@@ -9,6 +9,7 @@ branches on numbers is caught by check(); the generated source is plain Python.
 from __future__ import annotations
 
 import ast
+import json
 import math
 import struct
 from collections.abc import Callable, Sequence
@@ -18,13 +19,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tinygrad_xor import engine
+from tinygrad_xor.cli import main
 from tinygrad_xor.compile import CompileError, GraphChangedError, compiled_step, trace
 from tinygrad_xor.data import XOR
 from tinygrad_xor.engine import Value
-from tinygrad_xor.losses import mse
+from tinygrad_xor.losses import get_loss, mse
 from tinygrad_xor.nn import MLP
 from tinygrad_xor.optim import SGD
-from tinygrad_xor.train import train
+from tinygrad_xor.train import autograd_step, train
 
 
 def bits(x: float) -> int:
@@ -264,6 +266,38 @@ def test_training_with_the_compiled_step_equals_eager_training() -> None:
     (eager_history, eager_state), (compiled_history, compiled_state) = histories
     assert [bits(x) for x in eager_history.losses] == [bits(x) for x in compiled_history.losses]
     assert eager_state == compiled_state
+
+
+def test_train_compile_on_the_command_line_prints_what_train_prints(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    outputs = []
+    for extra in ([], ["--compile"]):
+        assert main(["train", "--json", "--quiet", "--epochs", "300", *extra]) == 0
+        outputs.append(json.loads(capsys.readouterr().out))
+    assert outputs[0] == outputs[1]
+
+
+def test_bce_clamp_changes_the_graph_and_the_compiled_step_follows_it() -> None:
+    model = MLP(2, [5, 1], seed=0)
+    loss_fn = get_loss("bce")
+    checked = compiled_step(model, XOR, loss_fn, check_every=1, retrace=True)
+    unchecked = compiled_step(model, XOR, loss_fn, check_every=1)
+    # Every prediction becomes exactly 1.0, so bce floors log(1 - p) = log 0 at -100: a
+    # constant where the traced graph had a log.
+    output_bias = model.layers[1].neurons[0].b
+    assert output_bias is not None
+    output_bias.data = 40.0
+    model.zero_grad()
+    eager = autograd_step(model, XOR, loss_fn)()
+    eager_grads = [p.grad for p in model.parameters()]
+    model.zero_grad()
+    compiled = checked()
+    assert_same(eager.loss, compiled.loss, "bce loss")
+    for p, want in zip(model.parameters(), eager_grads, strict=True):
+        assert_same(want, p.grad, p.label)
+    with pytest.raises(GraphChangedError, match=r"now the constant -100\.0"):
+        unchecked()
 
 
 def test_forward_backward_accumulates_into_grad_as_backward_does() -> None:

@@ -232,7 +232,8 @@ def _add_train_parser(subparsers: Subparsers) -> None:
         "--compile",
         action="store_true",
         help="trace the loss once and replay it as generated Python each epoch: the same "
-        "numbers, about 10x faster (tinygrad_xor.compile)",
+        "numbers, about 10x faster (tinygrad_xor.compile). With --loss bce, whose clamp "
+        "branches on the numbers, the graph is re-checked every epoch: exact, not faster",
     )
     group.add_argument(
         "--target-loss",

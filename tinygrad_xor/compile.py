@@ -131,6 +131,43 @@ _LINE_WIDTH = 96
 # -- the traced graph ---------------------------------------------------------------
 
 
+def _graph_order(root: Value, outputs: Sequence[Value]) -> list[Value]:
+    """The loss's graph in topological order, then whatever else the outputs need."""
+    order = engine._topological_order(root)
+    listed = set(order)
+    for out in outputs:
+        if out not in listed:
+            for node in engine._topological_order(out):
+                if node not in listed:
+                    listed.add(node)
+                    order.append(node)
+    return order
+
+
+def _signature(
+    order: list[Value],
+    outputs: Sequence[Value],
+    parameter_index: dict[Value, int],
+    input_index: dict[Value, int],
+) -> list[tuple[object, ...]]:
+    """What must stay the same for a tape to stay right: each node's op, inputs, constant."""
+    position = {node: k for k, node in enumerate(order)}
+    rows: list[tuple[object, ...]] = []
+    for node in order:
+        a, b = node._a, node._b
+        if a is None:
+            if node in parameter_index:
+                rows.append(("parameter", parameter_index[node]))
+            elif node in input_index:
+                rows.append(("input", input_index[node]))
+            else:
+                rows.append(("constant", float(node.data).hex()))
+        else:
+            rows.append((node._op, position[a], -1 if b is None else position[b]))
+    rows.append(("outputs", *(position[out] for out in outputs)))
+    return rows
+
+
 class _Trace:
     """The graph fn built, in topological order, with each node's role.
 
@@ -143,36 +180,28 @@ class _Trace:
         self,
         root: Value,
         outputs: list[Value],
-        parameters: Sequence[Value],
-        inputs: Sequence[Value],
+        parameter_index: dict[Value, int],
+        input_index: dict[Value, int],
         parameter_values: list[float],
         input_values: list[float],
     ) -> None:
         self.root = root
         self.outputs = outputs  # any Values of fn's graph, whose numbers replay returns
+        self.parameter_index = parameter_index
+        self.input_index = input_index
         self.parameter_values = parameter_values
         self.input_values = input_values
-        # The loss's graph first; then whatever else the outputs need, after its inputs.
-        self.order = engine._topological_order(root)
-        self.loss_graph = set(self.order)
-        listed = set(self.order)
-        for out in outputs:
-            if out not in listed:
-                for node in engine._topological_order(out):
-                    if node not in listed:
-                        listed.add(node)
-                        self.order.append(node)
+        self.order = _graph_order(root, outputs)
+        self.loss_graph = set(engine._topological_order(root))
         self.position = {node: k for k, node in enumerate(self.order)}
-        self.parameter_index = {p: i for i, p in enumerate(parameters)}
-        self.input_index = {x: j for j, x in enumerate(inputs)}
         self.constant: set[Value] = set()
         self.needs_grad: set[Value] = set()
         for node in self.order:
             a, b = node._a, node._b
             if a is None:
-                if node in self.parameter_index and node in self.loss_graph:
+                if node in parameter_index and node in self.loss_graph:
                     self.needs_grad.add(node)
-                elif node not in self.parameter_index and node not in self.input_index:
+                elif node not in parameter_index and node not in input_index:
                     self.constant.add(node)
                 continue
             if a in self.constant and (b is None or b in self.constant):
@@ -181,21 +210,7 @@ class _Trace:
                 self.needs_grad.add(node)
 
     def signature(self) -> list[tuple[object, ...]]:
-        """What must stay the same for the tape to stay right: every node's op, inputs, constant."""
-        rows: list[tuple[object, ...]] = []
-        for node in self.order:
-            a, b = node._a, node._b
-            if a is None:
-                if node in self.parameter_index:
-                    rows.append(("parameter", self.parameter_index[node]))
-                elif node in self.input_index:
-                    rows.append(("input", self.input_index[node]))
-                else:
-                    rows.append(("constant", float(node.data).hex()))
-            else:
-                rows.append((node._op, self.position[a], -1 if b is None else self.position[b]))
-        rows.append(("outputs", *(self.position[out] for out in self.outputs)))
-        return rows
+        return _signature(self.order, self.outputs, self.parameter_index, self.input_index)
 
 
 def _describe(row: tuple[object, ...]) -> str:
@@ -554,13 +569,21 @@ class Tape:
         taken: set[str] = set()
         self._parameter_names = _leaf_names(parameters, "p", taken)
         self._input_names = _leaf_names(inputs, "in", taken)
-        self._load(self._trace_now())
+        self._parameter_index = {p: i for i, p in enumerate(parameters)}
+        self._input_index = {x: j for j, x in enumerate(inputs)}
+        root, outputs = _call(fn)
+        self._load(self._traced(root, outputs))
 
-    def _trace_now(self) -> _Trace:
-        parameter_values = [float(p.data) for p in self.parameters]
-        input_values = [float(x.data) for x in self.inputs]
-        root, outputs = _call(self.fn)
-        return _Trace(root, outputs, self.parameters, self.inputs, parameter_values, input_values)
+    def _traced(self, root: Value, outputs: list[Value]) -> _Trace:
+        """The graph fn just built, from the leaves' numbers as they are now."""
+        return _Trace(
+            root,
+            outputs,
+            self._parameter_index,
+            self._input_index,
+            [float(p.data) for p in self.parameters],
+            [float(x.data) for x in self.inputs],
+        )
 
     def _load(self, traced: _Trace) -> None:
         source = _generate(traced, self._parameter_names, self._input_names, self.name)
@@ -622,16 +645,18 @@ class Tape:
             for x, v in zip(self.inputs, values, strict=True):
                 x.data = v
         try:
-            traced = self._trace_now()
+            root, outputs = _call(self.fn)
+            signature = _signature(
+                _graph_order(root, outputs), outputs, self._parameter_index, self._input_index
+            )
+            if signature == self._signature:
+                return
+            if self.retrace:
+                self._load(self._traced(root, outputs))
+                return
         finally:
             for leaf, v in zip(leaves, saved, strict=True):
                 leaf.data = v
-        signature = traced.signature()
-        if signature == self._signature:
-            return
-        if self.retrace:
-            self._load(traced)
-            return
         raise GraphChangedError(
             f"the graph of {self.name} changed since it was traced: "
             f"{_first_difference(self._signature, signature)}. fn branches on numbers "
