@@ -1,6 +1,8 @@
 # Two commands on a fresh machine with only python3 and make:
 #   make demo   - create .venv, install the project, train XOR
 #   make test   - create .venv, install the project with its test tools, run ruff, mypy, pytest
+#   make bench  - install micrograd and torch too, time every engine (benchmarks/), ~6-9 min,
+#                 and write the table into docs/performance.md
 # Both are idempotent: the install steps re-run only when pyproject.toml changes.
 
 PYTHON ?= python3
@@ -23,6 +25,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
 
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $@ $(VENV)/.installed
+
 demo: $(VENV)/.installed
 	$(BIN)/tinygrad-xor train --plot out
 	$(BIN)/tinygrad-xor manual --compare --plot out/manual-compare.png
@@ -35,6 +41,9 @@ lint: $(VENV)/.installed-test
 
 test: lint
 	$(BIN)/pytest
+
+bench: $(VENV)/.installed-bench
+	$(BIN)/python -m benchmarks.run --write docs/performance.md
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis
