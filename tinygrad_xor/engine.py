@@ -295,8 +295,8 @@ class Value:
 
     def relu(self) -> Value:
         x = self.data
-        # "x < 0" rather than "x > 0" keeps nan as nan, as torch.relu does.
-        return _node(0.0 if x < 0.0 else x, "relu", self, 1.0 if x > 0.0 else 0.0)
+        # Written so that nan stays nan with slope 1, and relu'(0) = 0, as torch.relu.
+        return _node(0.0 if x < 0.0 else x, "relu", self, 0.0 if x <= 0.0 else 1.0)
 
     # -- derived ops: one line each, built from the primitives ------------------------
 
@@ -333,10 +333,15 @@ class Value:
         """
         seed = _as_float(grad, "backward(grad)")
         order = _topological_order(self)
+        # This call's gradient is summed from zero everywhere. Interior nodes keep
+        # just that; leaves get it added to what earlier calls left, as one sum --
+        # so two calls give exactly twice the leaf grads, as in PyTorch.
+        earlier: list[tuple[Value, float]] = []
         for node in order:
-            if node._a is not None:
-                node.grad = 0.0  # interior: this call's gradient only, never compounded
-        self.grad += seed
+            if node._a is None and node.grad != 0.0:
+                earlier.append((node, node.grad))
+            node.grad = 0.0
+        self.grad = seed
         # Reverse order: a node's grad is complete (every use of it has added its
         # share) before it is passed on to its inputs.
         for node in reversed(order):
@@ -347,6 +352,8 @@ class Value:
                 b = node._b
                 if b is not None:
                     b.grad += node._db * g
+        for leaf, earlier_grad in earlier:
+            leaf.grad = earlier_grad + leaf.grad
 
     def zero_grad(self) -> None:
         """Set grad to 0.0 for this Value and every Value it depends on."""

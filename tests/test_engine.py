@@ -1,0 +1,392 @@
+"""The Value engine: each op against hand-computed numbers, its singular points,
+bad operands, backward semantics, deep graphs, and micrograd compatibility."""
+
+import math
+import sys
+
+import pytest
+
+from tinygrad_xor import Value
+
+E2 = math.exp(2.0)
+INF, NAN = math.inf, math.nan
+
+
+def grads_of(f, *xs):
+    """Value and leaf grads of f at xs, after one backward."""
+    leaves = [Value(x) for x in xs]
+    out = f(*leaves)
+    out.backward()
+    return out.data, [leaf.grad for leaf in leaves]
+
+
+def same(a: float, b: float) -> bool:
+    """Equal as IEEE numbers: nan equals nan, and +0.0 and -0.0 differ."""
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+
+
+def close(a: float, b: float) -> bool:
+    """Like same, but finite numbers may differ by rounding (or in the subnormal range)."""
+    if math.isfinite(a) and math.isfinite(b):
+        return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-300)
+    return same(a, b)
+
+
+# -- each op: value and gradient, worked out by hand --------------------------------
+
+S2 = 1.0 / (1.0 + math.exp(-2.0))
+T05 = math.tanh(0.5)
+
+HAND_COMPUTED = [
+    # name, f, inputs, value, grads
+    ("add", lambda a, b: a + b, (2.0, -3.0), -1.0, [1.0, 1.0]),
+    ("sub", lambda a, b: a - b, (2.0, -3.0), 5.0, [1.0, -1.0]),
+    ("mul", lambda a, b: a * b, (2.0, -3.0), -6.0, [-3.0, 2.0]),
+    ("div", lambda a, b: a / b, (2.0, -4.0), -0.5, [-0.25, -0.125]),  # 1/b, -a/b^2
+    ("neg", lambda a: -a, (2.0,), -2.0, [-1.0]),
+    ("radd", lambda a: 5 + a, (2.0,), 7.0, [1.0]),
+    ("rsub", lambda a: 5 - a, (2.0,), 3.0, [-1.0]),
+    ("rmul", lambda a: 5 * a, (2.0,), 10.0, [5.0]),
+    ("rdiv", lambda a: 1 / a, (2.0,), 0.5, [-0.25]),  # -1/a^2
+    ("pow int", lambda a: a**3, (2.0,), 8.0, [12.0]),  # 3 a^2
+    ("pow neg", lambda a: a**-1, (2.0,), 0.5, [-0.25]),  # -a^-2
+    ("pow half", lambda a: a**0.5, (4.0,), 2.0, [0.25]),  # 0.5 / sqrt(a)
+    ("pow zero", lambda a: a**0, (4.0,), 1.0, [0.0]),
+    ("pow value", lambda a, b: a**b, (2.0, 3.0), 8.0, [12.0, 8.0 * math.log(2.0)]),
+    ("rpow", lambda a: 3**a, (2.0,), 9.0, [9.0 * math.log(3.0)]),
+    ("exp", lambda a: a.exp(), (2.0,), E2, [E2]),
+    ("log", lambda a: a.log(), (2.0,), math.log(2.0), [0.5]),
+    ("tanh", lambda a: a.tanh(), (0.5,), T05, [1.0 - T05**2]),
+    ("sigmoid 0", lambda a: a.sigmoid(), (0.0,), 0.5, [0.25]),
+    ("sigmoid 2", lambda a: a.sigmoid(), (2.0,), S2, [S2 * (1 - S2)]),
+    ("sigmoid -2", lambda a: a.sigmoid(), (-2.0,), 1 - S2, [S2 * (1 - S2)]),
+    ("relu +", lambda a: a.relu(), (3.0,), 3.0, [1.0]),
+    ("relu -", lambda a: a.relu(), (-2.0,), 0.0, [0.0]),
+    ("relu at 0", lambda a: a.relu(), (0.0,), 0.0, [0.0]),  # relu'(0) = 0, as PyTorch
+]
+
+
+@pytest.mark.parametrize(
+    ("f", "xs", "value", "grads"),
+    [case[1:] for case in HAND_COMPUTED],
+    ids=[case[0] for case in HAND_COMPUTED],
+)
+def test_op_value_and_gradient(f, xs, value, grads):
+    got_value, got_grads = grads_of(f, *xs)
+    assert got_value == pytest.approx(value, rel=1e-15)
+    assert got_grads == pytest.approx(grads, rel=1e-15)
+
+
+def test_chain_rule_through_a_small_expression():
+    # y = (a*b + c) * tanh(a); worked by hand: dy/da = b*tanh(a) + (a*b + c)(1 - tanh^2 a)
+    a, b, c = Value(0.5), Value(-2.0), Value(3.0)
+    y = (a * b + c) * a.tanh()
+    y.backward()
+    t = math.tanh(0.5)
+    assert y.data == pytest.approx(2.0 * t)
+    assert a.grad == pytest.approx(-2.0 * t + 2.0 * (1 - t * t))
+    assert b.grad == pytest.approx(0.5 * t)
+    assert c.grad == pytest.approx(t)
+
+
+# -- singular points: IEEE results, as PyTorch float64 gives -------------------------
+
+SINGULAR = [
+    # name, f, x, value, dvalue/dx
+    ("x / 0", lambda x: x / 0, 1.0, INF, INF),
+    ("-x / 0", lambda x: x / 0, -1.0, -INF, INF),
+    ("0 / 0", lambda x: x / 0, 0.0, NAN, INF),
+    ("1 / x at 0", lambda x: 1 / x, 0.0, INF, -INF),
+    ("1 / x at -0", lambda x: 1 / x, -0.0, -INF, -INF),
+    ("log 0", lambda x: x.log(), 0.0, -INF, INF),
+    ("log -0", lambda x: x.log(), -0.0, -INF, -INF),
+    ("log negative", lambda x: x.log(), -1.0, NAN, -1.0),
+    ("log -inf", lambda x: x.log(), -INF, NAN, 0.0),  # 1/-inf = -0.0, added to a grad of +0.0
+    ("0 ** -1", lambda x: x**-1, 0.0, INF, -INF),
+    ("-0 ** -1", lambda x: x**-1, -0.0, -INF, -INF),
+    ("0 ** -2", lambda x: x**-2, 0.0, INF, -INF),
+    ("0 ** -0.5", lambda x: x**-0.5, 0.0, INF, -INF),
+    ("0 ** 0.5", lambda x: x**0.5, 0.0, 0.0, INF),
+    ("negative ** fractional", lambda x: x**0.5, -8.0, NAN, NAN),
+    ("negative ** third", lambda x: x ** (1 / 3), -8.0, NAN, NAN),
+    ("10 ** 400", lambda x: x**400, 10.0, INF, INF),
+    ("-10 ** 401", lambda x: x**401, -10.0, -INF, INF),
+    ("-10 ** 400", lambda x: x**400, -10.0, INF, -INF),
+    ("exp 1000", lambda x: x.exp(), 1000.0, INF, INF),
+    ("exp -1000", lambda x: x.exp(), -1000.0, 0.0, 0.0),
+    ("sigmoid 1e308", lambda x: x.sigmoid(), 1e308, 1.0, 0.0),
+    ("sigmoid -1e308", lambda x: x.sigmoid(), -1e308, 0.0, 0.0),
+    ("sigmoid 710", lambda x: x.sigmoid(), 710.0, 1.0, 0.0),
+    ("sigmoid -710", lambda x: x.sigmoid(), -710.0, math.exp(-710.0), math.exp(-710.0)),
+    ("tanh 1e308", lambda x: x.tanh(), 1e308, 1.0, 0.0),
+    ("tanh -1e308", lambda x: x.tanh(), -1e308, -1.0, 0.0),
+    ("relu nan", lambda x: x.relu(), NAN, NAN, 1.0),
+    ("1e308 * 10", lambda x: x * 10, 1e308, INF, 10.0),
+    ("2 ** x at 2000", lambda x: 2**x, 2000.0, INF, INF),
+    ("0 ** x at 2", lambda x: 0.0**x, 2.0, 0.0, 0.0),  # d/dx taken as 0 at base 0, as PyTorch
+    ("x ** x at 0", lambda x: x**x, 0.0, 1.0, 0.0),
+]
+
+
+@pytest.mark.parametrize(
+    ("f", "x", "value", "grad"),
+    [case[1:] for case in SINGULAR],
+    ids=[case[0] for case in SINGULAR],
+)
+def test_singular_points_give_ieee_results(f, x, value, grad):
+    got_value, (got_grad,) = grads_of(f, x)
+    assert same(got_value, value), f"value {got_value!r}, expected {value!r}"
+    assert same(got_grad, grad), f"grad {got_grad!r}, expected {grad!r}"
+
+
+@pytest.mark.parametrize(
+    ("f", "x"), [case[1:3] for case in SINGULAR], ids=[case[0] for case in SINGULAR]
+)
+def test_singular_points_match_pytorch_float64(f, x):
+    torch = pytest.importorskip("torch", reason="PyTorch is the third oracle when installed")
+    ours_value, (ours_grad,) = grads_of(f, x)
+    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    out = f(t)
+    out.backward()
+    assert close(ours_value, out.item()), (ours_value, out.item())
+    assert close(ours_grad, t.grad.item()), (ours_grad, t.grad.item())
+
+
+def test_no_op_leaks_a_python_math_exception():
+    extremes = [0.0, -0.0, 1.0, -1.0, 1e308, -1e308, 5e-324, INF, -INF, NAN, 709.8, -745.2]
+    ops = [
+        lambda a, b: a + b,
+        lambda a, b: a - b,
+        lambda a, b: a * b,
+        lambda a, b: a / b,
+        lambda a, b: a**b,
+        lambda a, b: a**b.data,
+        lambda a, b: a.data**b,
+        lambda a, b: a.data / b,
+        lambda a, b: a.exp() + b.log(),
+        lambda a, b: a.tanh() * b.sigmoid() + a.relu(),
+    ]
+    for op in ops:
+        for x in extremes:
+            for y in extremes:
+                a, b = Value(x), Value(y)
+                out = op(a, b)
+                out.backward()
+                assert isinstance(out.data, float)
+                assert isinstance(a.grad, float) and isinstance(b.grad, float)
+
+
+# -- bad operands: TypeError saying what was received -------------------------------
+
+BAD = [("a str", "1.5", "str"), ("None", None, "NoneType"), ("a complex", 1j, "complex")]
+BAD += [("a list", [1.0], "list"), ("a dict", {}, "dict")]
+BINARY = {
+    "+": lambda v, x: v + x,
+    "r+": lambda v, x: x + v,
+    "-": lambda v, x: v - x,
+    "r-": lambda v, x: x - v,
+    "*": lambda v, x: v * x,
+    "r*": lambda v, x: x * v,
+    "/": lambda v, x: v / x,
+    "r/": lambda v, x: x / v,
+    "**": lambda v, x: v**x,
+}
+
+
+@pytest.mark.parametrize("op", BINARY, ids=list(BINARY))
+@pytest.mark.parametrize(("bad", "type_name"), [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_operand_raises_type_error_naming_it(op, bad, type_name):
+    with pytest.raises(TypeError, match=type_name):
+        BINARY[op](Value(2.0), bad)
+
+
+@pytest.mark.parametrize(("bad", "type_name"), [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_value_of_a_non_number_raises_type_error_naming_it(bad, type_name):
+    with pytest.raises(TypeError, match=rf"Value\(data\).*{type_name}"):
+        Value(bad)
+
+
+def test_value_of_a_value_says_to_use_it_directly():
+    with pytest.raises(TypeError, match="Use that Value directly"):
+        Value(Value(1.0))
+
+
+def test_label_must_be_text():
+    with pytest.raises(TypeError, match=r"label.*int"):
+        Value(1.0, 3)
+
+
+def test_backward_seed_must_be_a_number():
+    with pytest.raises(TypeError, match="backward"):
+        Value(1.0).backward("1")
+
+
+def test_real_numbers_of_other_types_are_accepted():
+    fractions = pytest.importorskip("fractions")
+    v = Value(True) + fractions.Fraction(1, 2)
+    assert v.data == 1.5
+    numpy = pytest.importorskip("numpy")
+    assert (Value(numpy.int64(2)) * numpy.float32(1.5)).data == 3.0
+
+
+# -- backward semantics --------------------------------------------------------------
+
+
+def test_two_backward_calls_give_exactly_twice_the_leaf_grads():
+    a, b = Value(0.3), Value(-1.7)
+    y = (a * b + a.tanh() * b) / (a * a + 1.0) + (a * b).sigmoid()  # leaves reached by many paths
+    y.backward()
+    once = (a.grad, b.grad)
+    y.backward()
+    assert (a.grad, b.grad) == (2 * once[0], 2 * once[1])
+
+
+def test_interior_grads_do_not_compound():
+    a = Value(3.0)
+    h = a * a
+    y = h * 2.0 + 1.0
+    y.backward()
+    y.backward()
+    assert h.grad == 2.0  # d y / d h for this call, not 4
+    assert y.grad == 1.0
+    assert a.grad == 2 * 12.0
+
+
+def test_reused_node():
+    a = Value(3.0)
+    b = a + a  # 6
+    c = b * b  # 36; dc/da = 2b * 2 = 24
+    c.backward()
+    assert (c.data, b.grad, a.grad) == (36.0, 12.0, 24.0)
+
+
+def test_shared_subexpression():
+    x, w = Value(2.0), Value(-0.5)
+    s = x * w  # used three times
+    y = s * s + s.exp() + s  # dy/ds = 2s + e^s + 1
+    y.backward()
+    dy_ds = 2 * -1.0 + math.exp(-1.0) + 1.0
+    assert s.grad == pytest.approx(dy_ds, rel=1e-15)
+    assert x.grad == pytest.approx(dy_ds * -0.5, rel=1e-15)
+    assert w.grad == pytest.approx(dy_ds * 2.0, rel=1e-15)
+
+
+def test_root_grad_is_seeded_with_one_and_upstream_grad_scales():
+    a = Value(2.0)
+    y = a * a
+    y.backward()
+    assert (y.grad, a.grad) == (1.0, 4.0)
+    a.grad = 0.0
+    y.backward(0.5)
+    assert (y.grad, a.grad) == (0.5, 2.0)
+
+
+def test_zero_upstream_gradient_gives_zero_gradients():
+    a, b = Value(0.7), Value(-1.1)
+    y = (a * b).tanh() + (a / b).exp() + b.sigmoid().log()
+    y.backward(0.0)
+    assert (a.grad, b.grad) == (0.0, 0.0)
+
+
+def test_backward_on_a_leaf_accumulates():
+    a = Value(5.0)
+    a.backward()
+    a.backward()
+    assert a.grad == 2.0
+
+
+def test_zero_grad_clears_the_whole_graph():
+    a, b = Value(1.0), Value(2.0)
+    y = a * b + a
+    y.backward()
+    y.zero_grad()
+    assert (a.grad, b.grad, y.grad) == (0.0, 0.0, 0.0)
+
+
+def test_constants_are_leaves_and_do_not_disturb_gradients():
+    a = Value(2.0)
+    y = 3.0 * a - 1.0
+    y.backward()
+    assert a.grad == 3.0
+    assert all(p.is_leaf for p in y.parents[1].parents)  # (-1.0 as a leaf)
+
+
+# -- the graph a Value remembers -------------------------------------------------------
+
+
+def test_graph_introspection():
+    a, b = Value(2.0, "a"), Value(-3.0, "b")
+    y = a * b
+    assert y.op == "*" and y.parents == (a, b) and y.local_grads == (-3.0, 2.0)
+    assert a.op == "" and a.parents == () and a.local_grads == () and a.is_leaf
+    t = a.tanh()
+    assert t.op == "tanh" and t.parents == (a,) and not t.is_leaf
+    assert (a**2).op == "**2" and (a**-0.5).op == "**-0.5"
+    assert y._prev == (a, b)  # the attribute micrograd's draw_dot reads
+
+
+def test_repr():
+    assert repr(Value(2.0)) == "Value(data=2.0, grad=0.0)"
+    assert repr(Value(-1.5, "w1")) == "Value(data=-1.5, grad=0.0, label='w1')"
+
+
+def test_value_uses_slots_not_a_dict():
+    v = Value(1.0)
+    assert not hasattr(v, "__dict__")
+    with pytest.raises(AttributeError):
+        v.colour = "red"
+
+
+# -- deep graphs: no recursion ----------------------------------------------------------
+
+
+def test_a_million_op_chain_under_the_default_recursion_limit():
+    assert sys.getrecursionlimit() <= 1000 + 100  # pytest leaves the default (1000) alone
+    x = Value(1.0)
+    y = x
+    factor = 1.0 + 1e-7
+    for _ in range(1_000_000):
+        y = y * factor
+    y.backward()
+    assert x.grad == pytest.approx(factor**1_000_000, rel=1e-9)
+    del y  # freeing the chain must not recurse either
+
+
+# -- micrograd compatibility: its own test programs, unchanged --------------------------
+
+
+def micrograd_sanity_check(Value):
+    x = Value(-4.0)
+    z = 2 * x + 2 + x
+    q = z.relu() + z * x
+    h = (z * z).relu()
+    y = h + q + q * x
+    y.backward()
+    return y.data, x.grad
+
+
+def micrograd_more_ops(Value):
+    a = Value(-4.0)
+    b = Value(2.0)
+    c = a + b
+    d = a * b + b**3
+    c += c + 1
+    c += 1 + c + (-a)
+    d += d * 2 + (b + a).relu()
+    d += 3 * d + (b - a).relu()
+    e = c - d
+    f = e**2
+    g = f / 2.0
+    g += 10.0 / f
+    g.backward()
+    return g.data, a.grad, b.grad
+
+
+@pytest.mark.parametrize("program", [micrograd_sanity_check, micrograd_more_ops])
+def test_micrograd_code_runs_unchanged_and_gives_the_same_numbers(program):
+    micrograd = pytest.importorskip("micrograd.engine", reason="micrograd 0.1.0 is a test extra")
+    # Equal up to the order in which a leaf's contributions are summed: micrograd keeps
+    # a node's inputs in a set, so even its own order varies with object addresses.
+    assert program(Value) == pytest.approx(program(micrograd.Value), rel=1e-15)
