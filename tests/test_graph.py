@@ -425,6 +425,7 @@ def test_a_value_shows_its_graph_and_its_repr() -> None:
     bundle = value_mimebundle(y)
     assert bundle["text/plain"] == repr(y)
     check_svg(bundle["image/svg+xml"], ["y", "a", "b", "w"])
+    assert y._repr_mimebundle_() == bundle  # what Jupyter calls on a Value
 
 
 def test_a_value_with_a_huge_graph_shows_text_saying_how_to_draw_it() -> None:

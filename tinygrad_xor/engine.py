@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Iterable
 from typing import TypeAlias
 
 __all__ = ["Value"]
@@ -363,6 +364,17 @@ class Value:
     def item(self) -> float:
         """The plain float, as torch.Tensor.item()."""
         return self.data
+
+    def _repr_mimebundle_(
+        self,
+        include: Iterable[str] | None = None,
+        exclude: Iterable[str] | None = None,
+        **_: object,
+    ) -> dict[str, str]:
+        """Jupyter shows a Value as the graph that made it (SVG), or as text when it cannot."""
+        from tinygrad_xor.graph import value_mimebundle  # lazy: the engine needs only the stdlib
+
+        return value_mimebundle(self, include, exclude)
 
     def __repr__(self) -> str:
         if self.label:
