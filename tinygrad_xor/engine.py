@@ -22,8 +22,8 @@ Numerics, as PyTorch float64: no op raises a math error. Results follow IEEE 754
 so x/0 = +-inf, 0/0 = nan, log(0) = -inf, log(-1) = nan, exp(1000) = inf,
 0 ** -1 = inf, (-8) ** 0.5 = nan, and the same holds for the derivatives. A
 non-finite number flows on through later ops; the trainer stops on a non-finite
-loss. sigmoid and tanh are exact over the whole float range (+-1e308), and
-relu'(0) = 0.
+loss. sigmoid and tanh never overflow, anywhere in the float range (+-1e308),
+and relu'(0) = 0, as in PyTorch.
 
 Operands must be Values or real numbers (int, float, numpy scalars); anything
 else (a str, None, a complex, a list) raises TypeError saying what it received.
