@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
 import json
 import math
 import os
@@ -186,7 +187,8 @@ def _spread(job: Job) -> str:
 def _ratio(reference: float | None, seconds: float | None) -> str:
     if reference is None or seconds is None:
         return "-"
-    return f"{reference / seconds:.1f}x"
+    ratio = reference / seconds
+    return f"{ratio:.1f}x" if ratio >= 0.1 else f"{ratio:.2g}x"
 
 
 def _find(jobs: list[Job], engine: str, task: str, size: int = 0) -> Job | None:
@@ -371,6 +373,14 @@ def _write(path: Path, report: str) -> None:
     temporary.replace(path)
 
 
+def _source_fingerprint() -> str:
+    """A digest of the library's source: it must not change while the engines are timed."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "tinygrad_xor").glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="one round, small sizes")
@@ -380,8 +390,11 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.datetime.now(datetime.timezone.utc)
     load_start = os.getloadavg()[0]
     clock = time.perf_counter()
+    source = _source_fingerprint()
     jobs = _execute(_plan(args.quick))
     problems = _check(jobs)
+    if _source_fingerprint() != source:
+        problems.append("tinygrad_xor's source changed during the run: run it again")
     report = _report(jobs, started, (load_start, os.getloadavg()[0]))
     print(report)
     print(f"(the whole run took {time.perf_counter() - clock:.0f} s)", file=sys.stderr)
