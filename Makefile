@@ -1,7 +1,7 @@
 # Two commands on a fresh machine with only python3 and make:
 #   make demo   - create .venv, install the project, train XOR
 #   make test   - create .venv, install the project with its test tools, run ruff, mypy, pytest
-#   make bench  - install micrograd and torch too, time every engine (benchmarks/), ~6-9 min,
+#   make bench  - install micrograd and torch too, time every engine (benchmarks/), 5-9 min,
 #                 and write the table into docs/performance.md
 # Both are idempotent: the install steps re-run only when pyproject.toml changes.
 

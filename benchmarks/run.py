@@ -1,6 +1,6 @@
 """The benchmark harness: every engine, every workload, one process per run, interleaved.
 
-    python -m benchmarks.run                      # the full run (make bench), ~6-9 minutes
+    python -m benchmarks.run                      # the full run (make bench), 5-9 minutes
     python -m benchmarks.run --quick              # a smoke test: one round, small sizes
     python -m benchmarks.run --write docs/performance.md
 
@@ -365,9 +365,9 @@ def _write(path: Path, report: str) -> None:
     if BEGIN in text and END in text:
         head, rest = text.split(BEGIN, 1)
         tail = rest.split(END, 1)[1]
-        text = f"{head}{BEGIN}\n{report}{END}{tail}"
+        text = f"{head}{BEGIN}\n{report}\n{END}{tail}"
     else:
-        text = f"{text}\n{BEGIN}\n{report}{END}\n"
+        text = f"{text}\n{BEGIN}\n{report}\n{END}\n"
     temporary = path.with_suffix(".tmp")
     temporary.write_text(text)
     temporary.replace(path)
