@@ -311,6 +311,27 @@ def test_forward_backward_accumulates_into_grad_as_backward_does() -> None:
     assert_same(w.grad, compiled, "w.grad")
 
 
+def test_a_parameter_used_thousands_of_times_compiles_and_sums_in_eager_order() -> None:
+    # Its gradient is a sum of 3000 terms: one expression would be too deep for Python's
+    # compiler, so the tape splits it over lines, keeping the order of the additions.
+    x, w = Value(0.5, "x"), Value(1.5, "w")
+
+    def chain() -> Value:
+        y = x
+        for _ in range(3000):
+            y = (y * w).tanh()
+        return y
+
+    tape = trace(chain, [w], [x])
+    assert "grad_w = grad_w + " in tape.source
+    x.data, w.data = 0.25, 0.9
+    y = chain()
+    y.backward()
+    replay = tape.replay([0.9], [0.25])
+    assert_same(y.data, replay.loss, "y")
+    assert_same(w.grad, replay.grads[0], "dy/dw")
+
+
 # -- graphs that change --------------------------------------------------------------------
 
 

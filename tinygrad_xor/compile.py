@@ -381,7 +381,7 @@ def _generate(
             # Used once, by a +: its gradient is that op's, unchanged; reuse the name.
             grad[node] = summands[0]
         else:
-            lines.append(f"    {grad[node]} = {' + '.join(summands)}")
+            lines += _sum_lines(grad[node], summands)
         a, b = _first_input(node), node._b
         terms = _local_gradient_terms(node, value, grad[node])
         if a in traced.needs_grad:
@@ -393,7 +393,7 @@ def _generate(
             continue
         # A leaf's grad starts at 0.0 and is added to, term by term, as backward() does.
         summands = ["1.0"] if p is traced.root else contributions[p]
-        lines.append(f"    {grad[p]} = {' + '.join(['0.0', *summands])}")
+        lines += _sum_lines(grad[p], ["0.0", *summands])
     # A parameter the loss does not use has no gradient variable: it gets 0.0.
     grads = [grad[p] if p in traced.needs_grad else "0.0" for p in traced.parameter_index]
     outputs = [value[out] for out in traced.outputs]
@@ -406,6 +406,22 @@ def _generate(
         lines += _bracketed("outputs = [", outputs, "]")
         lines.append(f"    return {loss}, grads, outputs")
     return "\n".join(lines) + "\n"
+
+
+_TERMS_PER_LINE = 32
+
+
+def _sum_lines(target: str, summands: list[str]) -> list[str]:
+    """target = s1 + s2 + ..., added left to right, at most 32 terms to a line.
+
+    A node used 10 000 times would otherwise be one expression 10 000 operators deep,
+    past what Python's compiler can nest; `g = g + ...` keeps the order of the sum.
+    """
+    lines = [f"    {target} = {' + '.join(summands[:_TERMS_PER_LINE])}"]
+    for start in range(_TERMS_PER_LINE, len(summands), _TERMS_PER_LINE):
+        chunk = summands[start : start + _TERMS_PER_LINE]
+        lines.append(f"    {target} = {' + '.join([target, *chunk])}")
+    return lines
 
 
 def _forward_lines(node: Value, value: dict[Value, str]) -> list[str]:
