@@ -1,6 +1,7 @@
 # Two commands on a fresh machine with only python3 and make:
 #   make demo   - create .venv, install the project, train XOR
 #   make test   - create .venv, install the project with its test tools, run ruff, mypy, pytest
+#                 (the tests run the notebooks in notebooks/ too)
 #   make bench  - install micrograd and torch too, time every engine (benchmarks/), 5-9 min,
 #                 and write the table into docs/performance.md
 # Both are idempotent: the install steps re-run only when pyproject.toml changes.
@@ -39,7 +40,11 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# pytest runs tests/, where tests/test_notebooks.py executes every notebooks/*.ipynb in a
+# Jupyter kernel. ruff's own file search skips notebooks/ (pyproject), so it is named here.
 test: lint
+	$(BIN)/ruff check notebooks
+	$(BIN)/ruff format --check notebooks
 	$(BIN)/pytest
 
 bench: $(VENV)/.installed-bench
