@@ -1,6 +1,6 @@
 """The learner's network in NumPy: their two weight updates, the correct one, and why.
 
-Read `backprop` next to the question (../shared/learner-question.txt, docs/backprop.md):
+Read `backprop` next to the question (docs/learner-question.md, docs/backprop.md):
 it is their loop -- `layer0`, `layer1`, `layer2`, `layer2_delta`, `layer1_delta` -- with
 one line per derivative. The network, as they wrote it:
 
