@@ -303,3 +303,27 @@ def test_help_and_missing_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert "train" in capsys.readouterr().out
     assert main([]) == 2
     assert "required" in capsys.readouterr().err
+
+
+def test_saturated_outputs_get_the_advice_to_lower_the_learning_rate(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["train", "--lr", "100", "--momentum", "0.99", "--epochs", "300"]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.startswith("not solved:") and "stuck near 0 or 1" in last
+    assert "smaller --lr" in last
+
+
+def test_a_closed_pipe_ends_quietly() -> None:
+    # `tinygrad-xor manual --compare | head -0`: the reader has gone before the first
+    # line is written (the runs take a moment), so that write meets a closed pipe.
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "tinygrad_xor", "manual", "--compare"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert writer.stdout is not None
+    writer.stdout.close()
+    err = writer.stderr.read() if writer.stderr is not None else b""
+    writer.wait()
+    assert b"Traceback" not in err and b"BrokenPipeError" not in err

@@ -130,6 +130,14 @@ def test_same_seed_same_weights_and_different_seed_different_weights() -> None:
     assert a != c
 
 
+def test_neuron_and_layer_without_an_rng_are_deterministic_too() -> None:
+    assert [w.data for w in Neuron(3).w] == [w.data for w in Neuron(3).w]
+    layer = Layer(2, 3)
+    assert layer.state_dict() == Layer(2, 3).state_dict()
+    first, second = (n.w[0].data for n in layer.neurons[:2])
+    assert first != second  # one stream per layer: its neurons are not clones
+
+
 def test_inits_draw_from_their_ranges() -> None:
     torch_init = MLP(2, [5, 1], init="torch", seed=0)
     for layer, fan_in in zip(torch_init.layers, [2, 5], strict=True):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -520,6 +521,12 @@ def _train_table(args: argparse.Namespace, model: MLP, dataset: Dataset, history
     n = len(dataset.targets)
     if history.solved:
         lines.append(f"solved: all {n} right (first at epoch {history.first_solved_epoch})")
+    elif all(min(p, 1.0 - p) < 0.01 for p in history.predictions):
+        # Every output pinned near 0 or 1: the sigmoids saturated, their slope is ~0.
+        lines.append(
+            f"not solved: {n_right} of {n} right, and every output is stuck near 0 or 1 "
+            "(saturated units learn almost nothing). Try a smaller --lr or --momentum."
+        )
     else:
         lines.append(
             f"not solved: {n_right} of {n} right. Try more --epochs, another --seed, "
@@ -800,6 +807,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     _, run = subcommands[args.command]
     try:
         return run(args)
+    except BrokenPipeError:
+        # The reader went away (`tinygrad-xor manual --compare | head`): stop quietly,
+        # and point stdout at devnull so the interpreter's final flush cannot fail too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except UsageError as error:
         print(f"tinygrad-xor {args.command}: error: {error}", file=sys.stderr)
         return 2

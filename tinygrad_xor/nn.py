@@ -147,7 +147,7 @@ class Neuron(Module):
         bias = _flag("bias", bias)
         _choice("activation", activation, ACTIVATIONS)
         _choice("init", init, INITS)
-        rng = rng if rng is not None else random.Random()
+        rng = rng if rng is not None else random.Random(0)  # same call, same weights
         draw = INITS[init]
         self.activation = activation
         self._activate = ACTIVATIONS[activation]
@@ -193,7 +193,7 @@ class Layer(Module):
         name: str = "",
     ) -> None:
         nout = _positive_int("nout (neurons in a layer)", nout)
-        rng = rng if rng is not None else random.Random()
+        rng = rng if rng is not None else random.Random(0)  # same call, same weights
         self.neurons = [
             Neuron(
                 nin,
