@@ -324,6 +324,7 @@ def test_graph_introspection():
     t = a.tanh()
     assert t.op == "tanh" and t.parents == (a,) and not t.is_leaf
     assert (a**2).op == "**2" and (a**-0.5).op == "**-0.5"
+    assert float((a ** (1 / 3)).op[2:]) == 1 / 3  # the name holds the exponent exactly
     assert y._prev == (a, b)  # the attribute micrograd's draw_dot reads
 
 

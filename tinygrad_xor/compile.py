@@ -286,9 +286,9 @@ def _first_input(node: Value) -> Value:
 def _power_exponent(node: Value) -> float:
     """The number c of an `x ** c` node, read back from its op name ("**2" -> 2.0).
 
-    The engine records c in the name with 6 significant digits, so the value is
-    checked against the node's own number and slope; an exponent the name rounds
-    (1/3 is written "**0.333333") fails that check here instead of replaying wrong.
+    The engine writes c exactly ("**0.3333333333333333" for 1/3); the value read
+    back is still checked against the node's own number and slope, so a name that
+    did not give c back would fail here instead of replaying wrong.
     """
     text = node._op[2:]
     try:
@@ -299,9 +299,9 @@ def _power_exponent(node: Value) -> float:
     slope = c * engine._pow(x, c - 1.0) if c != 0.0 else 0.0
     if not (_same(engine._pow(x, c), node.data) and _same(slope, node._da)):
         raise CompileError(
-            f"the op {node._op!r} does not give back its own number at x = {x!r}: its exponent "
-            f"has more digits than the name shows. Write the power as x ** Value(c) (a "
-            f"constant leaf), which the tape reads exactly."
+            f"the op {node._op!r} does not give back its own number at x = {x!r}: its name does "
+            f"not hold the exponent exactly. Write the power as x ** Value(c) (a constant "
+            f"leaf), which the tape reads exactly."
         )
     return c
 

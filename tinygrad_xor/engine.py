@@ -31,6 +31,7 @@ else (a str, None, a complex, a list) raises TypeError saying what it received.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from collections.abc import Iterable
@@ -154,6 +155,14 @@ def _checked(x: object, where: str) -> Value | float:
     return x if isinstance(x, Value) else _as_float(x, where)
 
 
+@functools.lru_cache(maxsize=256)
+def _pow_op_name(exponent: float) -> str:
+    """ "**2" for x ** 2: short when that is exact, else every digit ("**0.3333333333333333"),
+    so the op names its exponent exactly. Cached: formatting costs more than the op."""
+    short = f"{exponent:g}"
+    return f"**{short}" if float(short) == exponent else f"**{exponent!r}"
+
+
 _new_value = object.__new__
 
 
@@ -262,7 +271,7 @@ class Value:
         x = self.data
         # d(x**c)/dx = c * x**(c-1); for c = 0 the output is constant, so 0 (as PyTorch).
         local = c * _pow(x, c - 1.0) if c != 0.0 else 0.0
-        return _node(_pow(x, c), f"**{c:g}", self, local)
+        return _node(_pow(x, c), _pow_op_name(c), self, local)
 
     def _pow_value(self, exponent: Value) -> Value:
         x, y = self.data, exponent.data

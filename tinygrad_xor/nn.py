@@ -160,8 +160,10 @@ class Neuron(Module):
     def __call__(self, xs: Sequence[Value | float]) -> Value:
         if len(xs) != len(self.w):
             raise ValueError(f"this neuron takes {len(self.w)} inputs, got {len(xs)}.")
-        total = self.w[0] * xs[0]
-        for w, x in zip(self.w[1:], xs[1:], strict=True):
+        pairs = zip(self.w, xs, strict=True)
+        w, x = next(pairs)
+        total = w * x
+        for w, x in pairs:  # w1*x1 + w2*x2 + ... (one pass: this is the hot path)
             total = total + w * x
         if self.b is not None:
             total = total + self.b
