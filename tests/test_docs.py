@@ -822,3 +822,43 @@ def test_architecture_page_names_every_module_with_its_docstring() -> None:
         elif summary not in " ".join(text.split()):
             missing.append(f"{path.name}: its docstring's first line is not quoted: {summary!r}")
     assert not missing, "docs/architecture.md is out of date:\n" + "\n".join(missing)
+
+
+# -- the transcript of `make demo` ---------------------------------------------------------
+
+
+def _demo_commands() -> list[list[str]]:
+    """The `tinygrad-xor` command lines of the Makefile's demo recipe, in order."""
+    recipe: list[list[str]] = []
+    in_demo = False
+    for line in (ROOT / "Makefile").read_text(encoding="utf-8").splitlines():
+        if line.startswith("demo:"):
+            in_demo = True
+        elif in_demo and line.startswith("\t"):
+            words = line.split()
+            if words[0].endswith("/tinygrad-xor"):
+                recipe.append(words[1:])
+        elif in_demo:
+            break
+    return recipe
+
+
+def test_getting_started_shows_what_make_demo_prints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The transcript on the getting-started page is the demo's real output, kept current."""
+    from tinygrad_xor.cli import main
+
+    transcript = next(
+        b.source
+        for b in page(ROOT / "docs" / "getting-started.md").blocks
+        if b.language == "text" and "tinygrad-xor train" in b.source
+    )
+    commands = _demo_commands()
+    assert [c[0] for c in commands] == ["train", "manual", "graph"]
+    monkeypatch.chdir(tmp_path)  # the demo writes into out/
+    printed = []
+    for argv in commands:
+        assert main(argv) == 0, argv
+        printed.append(".venv/bin/tinygrad-xor " + " ".join(argv) + "\n" + capsys.readouterr().out)
+    assert "".join(printed) == transcript
