@@ -91,6 +91,15 @@ def test_chain_rule_through_a_small_expression():
     assert c.grad == pytest.approx(t)
 
 
+def test_division_gives_the_correctly_rounded_quotient():
+    # The same number as the float division a / b -- also where 1/b overflows, and
+    # where a * (1/b) would round differently (3 * (1/10) = 0.30000000000000004).
+    pairs = [(3.0, 10.0), (1e-300, 1e-310), (5e-324, 5e-324), (1.0, 3.0), (-7.5, 0.1)]
+    for a, b in pairs:
+        assert (Value(a) / b).data == a / b
+        assert (a / Value(b)).data == a / b
+
+
 # -- singular points: IEEE results, as PyTorch float64 gives -------------------------
 
 SINGULAR = [

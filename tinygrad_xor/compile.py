@@ -41,7 +41,7 @@ What each leaf of the traced graph is -- the caller says so, explicitly:
                 literals, frozen at their traced values
 
 Same numbers as eager: each op is written with the engine's own formula and helpers
-(engine._exp, _log, _pow, _reciprocal; sigmoid's two overflow-safe forms; relu's
+(engine._exp, _log, _pow, _reciprocal, _divide; sigmoid's two overflow-safe forms; relu's
 comparisons), and each gradient is summed in the order `backward()` sums it, so the loss,
 the extra outputs and every parameter's gradient are bitwise those of
 `loss = fn(); loss.backward()` (interior gradients may differ in the sign of a zero,
@@ -117,6 +117,7 @@ _NAMESPACE: dict[str, object] = {
     "_log": engine._log,
     "_pow": engine._pow,
     "_reciprocal": engine._reciprocal,
+    "_divide": engine._divide,
     "exp": math.exp,  # only where it cannot overflow: inside sigmoid's two forms
     "tanh": math.tanh,
     "_INF": math.inf,
@@ -124,7 +125,7 @@ _NAMESPACE: dict[str, object] = {
 }
 
 _UNARY_OPS = ("exp", "log", "tanh", "sigmoid", "relu")
-_BINARY_OPS = ("+", "*", "**")
+_BINARY_OPS = ("+", "*", "/", "**")
 _LINE_WIDTH = 96
 
 
@@ -433,6 +434,8 @@ def _forward_lines(node: Value, value: dict[Value, str]) -> list[str]:
         return [f"    {out} = {a} + {b}"]
     if op == "*":
         return [f"    {out} = {a} * {b}"]
+    if op == "/":
+        return [f"    {out} = _divide({a}, {b})"]
     if op == "**":
         return [f"    {out} = _pow({a}, {b})"]
     if op.startswith("**"):
@@ -470,6 +473,8 @@ def _local_gradient_terms(node: Value, value: dict[Value, str], g: str) -> tuple
         return g, g  # the local derivative is 1.0, and 1.0 * g is g exactly
     if op == "*":
         return f"{b} * {g}", f"{a} * {g}"
+    if op == "/":
+        return f"_reciprocal({b}) * {g}", f"-_divide({out}, {b}) * {g}"
     if op == "**":
         return (
             f"({b} * _pow({a}, {b} - 1.0) if {b} != 0.0 else 0.0) * {g}",
