@@ -282,7 +282,7 @@ def test_bce_clamp_changes_the_graph_and_the_compiled_step_follows_it() -> None:
     model = MLP(2, [5, 1], seed=0)
     loss_fn = get_loss("bce")
     checked = compiled_step(model, XOR, loss_fn, check_every=1, retrace=True)
-    unchecked = compiled_step(model, XOR, loss_fn, check_every=1)
+    unchecked = compiled_step(model, XOR, loss_fn, check_every=1, retrace=False)
     # Every prediction becomes exactly 1.0, so bce floors log(1 - p) = log 0 at -100: a
     # constant where the traced graph had a log.
     output_bias = model.layers[1].neurons[0].b
@@ -453,3 +453,20 @@ def test_an_op_the_tape_does_not_know_is_refused_by_name() -> None:
     w = Value(1.0, "w")
     with pytest.raises(CompileError, match="cannot compile the op 'cosh'"):
         trace(lambda: engine._node(1.5, "cosh", w, 1.2), [w])
+
+
+def test_compiled_bce_training_equals_eager_even_when_the_floor_engages() -> None:
+    # No options: compiled_step itself knows that bce's graph can change.
+    histories = []
+    for make_step in (autograd_step, compiled_step):
+        model = MLP(2, [5, 1], seed=0)
+        optimizer = SGD(model.parameters(), lr=200.0)
+        history = train(model, XOR, optimizer, epochs=10, loss="bce", make_step=make_step)
+        histories.append((history.losses, model.state_dict()))
+    (eager_losses, eager_state), (compiled_losses, compiled_state) = histories
+    # Traced at the starting weights, where no log is floored; lr 200 then saturates the
+    # output, and two samples' log p fall past -100: the graph is no longer the traced one
+    # (replayed unchecked, the tape's log gives inf: measured).
+    assert eager_losses[0] < 1.0 and eager_losses[-1] == 50.0
+    assert [bits(x) for x in eager_losses] == [bits(x) for x in compiled_losses]
+    assert eager_state == compiled_state

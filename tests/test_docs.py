@@ -708,6 +708,7 @@ LAYERS: dict[str, int] = {
 UPWARD_IMPORTS = {
     ("engine", "graph"): "Value._repr_mimebundle_ draws the Value's graph in Jupyter",
     ("compile", "train"): "compiled_step returns the trainer's StepResult",
+    ("compile", "losses"): "compiled_step asks which losses keep one graph at any weights",
 }
 
 

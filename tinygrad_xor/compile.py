@@ -768,19 +768,28 @@ def compiled_step(
     dataset: Dataset,
     loss_fn: LossFn,
     *,
-    check_every: int = 0,
-    retrace: bool = False,
+    check_every: int | None = None,
+    retrace: bool | None = None,
 ) -> Step:
     """A `train(..., make_step=...)` step that replays a tape instead of building a graph.
 
     Traces the model's loss on the whole dataset once (parameters: the model's; the
     dataset's numbers are constants); each step then replays it at the current weights.
-    A loss that branches on numbers (bce floors log p at -100) needs check_every=1 and
-    retrace=True to stay equal to eager; an MLP with mse builds the same graph at any
-    weights and needs neither.
+    By default a loss from losses.FIXED_GRAPH_LOSSES (the mse family: the same graph at
+    any weights) is replayed unchecked, and any other loss -- bce, whose floor branches
+    on numbers, or a function of your own -- is re-checked every step and retraced when
+    its graph changes: exact always, fast where that is safe. Pass check_every and
+    retrace to choose yourself.
     """
     # Imported here: the tape itself depends on the engine alone (engine <- compile).
+    from tinygrad_xor.losses import FIXED_GRAPH_LOSSES
     from tinygrad_xor.train import StepResult
+
+    fixed_graph = loss_fn in FIXED_GRAPH_LOSSES
+    if check_every is None:
+        check_every = 0 if fixed_graph else 1
+    if retrace is None:
+        retrace = not fixed_graph
 
     samples = [list(x) for x in dataset.inputs]
     targets = list(dataset.targets)

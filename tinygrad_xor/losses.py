@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 
 from tinygrad_xor.engine import Value
 
-__all__ = ["LossFn", "LOSSES", "REDUCTIONS", "mse", "bce", "get_loss"]
+__all__ = ["LossFn", "LOSSES", "FIXED_GRAPH_LOSSES", "REDUCTIONS", "mse", "bce", "get_loss"]
 
 # A loss: (predictions, targets) -> a Value whose backward() fills the gradients.
 LossFn = Callable[[Sequence[Value], Sequence[float]], Value]
@@ -138,6 +138,10 @@ def _mse_half_sum(predictions: Sequence[Value], targets: Sequence[float]) -> Val
 def _bce_mean(predictions: Sequence[Value], targets: Sequence[float]) -> Value:
     return bce(predictions, targets, "mean")
 
+
+# Losses that build the same graph at any predictions: a compiled tape of them never
+# needs re-checking. bce is not one: its floor swaps log p for a constant.
+FIXED_GRAPH_LOSSES: frozenset[LossFn] = frozenset({_mse_mean, _mse_sum, _mse_half_sum})
 
 LOSSES: dict[str, LossFn] = {
     "mse": _mse_mean,
