@@ -385,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", type=Path, metavar="FILE", help="put the table into FILE")
     args = parser.parse_args(argv)
 
-    started = datetime.datetime.now(datetime.timezone.utc)
+    started = datetime.datetime.now(datetime.UTC)
     load_start = os.getloadavg()[0]
     clock = time.perf_counter()
     source = _source_fingerprint()
