@@ -230,6 +230,20 @@ def test_label_must_be_text():
 def test_backward_seed_must_be_a_number():
     with pytest.raises(TypeError, match="backward"):
         Value(1.0).backward("1")
+    with pytest.raises(TypeError, match=r"backward\(grad\).*got Value.*v\.data"):
+        Value(1.0).backward(Value(2.0))
+
+
+def test_micrograds_hand_built_nodes_get_a_message_saying_how_ops_work_here():
+    with pytest.raises(TypeError, match=r"second argument is a label.*every op is a method"):
+        Value(1.0, (Value(2.0),))
+
+
+def test_integers_past_the_float_range_round_to_infinity_as_ieee():
+    # float(10**400) raises OverflowError in Python; IEEE rounding gives inf.
+    assert Value(10**400).data == INF and Value(-(10**400)).data == -INF
+    assert (Value(1.0) + 10**400).data == INF
+    assert (Value(2.0) ** 10**400).data == INF
 
 
 def test_real_numbers_of_other_types_are_accepted():

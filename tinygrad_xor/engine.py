@@ -100,6 +100,8 @@ def _pow(x: float, y: float) -> float:
 
 
 def _conversion_hint(received: object) -> str:
+    if isinstance(received, Value):  # where only a plain number will do
+        return "Pass its number, v.data."
     if isinstance(received, str):
         return "Convert the text first: Value(float(text))."
     if isinstance(received, complex):
@@ -123,13 +125,22 @@ def _operand_error(
     )
 
 
-def _as_float(x: object, where: str) -> float:
+def _real_to_float(x: numbers.Real) -> float:
+    try:
+        return float(x)
+    except OverflowError:  # an int (or Fraction) past 1.8e308: IEEE rounds it to +-inf
+        return _INF if x > 0 else -_INF
+
+
+def _as_float(
+    x: object, where: str, expected: str = "a Value or a real number (int or float)"
+) -> float:
     """The float a plain real number stands for; TypeError for anything else."""
     if type(x) is float:  # the common case, without the slower abstract-class check
         return x
-    if isinstance(x, numbers.Real):  # int, bool, numpy scalars, Fraction
-        return float(x)
-    raise _operand_error(x, where)
+    if isinstance(x, numbers.Real) and not isinstance(x, Value):  # int, bool, numpy, Fraction
+        return _real_to_float(x)
+    raise _operand_error(x, where, expected)
 
 
 def _leaf_number(x: object) -> float:
@@ -139,12 +150,16 @@ def _leaf_number(x: object) -> float:
             f"Value(data): expected a real number (int or float), got a Value ({x!r}). "
             "Use that Value directly, or Value(v.data) for a new leaf with its number."
         )
-    if not isinstance(x, numbers.Real):
-        raise _operand_error(x, "Value(data)", expected="a real number (int or float)")
-    return float(x)
+    return _as_float(x, "Value(data)", expected="a real number (int or float)")
 
 
 def _checked_label(label: object) -> str:
+    if isinstance(label, tuple):
+        raise TypeError(
+            f"Value(data, label): the second argument is a label (a str), got a tuple "
+            f"{label!r}. micrograd's Value(data, _children, _op) builds op nodes by hand; here "
+            "every op is a method or operator (a * b, x.tanh()) that records its inputs itself."
+        )
     if not isinstance(label, str):
         raise TypeError(
             f"Value(label=...): expected a str, got {type(label).__name__} {label!r}. "
@@ -359,7 +374,7 @@ class Value:
 
         `grad` is the upstream gradient d loss / d self (1.0 when self is the loss).
         """
-        seed = _as_float(grad, "backward(grad)")
+        seed = _as_float(grad, "backward(grad)", expected="a real number, d loss / d self")
         order = _topological_order(self)
         # This call's gradient is summed from zero everywhere. Interior nodes keep
         # just that; leaves get it added to what earlier calls left, as one sum --
