@@ -109,8 +109,6 @@ def build(recipe: Recipe, leaves: Sequence[Value], constant: float) -> tuple[Val
         a = nodes[-1 - i % len(nodes)]
         b = nodes[-1 - other % len(nodes)] if isinstance(other, int) else a
         c = float(other) if isinstance(other, float) else 0.0
-        if kind == "pow" and c not in EXPONENTS:
-            c = 2.0  # keep number exponents exact in the op name ("**2"); see compile.py
         nodes.append(apply(kind, a, b, c))
     return nodes[-1], nodes
 

@@ -333,7 +333,9 @@ def test_constants_are_leaves_and_do_not_disturb_gradients():
     y = 3.0 * a - 1.0
     y.backward()
     assert a.grad == 3.0
-    assert all(p.is_leaf for p in y.parents[1].parents)  # (-1.0 as a leaf)
+    # y = (3 * a) + (-1.0): subtracting a number adds its negation, a constant leaf.
+    constant = y.parents[1]
+    assert constant.is_leaf and constant.data == -1.0
 
 
 # -- the graph a Value remembers -------------------------------------------------------

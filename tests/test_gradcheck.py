@@ -100,6 +100,24 @@ def test_gradcheck_leaves_data_and_grad_as_they_were() -> None:
     assert (w.data, w.grad) == (0.5, 7.0)
 
 
+def test_gradcheck_of_one_parameter_leaves_every_other_grad_in_the_graph_alone() -> None:
+    # A training step in progress: backward() has filled every grad, and then one
+    # parameter is checked. The other parameter, the input and the interior node the
+    # function shares with that step must keep the grads the step gave them.
+    w1, w2, x = Value(0.5, "w1"), Value(-1.5, "w2"), Value(2.0, "x")
+    shared = w2 * x  # built once, outside f: an interior node of both graphs
+    step_loss = (w1 * shared).tanh() + shared * shared
+    step_loss.backward()
+    before = {v.label or "shared": v.grad for v in (w1, w2, x, shared)}
+    assert all(grad != 0.0 for grad in before.values())
+
+    report = gradcheck(lambda: (w1 * shared).tanh(), [w1])
+
+    assert report.ok and report.rows[0].name == "w1"
+    after = {v.label or "shared": v.grad for v in (w1, w2, x, shared)}
+    assert after == before
+
+
 def test_gradcheck_reports_nan_gradients_as_failures() -> None:
     w = Value(-1.0, "w")
     report = gradcheck(lambda: w**0.5, [w], raise_on_failure=False)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import graphviz
 import pytest
+from failing_disk import fill_disk
 
 from tinygrad_xor import graph
 from tinygrad_xor.cli import main
@@ -361,6 +362,20 @@ def test_to_svg_with_a_path_writes_the_file_in_one_call(tmp_path: Path) -> None:
     assert "#1" in [t.text for t in ET.fromstring(numbered).iter(f"{SVG}text")]
 
 
+@needs_wasm
+def test_to_svg_writes_atomically_so_a_failed_write_keeps_the_old_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    y, _, _ = small_graph()
+    target = tmp_path / "graph.svg"
+    target.write_text("<svg>the old picture</svg>", encoding="utf-8")
+    fill_disk(monkeypatch, tmp_path)
+    with pytest.raises(OSError, match="No space left on device"):
+        to_svg(y, path=target, renderer="wasm")
+    assert target.read_text(encoding="utf-8") == "<svg>the old picture</svg>"
+    assert list(tmp_path.iterdir()) == [target]  # no temporary file left behind
+
+
 # -- with no renderer at all ---------------------------------------------------------------
 
 
@@ -456,10 +471,21 @@ def test_cli_graph_draws_the_batch_after_backward_with_every_labelled_value(
     labels += [f"x{i}[{s}]" for i in (1, 2) for s in samples]
     labels += [v.label for v in MLP(2, [5, 1]).parameters()]
     root = check_svg(out.read_text(encoding="utf-8"), labels)
-    texts = [t.text or "" for t in root.iter(f"{SVG}text")]
-    # After backward: the loss record shows grad 1, and the weights non-zero grads.
-    assert "grad 1" in texts
-    assert any(t.startswith("grad ") and t != "grad 0" for t in texts)
+    # After backward: the loss record shows grad 1, and a first-layer weight (which only
+    # a full backward pass reaches) a non-zero grad.
+    records = {
+        texts[0]: texts
+        for texts in (
+            [t.text or "" for t in node.iter(f"{SVG}text")]
+            for node in root.iter(f"{SVG}g")
+            if node.get("class") == "node"
+        )
+        if texts
+    }
+    assert records["loss"][-1] == "grad 1"
+    weight_grad = records["w1.1.1"][-1]
+    assert weight_grad.startswith("grad ")
+    assert float(weight_grad.removeprefix("grad ")) != 0.0, records["w1.1.1"]
 
 
 @needs_wasm

@@ -11,12 +11,17 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pytest
+from failing_disk import fill_disk
 
-from tinygrad_xor import manual
+from tinygrad_xor import losses, manual
+from tinygrad_xor.engine import Value
 from tinygrad_xor.nn import MLP
+from tinygrad_xor.train import is_solved
 
 # -- the learner's code, as posted (only `losses` added to their second and fixed loops) --
 
@@ -190,6 +195,42 @@ def test_engine_gradients_glue_agrees_with_the_independent_build() -> None:
         assert by_learner_name[learner] == pytest.approx(by_state_name[state_name], rel=1e-15)
 
 
+@pytest.mark.parametrize("loss", manual.LOSSES)
+def test_engine_gradients_take_the_loss_from_losses_mse(
+    loss: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One definition of each loss: the engine's side of the comparison is losses.mse,
+    # the loss the trainer minimises, not a second copy of its reductions.
+    reductions = []
+
+    def recording_mse(
+        predictions: Sequence[Value], targets: Sequence[float], reduction: str = "mean"
+    ) -> Value:
+        reductions.append(reduction)
+        return losses.mse(predictions, targets, reduction)
+
+    monkeypatch.setattr(manual, "mse", recording_mse)
+    weights = _random_weights(5, biases=True)
+    value, _ = manual.engine_gradients(weights, loss)
+    assert reductions == [loss]
+    model = MLP(2, [5, 1])
+    model.load_state_dict(weights.to_state_dict())
+    outputs = [model(row)[0] for row in manual.X.tolist()]
+    assert value == losses.mse(outputs, [0.0, 1.0, 1.0, 0.0], loss).data  # bit for bit
+
+
+def test_solved_means_what_the_trainer_means() -> None:
+    # manual cannot import train (same layer), so it keeps the rule on NumPy arrays;
+    # here the two must agree, including at 0.5 exactly and on nan and inf.
+    targets = manual.Y.ravel().tolist()
+    edges = [0.0, 0.2, 0.5 - 1e-16, 0.5, 0.5 + 1e-16, 0.9, 1.0, math.nan, math.inf, -math.inf]
+    rng = np.random.default_rng(0)
+    for _ in range(2000):
+        predictions = [float(p) for p in rng.choice(edges, size=4)]
+        column = np.array(predictions).reshape(4, 1)
+        assert manual._all_right(column) == is_solved(predictions, targets), predictions
+
+
 # -- the shape of each bug ------------------------------------------------------------------
 
 
@@ -319,6 +360,18 @@ def test_plot_comparison_writes_a_png(runs: dict[str, manual.ManualRun], tmp_pat
     path = tmp_path / "sub" / "curves.png"
     manual.plot_comparison(list(runs.values()), path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_comparison_writes_atomically_so_a_failed_write_keeps_the_old_file(
+    runs: dict[str, manual.ManualRun], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    path = tmp_path / "curves.png"
+    path.write_bytes(b"the old picture")
+    fill_disk(monkeypatch, tmp_path)
+    with pytest.raises(OSError, match="No space left on device"):
+        manual.plot_comparison(list(runs.values()), path)
+    assert path.read_bytes() == b"the old picture"
+    assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
 
 
 # -- options -------------------------------------------------------------------------------

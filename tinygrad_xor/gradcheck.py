@@ -24,7 +24,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from tinygrad_xor.engine import Value
+from tinygrad_xor.engine import Value, _topological_order
 
 __all__ = [
     "GradcheckError",
@@ -143,7 +143,8 @@ def gradcheck(
     """Compare autograd's d f / d p with the central difference, for each parameter p.
 
     `f` takes no arguments and rebuilds its result from the parameters' current
-    `.data` each call. Parameters' `.data` and `.grad` are left as they were.
+    `.data` each call. Parameters' `.data`, and the `.grad` of every Value in f's
+    graph (the parameters not checked and the inputs too), are left as they were.
 
     >>> w, x = Value(0.5, "w"), Value(2.0, "x")
     >>> print(gradcheck(lambda: (w * x).tanh(), [w]).ok)
@@ -156,15 +157,22 @@ def gradcheck(
     if eps == 0:
         raise ValueError("eps must be > 0: it is the step of the central difference.")
 
-    saved_grads = [p.grad for _, p in named]
+    # backward() writes the grad of every Value in f's graph: the leaves (parameters
+    # not being checked and inputs too) and any interior node f shares with a graph
+    # built outside it. Save them all, so checking one parameter in the middle of a
+    # training step changes no gradient the step has computed.
+    out = _evaluate(f)
+    # (A parameter f does not use is zeroed below and reads as 0: restore it too.)
+    touched = [*_topological_order(out), *(p for _, p in named)]
+    saved_grads = [(node, node.grad) for node in touched]
     try:
         for _, p in named:
             p.grad = 0.0
-        _evaluate(f).backward()
+        out.backward()
         analytic = [p.grad for _, p in named]
     finally:
-        for (_, p), grad in zip(named, saved_grads, strict=True):
-            p.grad = grad
+        for node, grad in saved_grads:
+            node.grad = grad
 
     rows = []
     for (name, p), a in zip(named, analytic, strict=True):

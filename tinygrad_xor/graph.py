@@ -48,6 +48,7 @@ from pathlib import Path
 
 import graphviz
 
+from tinygrad_xor.atomic import write_atomically
 from tinygrad_xor.engine import Value, _topological_order
 
 __all__ = [
@@ -502,7 +503,8 @@ def to_svg(
 ) -> str:
     """SVG text of a Value's graph (drawn with draw_dot's defaults) or of a drawn graph.
 
-    With `path`, also writes the SVG there (creating missing folders) in one call:
+    With `path`, also writes the SVG there (creating missing folders) in one call,
+    atomically: a failed write leaves the file that was there as it was.
 
     >>> svg = to_svg(draw_dot(loss, show_order=True), path="out/graph.svg")  # doctest: +SKIP
     """
@@ -518,7 +520,7 @@ def to_svg(
     if path is not None:
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(svg, encoding="utf-8")
+        write_atomically(target, svg.encode("utf-8"))
     return str(svg)
 
 

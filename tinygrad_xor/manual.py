@@ -22,21 +22,28 @@ state is never touched: `np.random.RandomState(seed).random_sample` draws the sa
 numbers as `np.random.seed(seed); np.random.random(...)`.
 
 The engine glue at the end (`engine_gradients`, `diagnose`) checks these gradients
-against the Value engine's.
+against the Value engine's: an nn.MLP with the same weights, the same loss from
+losses.mse, and gradcheck.diagnose_gradients to say what differs.
+
+Imports: numpy; from this package nn, losses, gradcheck and atomic (the comparison
+plot is written atomically); matplotlib only inside `plot_comparison`.
 """
 
 from __future__ import annotations
 
+import io
 import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-from tinygrad_xor.engine import Value
+from tinygrad_xor.atomic import write_atomically
 from tinygrad_xor.gradcheck import GradientDiagnosis, diagnose_gradients
+from tinygrad_xor.losses import mse
 from tinygrad_xor.nn import MLP
 
 __all__ = [
@@ -309,7 +316,13 @@ def _check_choice(what: str, value: object, allowed: Sequence[str]) -> None:
 
 
 def _all_right(predictions: Array) -> bool:
-    """Every prediction on the right side of 0.5 (0.5 itself counts as wrong)."""
+    """Every prediction on the right side of 0.5 (0.5 itself counts as wrong).
+
+    The rule of train.is_solved, on NumPy arrays. It is not imported from train:
+    manual and train are both layer 2 and a module imports only from lower layers
+    (docs/architecture.md, held by tests/test_docs.py); tests/test_manual.py checks
+    the two agree.
+    """
     return bool(np.all(np.where(Y > 0.5, predictions > 0.5, predictions < 0.5)))
 
 
@@ -582,7 +595,11 @@ def format_table(runs: Sequence[ManualRun]) -> str:
 
 
 def plot_comparison(runs: Sequence[ManualRun], path: str | os.PathLike[str]) -> None:
-    """Draw the runs' loss curves on one figure (log scale) and save it as an image at `path`."""
+    """Draw the runs' loss curves on one figure (log scale) and save it as an image at `path`.
+
+    The format is the file's suffix (.png, .svg, .pdf; PNG when there is none). The
+    file is written atomically: a failed write leaves what was there as it was.
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # lazy: matplotlib is heavy
     from matplotlib.figure import Figure
 
@@ -603,10 +620,13 @@ def plot_comparison(runs: Sequence[ManualRun], path: str | os.PathLike[str]) -> 
     axes.grid(True, which="both", alpha=0.3)
     axes.legend()
     figure.tight_layout()
-    directory = os.path.dirname(os.fspath(path))
-    if directory:
-        os.makedirs(directory, exist_ok=True)
-    figure.savefig(path)
+    # As plots.py writes its PNGs: the whole image is drawn into memory first and
+    # then replaces the file in one step, so a failed plot never leaves half a file.
+    target = Path(path)
+    image = io.BytesIO()
+    figure.savefig(image, format=target.suffix.lstrip(".").lower() or "png")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(target, image.getvalue())
 
 
 # -- the engine's view: the true gradients, and what the hand-written ones get wrong ---
@@ -617,17 +637,9 @@ def engine_gradients(weights: Weights, loss: str = "half_sum") -> tuple[float, d
     _check_choice("loss", loss, LOSSES)
     model = MLP(2, [weights.hidden, 1], bias=weights.has_biases)
     model.load_state_dict(weights.to_state_dict())
-    squares = []
-    for row, target in zip(X.tolist(), Y.ravel().tolist(), strict=True):
-        (prediction,) = model(row)
-        squares.append((prediction - target) ** 2)
-    total: Value = squares[0]
-    for square in squares[1:]:
-        total = total + square
-    if loss == "half_sum":
-        total = 0.5 * total
-    elif loss == "mean":
-        total = total / len(squares)
+    predictions = [model(row)[0] for row in X.tolist()]
+    # LOSSES here are losses.mse's reductions, under the same names.
+    total = mse(predictions, Y.ravel().tolist(), reduction=loss)
     total.backward()
     by_state_name = dict(model.named_parameters())
     gradients = {
