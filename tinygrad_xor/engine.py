@@ -129,7 +129,7 @@ def _real_to_float(x: numbers.Real) -> float:
     try:
         return float(x)
     except OverflowError:  # an int (or Fraction) past 1.8e308: IEEE rounds it to +-inf
-        return _INF if x > 0 else -_INF
+        return -_INF if x < 0 else _INF
 
 
 def _as_float(
@@ -138,7 +138,7 @@ def _as_float(
     """The float a plain real number stands for; TypeError for anything else."""
     if type(x) is float:  # the common case, without the slower abstract-class check
         return x
-    if isinstance(x, numbers.Real) and not isinstance(x, Value):  # int, bool, numpy, Fraction
+    if isinstance(x, numbers.Real):  # int, bool, numpy scalars, Fraction
         return _real_to_float(x)
     raise _operand_error(x, where, expected)
 
