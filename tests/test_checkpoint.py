@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tinygrad_xor import atomic
+from tinygrad_xor import atomic, checkpoint
 from tinygrad_xor.checkpoint import ModelFileError, architecture, load_model, save_model
 from tinygrad_xor.nn import MLP
 
@@ -131,3 +131,90 @@ def test_bad_files_are_clear_errors(tmp_path: Path) -> None:
     state_inf["state"] = {**MLP(2, [5, 1]).state_dict(), "layers.1.neurons.0.bias": float("inf")}
     with pytest.raises(ModelFileError, match="not finite"):
         load_model(write_json(tmp_path / "inf.json", state_inf))
+
+
+@pytest.fixture
+def no_building(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if load_model builds an MLP: a bad file must be refused before that."""
+
+    def must_not_build(*args: object, **kwargs: object) -> MLP:
+        raise AssertionError(f"load_model built MLP(*{args}, **{kwargs}) from a bad file")
+
+    monkeypatch.setattr(checkpoint, "MLP", must_not_build)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"sizes": [300000, 1]}, "more than 100000 parameters"),
+        ({"sizes": [5, 100000]}, "more than 100000 parameters"),  # the second layer
+        ({"nin": 10**30}, "more than 100000 parameters"),
+        ({"sizes": [1] * 200_000, "nin": 1, "bias": False}, "more than 100000 parameters"),
+        ({"sizes": [5, 0]}, "sizes must be whole numbers >= 1"),
+        ({"init": ["torch"]}, "init must be one of"),
+    ],
+)
+def test_a_bad_architecture_is_refused_before_anything_is_built(
+    tmp_path: Path, no_building: None, changes: dict[str, object], message: str
+) -> None:
+    document = good_document()
+    document["architecture"] = {**architecture(MLP(2, [5, 1])), **changes}
+    with pytest.raises(ModelFileError, match=message):
+        load_model(write_json(tmp_path / "model.json", document))
+
+
+@pytest.mark.parametrize(("bias", "count"), [(True, (2 + 1) * 5 + (5 + 1) * 1), (False, 15)])
+def test_the_bound_counts_every_weight_and_bias(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bias: bool, count: int
+) -> None:
+    model = MLP(2, [5, 1], bias=bias)
+    path = tmp_path / "model.json"
+    save_model(model, path)
+    monkeypatch.setattr(checkpoint, "MAX_PARAMETERS", count)
+    assert load_model(path)[0].state_dict() == model.state_dict()  # exactly at the bound
+    monkeypatch.setattr(checkpoint, "MAX_PARAMETERS", count - 1)
+    with pytest.raises(ModelFileError, match=f"more than {count - 1} parameters"):
+        load_model(path)
+
+
+def test_state_that_does_not_fit_is_refused_before_anything_is_built(
+    tmp_path: Path, no_building: None
+) -> None:
+    too_few = good_document()
+    too_few["state"] = MLP(2, [3, 1], seed=0).state_dict()
+    with pytest.raises(ModelFileError, match="13 parameters for a network of 21"):
+        load_model(write_json(tmp_path / "few.json", too_few))
+    renamed = good_document()
+    state = dict(MLP(2, [5, 1], seed=0).state_dict())
+    state["layers.1.neurons.0.bias_"] = state.pop("layers.1.neurons.0.bias")
+    renamed["state"] = state
+    with pytest.raises(
+        ModelFileError,
+        match=r"missing \['layers.1.neurons.0.bias'\], unexpected \['layers.1.neurons.0.bias_'\]",
+    ):
+        load_model(write_json(tmp_path / "renamed.json", renamed))
+
+
+def test_numbers_too_large_for_a_float_are_clear_errors(tmp_path: Path) -> None:
+    # 10**400 is valid JSON, and an int in Python: float() of it overflows.
+    huge_int = good_document()
+    huge_int["state"] = {**MLP(2, [5, 1]).state_dict(), "layers.1.neurons.0.bias": 10**400}
+    with pytest.raises(ModelFileError, match="about 401 digits, too large for a float"):
+        load_model(write_json(tmp_path / "huge.json", huge_int))
+
+    # Past 4300 digits, json.loads itself refuses the number with a plain ValueError.
+    longer = (tmp_path / "huge.json").read_text().replace("1" + "0" * 400, "1" + "0" * 5000)
+    (tmp_path / "longer.json").write_text(longer)
+    with pytest.raises(ModelFileError, match="not valid JSON"):
+        load_model(tmp_path / "longer.json")
+
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ModelFileError, match="not valid JSON"):
+        load_model(tmp_path / "deep.json")
+
+
+@pytest.mark.parametrize("version", [True, 1.0, "1"])
+def test_the_version_must_be_the_whole_number_1(tmp_path: Path, version: object) -> None:
+    document = good_document() | {"version": version}
+    with pytest.raises(ModelFileError, match="reads version 1"):
+        load_model(write_json(tmp_path / "model.json", document))

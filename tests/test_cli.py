@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import struct
@@ -11,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tinygrad_xor.checkpoint import save_model
+from tinygrad_xor import cli
+from tinygrad_xor.checkpoint import load_model, save_model
 from tinygrad_xor.cli import main
 from tinygrad_xor.nn import MLP
 
@@ -327,3 +329,87 @@ def test_a_closed_pipe_ends_quietly() -> None:
     err = writer.stderr.read() if writer.stderr is not None else b""
     writer.wait()
     assert b"Traceback" not in err and b"BrokenPipeError" not in err
+
+
+def test_a_failing_plot_does_not_lose_the_trained_model(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tinygrad_xor import plots
+
+    def failing_plots(*args: object, **kwargs: object) -> list[Path]:
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(plots, "write_training_plots", failing_plots)
+    path = tmp_path / "model.json"
+    status = main(["train", *FAST, "--save", str(path), "--plot", str(tmp_path / "plots")])
+    assert status == 1
+    captured = capsys.readouterr()
+    assert "could not write the plots" in captured.err and "simulated" in captured.err
+    assert f"the model was saved to {path}" in captured.err
+    assert f"wrote {path}" in captured.out  # the result is printed too
+    model, metadata = load_model(path)
+    assert metadata["epochs"] == 600 and model.sizes == [5, 1]
+
+
+def test_a_failing_save_still_writes_the_plots_and_reports_both(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing_save(*args: object, **kwargs: object) -> None:
+        raise OSError("no space left on device (simulated)")
+
+    monkeypatch.setattr(cli, "save_model", failing_save)
+    plot_dir = tmp_path / "plots"
+    save = tmp_path / "model.json"
+    assert main(["train", "--epochs", "5", "--save", str(save), "--plot", str(plot_dir)]) == 1
+    captured = capsys.readouterr()
+    assert "could not save the model" in captured.err and "simulated" in captured.err
+    assert f"wrote {plot_dir / 'loss.png'}" in captured.out
+    assert not save.exists()
+    png_size(plot_dir / "loss.png")
+    png_size(plot_dir / "decision_boundary.png")
+
+
+def test_an_output_that_is_not_a_sigmoid_is_never_called_saturated(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # A linear output far above 1 (the output bias is 5): wrong, but not saturated.
+    model = MLP(2, [5, 1], output_activation="linear", seed=0)
+    model.layers[1].neurons[0].b.data = 5.0  # type: ignore[union-attr]
+    path = tmp_path / "linear.json"
+    save_model(model, path)
+    assert main(["train", "--load", str(path), "--epochs", "1", "--lr", "1e-9"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = [line.split() for line in lines if line.lstrip().startswith(("0 ", "1 "))]
+    predictions = [float(row[3]) for row in rows]
+    assert len(predictions) == 4 and all(p > 2.0 for p in predictions)
+    advice = "not solved: 2 of 4 right. Try more --epochs, another --seed, or a larger --lr."
+    assert lines[-1] == advice
+
+
+def test_load_of_a_number_too_large_for_a_float_exits_1(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "huge.json"
+    document = json.loads(model_file_bytes(path))
+    document["state"]["layers.1.neurons.0.bias"] = 10**400
+    path.write_text(json.dumps(document))
+    before = path.read_bytes()
+    save = tmp_path / "out.json"
+    assert main(["train", "--load", str(path), "--save", str(save)]) == 1
+    err = capsys.readouterr().err
+    assert "'layers.1.neurons.0.bias' is a whole number of about 401 digits" in err
+    assert "Traceback" not in err
+    assert path.read_bytes() == before and not save.exists()
+
+
+def test_model_option_defaults_are_mlps_own() -> None:
+    # _MODEL_DEFAULTS spells MLP's defaults out (the options parse to None when not
+    # given); "hidden" has none in MLP (sizes is required): the learner's 5.
+    mlp_defaults = {
+        name: parameter.default
+        for name, parameter in inspect.signature(MLP).parameters.items()
+        if parameter.default is not inspect.Parameter.empty
+    }
+    cli_defaults = dict(cli._MODEL_DEFAULTS)
+    assert cli_defaults.pop("hidden") == [5]
+    assert cli_defaults == mlp_defaults

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tinygrad_xor.engine import Value
-from tinygrad_xor.nn import MLP, Layer, Neuron
+from tinygrad_xor.nn import MLP, Layer, Neuron, state_names
 
 XOR_INPUTS = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
 
@@ -214,3 +214,28 @@ def test_values_as_inputs_receive_gradients() -> None:
     x1, x2 = Value(0.3, "x1"), Value(0.7, "x2")
     model([x1, x2])[0].backward()
     assert x1.grad != 0.0 and x2.grad != 0.0
+
+
+def test_a_bare_number_as_input_says_to_pass_a_list() -> None:
+    with pytest.raises(
+        TypeError,
+        match=r"an MLP takes a list of 2 inputs \(e.g. \[0.0, 1.0\]\), got float 0.5",
+    ):
+        MLP(2, [5, 1])(0.5)  # type: ignore[arg-type]
+    with pytest.raises(
+        TypeError, match=r"an MLP takes a list of 1 input \(e.g. \[0.0\]\), got int 1"
+    ):
+        MLP(1, [1])(1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"a Neuron takes a list of 3 inputs .* got Value"):
+        Neuron(3)(Value(1.0))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("nin", "sizes", "bias"),
+    [(2, [5, 1], True), (2, [5, 1], False), (3, [4, 2, 1], True), (1, [1], False)],
+)
+def test_state_names_are_the_state_dict_keys_in_order(
+    nin: int, sizes: list[int], bias: bool
+) -> None:
+    model = MLP(nin, sizes, bias=bias)
+    assert state_names(nin, sizes, bias) == list(model.state_dict())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
@@ -149,3 +151,49 @@ def test_bad_settings_are_clear_errors(
 def test_params_must_be_values() -> None:
     with pytest.raises(TypeError, match="params must be Values"):
         SGD([1.0], lr=0.1)  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "lr", "momentum"),
+    [
+        ({"lr": np.float32(0.25)}, 0.25, 0.0),
+        ({"lr": np.float64(0.3), "momentum": np.float32(0.5)}, 0.3, 0.5),
+        ({"lr": np.int64(1), "momentum": np.int64(0)}, 1.0, 0.0),
+        ({"lr": Fraction(1, 4), "momentum": Fraction(9, 10)}, 0.25, 0.9),
+        ({"lr": 2}, 2.0, 0.0),
+    ],
+)
+def test_any_real_number_is_a_learning_rate_and_a_momentum(
+    kwargs: dict[str, object], lr: float, momentum: float
+) -> None:
+    optimizer = SGD([Value(1.0)], **kwargs)  # type: ignore[arg-type]
+    assert (optimizer.lr, optimizer.momentum) == (lr, momentum)
+    assert type(optimizer.lr) is float and type(optimizer.momentum) is float
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"lr": True}, TypeError, "lr must be a finite number > 0, got bool True"),
+        ({"lr": "0.3"}, TypeError, "lr must be a finite number > 0, got str '0.3'"),
+        ({"lr": np.float32("inf")}, ValueError, "lr must be a finite number > 0"),
+        ({"lr": 10**400}, ValueError, r"about 10\*\*400, too large for a float"),
+        ({"lr": -(10**400)}, ValueError, r"about -10\*\*400, too large for a float"),
+        ({"lr": 0.1, "momentum": 10**400}, ValueError, r"momentum .* too large for a float"),
+        ({"lr": 0.1, "momentum": np.float32(1.0)}, ValueError, r"momentum must be in \[0, 1\)"),
+        ({"lr": 0.1, "momentum": None}, TypeError, "momentum must be .* got NoneType None"),
+    ],
+)
+def test_bad_numbers_say_what_was_received(
+    kwargs: dict[str, object], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        SGD([Value(1.0)], **kwargs)  # type: ignore[arg-type]
+
+
+def test_passing_the_model_instead_of_its_parameters() -> None:
+    model = MLP(2, [5, 1])
+    with pytest.raises(TypeError, match=r"SGD takes model.parameters\(\), got an MLP"):
+        SGD(model, lr=0.3)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"SGD takes model.parameters\(\), got a Layer"):
+        SGD(model.layers[0], lr=0.3)  # type: ignore[arg-type]

@@ -10,12 +10,14 @@ parameter by name, as plain JSON numbers:
      "metadata": {...anything JSON-able the caller adds, e.g. how it was trained}}
 
 Saving is atomic (tinygrad_xor.atomic): a crash or a failing write leaves the old
-file as it was. Loading checks everything before building anything
-and raises ModelFileError saying what is wrong.
+file as it was. Loading checks everything before building anything (the architecture,
+its size, every parameter's name and number) and raises ModelFileError saying what is
+wrong.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -24,12 +26,23 @@ from pathlib import Path
 from typing import Any
 
 from tinygrad_xor.atomic import write_atomically
-from tinygrad_xor.nn import ACTIVATIONS, INITS, MLP
+from tinygrad_xor.nn import ACTIVATIONS, INITS, MLP, state_names
 
-__all__ = ["FORMAT", "VERSION", "ModelFileError", "architecture", "save_model", "load_model"]
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "ModelFileError",
+    "architecture",
+    "save_model",
+    "load_model",
+]
 
 FORMAT = "tinygrad_xor.mlp"
 VERSION = 1
+# The most parameters a file may describe. Every parameter is a Python object and each
+# training step walks all of them one by one: far past this a network is not trainable
+# here, and a corrupt "sizes": [300000, 1] would take seconds and memory to build.
+MAX_PARAMETERS = 100_000
 
 
 # MLP's arguments, in its order: what a file's "architecture" holds.
@@ -77,7 +90,9 @@ def _read_document(path: Path) -> dict[str, Any]:
         raise ModelFileError(f"{path}: cannot read it ({error}).") from None
     try:
         document = json.loads(text)
-    except json.JSONDecodeError as error:
+    except (ValueError, RecursionError) as error:
+        # ValueError: JSONDecodeError, and also a number of more than 4300 digits, which
+        # Python refuses to convert; RecursionError: arrays nested thousands deep.
         raise ModelFileError(
             f"{path}: not valid JSON ({error}); the file is damaged or not a model file."
         ) from None
@@ -85,12 +100,21 @@ def _read_document(path: Path) -> dict[str, Any]:
         raise ModelFileError(
             f'{path}: not a tinygrad_xor model file (expected "format": {FORMAT!r}).'
         )
-    if document.get("version") != VERSION:
+    version = document.get("version")
+    if type(version) is not int or version != VERSION:  # true == 1 and 1.0 == 1 in Python
         raise ModelFileError(
-            f"{path}: model file version {document.get('version')!r}; "
+            f"{path}: model file version {_short_repr(version)}; "
             f"this version of tinygrad_xor reads version {VERSION}."
         )
     return document
+
+
+def _short_repr(value: object) -> str:
+    # repr of a 4000-digit int is slow and unreadable (past 4300 digits it raises).
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**20:
+        return f"a whole number of about {int(value.bit_length() * math.log10(2)) + 1} digits"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _checked_architecture(path: Path, raw: object) -> dict[str, Any]:
@@ -101,44 +125,93 @@ def _checked_architecture(path: Path, raw: object) -> dict[str, Any]:
         raise bad(f"expected an object, got {type(raw).__name__}")
     nin, sizes = raw.get("nin"), raw.get("sizes")
     if isinstance(nin, bool) or not isinstance(nin, int) or nin < 1:
-        raise bad(f"nin must be a whole number >= 1, got {nin!r}")
+        raise bad(f"nin must be a whole number >= 1, got {_short_repr(nin)}")
     if not isinstance(sizes, list) or not sizes:
-        raise bad(f"sizes must be a non-empty list, got {sizes!r}")
+        raise bad(f"sizes must be a non-empty list, got {_short_repr(sizes)}")
     for size in sizes:
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise bad(f"sizes must be whole numbers >= 1, got {sizes!r}")
+            raise bad(
+                f"sizes must be whole numbers >= 1, got {_short_repr(size)} in {_short_repr(sizes)}"
+            )
     for key in ("activation", "output_activation"):
-        if raw.get(key) not in ACTIVATIONS:
-            raise bad(f"{key} must be one of {', '.join(ACTIVATIONS)}, got {raw.get(key)!r}")
-    if raw.get("init") not in INITS:
-        raise bad(f"init must be one of {', '.join(INITS)}, got {raw.get('init')!r}")
+        value = raw.get(key)
+        if not isinstance(value, str) or value not in ACTIVATIONS:
+            raise bad(f"{key} must be one of {', '.join(ACTIVATIONS)}, got {_short_repr(value)}")
+    init = raw.get("init")
+    if not isinstance(init, str) or init not in INITS:
+        raise bad(f"init must be one of {', '.join(INITS)}, got {_short_repr(init)}")
     if not isinstance(raw.get("bias"), bool):
-        raise bad(f"bias must be true or false, got {raw.get('bias')!r}")
+        raise bad(f"bias must be true or false, got {_short_repr(raw.get('bias'))}")
     seed = raw.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise bad(f"seed must be a whole number or null, got {seed!r}")
+        raise bad(f"seed must be a whole number or null, got {_short_repr(seed)}")
+    # Count before anything is built: sum over layers of (fan_in + bias) * fan_out.
+    widths = [nin, *sizes]
+    count = 0
+    for fan_in, fan_out in itertools.pairwise(widths):
+        count += (fan_in + (1 if raw["bias"] else 0)) * fan_out
+        if count > MAX_PARAMETERS:
+            raise bad(
+                f"nin {_short_repr(nin)} and sizes {_short_repr(sizes)} make more than "
+                f"{MAX_PARAMETERS} parameters, the most a model file may hold; the file is "
+                "damaged, or the network far too large for a scalar engine"
+            )
     return {key: raw.get(key) for key in _ARCHITECTURE_KEYS}
+
+
+def _first_names(names: list[str]) -> str:
+    shown = ", ".join(_short_repr(name) for name in names[:5])
+    return f"[{shown}{', ...' if len(names) > 5 else ''}]"
+
+
+def _checked_state(path: Path, raw: object, arch: dict[str, Any]) -> dict[str, float]:
+    """The file's parameters as floats, once they are exactly the ones `arch` needs."""
+    if not isinstance(raw, dict):
+        raise ModelFileError(f"{path}: corrupt state: expected an object of name -> number.")
+    expected = state_names(arch["nin"], arch["sizes"], arch["bias"])
+    if len(raw) != len(expected) or set(raw) != set(expected):
+        missing = [name for name in expected if name not in raw]
+        expected_set = set(expected)
+        unexpected = [name for name in raw if name not in expected_set]
+        raise ModelFileError(
+            f"{path}: the parameters do not fit its architecture: "
+            f"{len(raw)} parameters for a network of {len(expected)}; "
+            f"missing {_first_names(missing)}, unexpected {_first_names(unexpected)}. "
+            "Was it saved from a model with other sizes or bias setting?"
+        )
+    state: dict[str, float] = {}
+    for name in expected:
+        value = raw[name]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ModelFileError(
+                f"{path}: corrupt state: {name!r} is {_short_repr(value)}, expected a number."
+            )
+        try:
+            number = float(value)
+        except OverflowError:  # a whole number past float's range (about 1.8e308)
+            raise ModelFileError(
+                f"{path}: corrupt state: {name!r} is {_short_repr(value)}, too large for a float."
+            ) from None
+        if not math.isfinite(number):
+            raise ModelFileError(
+                f"{path}: corrupt state: {name!r} is {_short_repr(value)}, not finite."
+            )
+        state[name] = number
+    return state
 
 
 def load_model(path: str | os.PathLike[str]) -> tuple[MLP, dict[str, Any]]:
     """Rebuild the MLP saved at `path`; return it and the file's metadata.
 
-    Raises ModelFileError (missing, unreadable, not JSON, not a model file, or
-    parameters that do not fit the architecture); nothing is changed on error.
+    Raises ModelFileError (missing, unreadable, not JSON, not a model file, an
+    architecture that is invalid or has more than MAX_PARAMETERS parameters, or
+    parameters that do not fit it); nothing is built or changed before all of that
+    is checked.
     """
     source = Path(path)
     document = _read_document(source)
     arch = _checked_architecture(source, document.get("architecture"))
-    state = document.get("state")
-    if not isinstance(state, dict):
-        raise ModelFileError(f"{source}: corrupt state: expected an object of name -> number.")
-    for name, value in state.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ModelFileError(
-                f"{source}: corrupt state: {name!r} is {value!r}, expected a number."
-            )
-        if not math.isfinite(value):
-            raise ModelFileError(f"{source}: corrupt state: {name!r} is {value}, not finite.")
+    state = _checked_state(source, document.get("state"), arch)
     model = MLP(**arch)
     try:
         model.load_state_dict(state)

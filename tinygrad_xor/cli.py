@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tinygrad_xor.checkpoint import ModelFileError, load_model, save_model
+from tinygrad_xor.checkpoint import ModelFileError, architecture, load_model, save_model
 from tinygrad_xor.data import DATASETS, Dataset, get_dataset
 from tinygrad_xor.losses import LOSSES, LossFn
 from tinygrad_xor.nn import ACTIVATIONS, INITS, MLP
@@ -119,6 +119,7 @@ def _hidden_sizes(text: str) -> list[int]:
 # None when absent, so `train --load` can tell an option the user gave (which must
 # agree with the file) from one left at its default: read them through
 # _model_settings(args) or _build_model(args), not as args.hidden etc.
+# All but "hidden" are MLP's own defaults (tests/test_cli.py checks they stay equal).
 _MODEL_DEFAULTS: dict[str, object] = {
     "hidden": [5],
     "activation": "sigmoid",
@@ -285,13 +286,10 @@ def _load_for_training(args: argparse.Namespace) -> MLP:
         model, _ = load_model(args.load)
     except ModelFileError as error:
         raise CommandError(str(error)) from None
+    # The file's network in the model options' terms: --hidden is sizes without the output.
+    saved = architecture(model)
     in_file: dict[str, Any] = {
-        "hidden": model.sizes[:-1],
-        "activation": model.activation,
-        "output_activation": model.output_activation,
-        "init": model.init,
-        "bias": model.bias,
-        "seed": model.seed,
+        key: saved["sizes"][:-1] if key == "hidden" else saved[key] for key in _MODEL_DEFAULTS
     }
     given = vars(args)
     disagreements = []
@@ -395,13 +393,15 @@ def _run_train(args: argparse.Namespace) -> int:
     finally:
         close_progress()
 
-    written = _write_train_outputs(args, model, dataset, history)
+    written, failures = _write_train_outputs(args, model, dataset, history)
     if args.json:
         print(json.dumps(_train_json(args, model, dataset, history, written)))
     else:
         print(_train_table(args, model, dataset, history))
         for path in written:
             print(f"wrote {path}")
+    if failures:
+        raise CommandError("; ".join(failures))
     return 0
 
 
@@ -436,24 +436,14 @@ def _check_output_paths(args: argparse.Namespace) -> None:
 
 def _write_train_outputs(
     args: argparse.Namespace, model: MLP, dataset: Dataset, history: History
-) -> list[str]:
-    """Write --plot and --save files (each atomically); return their paths."""
-    written: list[str] = []
-    if args.plot is not None:
-        from tinygrad_xor.plots import write_training_plots
+) -> tuple[list[str], list[str]]:
+    """Write the --save file, then the --plot files; return the paths written and the failures.
 
-        try:
-            paths = write_training_plots(
-                args.plot,
-                model,
-                dataset,
-                history.losses,
-                first_solved_epoch=history.first_solved_epoch,
-                label=f"{dataset.name.upper()}, {_shape_text(model)}, {args.loss}, lr {args.lr:g}",
-            )
-        except OSError as error:
-            raise CommandError(f"could not write the plots into {args.plot}: {error}") from None
-        written.extend(str(path) for path in paths)
+    The model goes first, atomically: it is the result of the training, and a failing
+    plot must not lose it. Each is attempted whatever happened to the other.
+    """
+    written: list[str] = []
+    failures: list[str] = []
     if args.save is not None:
         metadata = {
             "dataset": dataset.name,
@@ -467,12 +457,30 @@ def _write_train_outputs(
         try:
             save_model(model, args.save, metadata)
         except OSError as error:
-            raise CommandError(
+            failures.append(
                 f"could not save the model to {args.save}: {error}; the old file, if any, "
-                "is unchanged."
-            ) from None
-        written.append(args.save)
-    return written
+                "is unchanged"
+            )
+        else:
+            written.append(args.save)
+    if args.plot is not None:
+        try:
+            from tinygrad_xor.plots import write_training_plots
+
+            paths = write_training_plots(
+                args.plot,
+                model,
+                dataset,
+                history.losses,
+                first_solved_epoch=history.first_solved_epoch,
+                label=f"{dataset.name.upper()}, {_shape_text(model)}, {args.loss}, lr {args.lr:g}",
+            )
+        except (OSError, ImportError) as error:  # ImportError: matplotlib is not installed
+            saved = f" (the model was saved to {args.save})" if args.save in written else ""
+            failures.append(f"could not write the plots into {args.plot}: {error}{saved}")
+        else:
+            written.extend(str(path) for path in paths)
+    return written, failures
 
 
 def _train_json(
@@ -521,8 +529,11 @@ def _train_table(args: argparse.Namespace, model: MLP, dataset: Dataset, history
     n = len(dataset.targets)
     if history.solved:
         lines.append(f"solved: all {n} right (first at epoch {history.first_solved_epoch})")
-    elif all(min(p, 1.0 - p) < 0.01 for p in history.predictions):
-        # Every output pinned near 0 or 1: the sigmoids saturated, their slope is ~0.
+    elif model.output_activation == "sigmoid" and all(
+        0.0 <= p <= 1.0 and min(p, 1.0 - p) < 0.01 for p in history.predictions
+    ):
+        # Every sigmoid output pinned near 0 or 1: saturated, its slope is ~0. (Another
+        # output can be anywhere: 2.2 or 6.5 is far from 0.5, not stuck.)
         lines.append(
             f"not solved: {n_right} of {n} right, and every output is stuck near 0 or 1 "
             "(saturated units learn almost nothing). Try a smaller --lr or --momentum."
@@ -580,25 +591,46 @@ def _add_manual_parser(subparsers: Subparsers) -> None:
         default=None,
         metavar="SEED",
         help="start from the weights PyTorch's nn.Sequential gets after torch.manual_seed(SEED) "
-        "(needs torch; biases on)",
+        "(needs torch; biases on; not with --seed or --no-bias)",
     )
     parser.add_argument("--epochs", type=_positive_int, default=10000, help="(default: 10000)")
     parser.add_argument("--lr", type=_positive_float, default=0.3, help="(default: 0.3)")
     parser.add_argument("--hidden", type=_positive_int, default=5, help="(default: 5)")
     parser.add_argument(
-        "--seed", type=_int, default=0, help="np.random.seed of the weights (default: 0)"
+        "--seed",
+        type=_int,
+        default=None,  # None rather than 0, so --torch-init --seed is refused
+        help="np.random.seed of the weights (default: 0)",
     )
     parser.add_argument("--plot", metavar="FILE", help="draw the loss curves into FILE (PNG)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument(
         "--diagnose",
         action="store_true",
-        help="compare each buggy update's gradient with the engine's, at the start and the end",
+        help="compare each buggy update's gradient with the engine's, at the start and the end "
+        '(with --json: a "diagnosis" list in each run\'s object)',
     )
 
 
+def _check_manual_options(args: argparse.Namespace) -> None:
+    """Refuse options that would be ignored, before numpy or torch is even imported."""
+    if args.torch_init is None:
+        return
+    if args.seed is not None:
+        raise UsageError(
+            "argument --seed: not allowed with argument --torch-init: the weights come from "
+            "torch.manual_seed(SEED), so NumPy's seed would be ignored. Drop one of them."
+        )
+    if args.bias is False:
+        raise UsageError(
+            "argument --no-bias: not allowed with argument --torch-init: PyTorch's weights "
+            "have biases. Drop --no-bias, or drop --torch-init for the learner's network."
+        )
+
+
 def _run_manual(args: argparse.Namespace) -> int:
-    import json
+    _check_manual_options(args)
+
     import textwrap
 
     from tinygrad_xor import manual
@@ -611,10 +643,6 @@ def _run_manual(args: argparse.Namespace) -> int:
             model = learner_torch_model(seed=args.torch_init, hidden=args.hidden)
         except ModuleNotFoundError as error:
             raise CommandError(str(error)) from None
-        if args.bias is False:
-            raise CommandError(
-                "--torch-init starts from PyTorch's weights, which have biases; drop --no-bias."
-            )
         weights = manual.Weights.from_state_dict(from_torch(model).state_dict())
     variants = manual.VARIANTS if args.compare else (args.variant or "correct",)
     try:
@@ -627,7 +655,7 @@ def _run_manual(args: argparse.Namespace) -> int:
                 biases=args.bias,
                 weights=weights,
                 hidden=args.hidden,
-                seed=args.seed,
+                seed=0 if args.seed is None else args.seed,
                 keep_weights_at=(0, args.epochs),
             )
             for variant in variants
@@ -641,7 +669,16 @@ def _run_manual(args: argparse.Namespace) -> int:
         except OSError as error:
             raise CommandError(f"could not write the plot to {args.plot!r}: {error}") from None
     if args.json:
-        print(json.dumps([run.to_json() for run in runs], indent=2))
+        rows = []
+        for run in runs:
+            row = run.to_json()
+            if args.diagnose:
+                row["diagnosis"] = [
+                    {"epoch": epoch, "loss": loss, "summary": diagnosis.summary}
+                    for epoch, loss, diagnosis in manual.diagnose_run(run)
+                ]
+            rows.append(row)
+        print(json.dumps(rows, indent=2))
         return 0
     print(manual.format_table(runs))
     for sentence in manual.explain(runs):

@@ -81,6 +81,16 @@ def _flag(what: str, value: object) -> bool:
     return value
 
 
+def _not_a_list(what: str, nin: int, xs: object) -> str:
+    example = [float(i % 2) for i in range(min(nin, 3))]
+    more = ", ..." if nin > 3 else ""
+    return (
+        f"{what} takes a list of {nin} input{'s' if nin > 1 else ''} "
+        f"(e.g. {str(example)[:-1]}{more}]), "
+        f"got {type(xs).__name__} {xs!r}."
+    )
+
+
 def _positive_int(what: str, n: object) -> int:
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"{what} must be a whole number >= 1, got {n!r}.")
@@ -158,8 +168,12 @@ class Neuron(Module):
         self.b = Value(draw(rng, nin, fan_out, True), label=f"b{name}") if bias else None
 
     def __call__(self, xs: Sequence[Value | float]) -> Value:
-        if len(xs) != len(self.w):
-            raise ValueError(f"this neuron takes {len(self.w)} inputs, got {len(xs)}.")
+        try:
+            n_inputs = len(xs)
+        except TypeError:  # a bare number: say so (a try costs nothing on the hot path)
+            raise TypeError(_not_a_list("a Neuron", len(self.w), xs)) from None
+        if n_inputs != len(self.w):
+            raise ValueError(f"this neuron takes {len(self.w)} inputs, got {n_inputs}.")
         pairs = zip(self.w, xs, strict=True)
         w, x = next(pairs)
         total = w * x
@@ -279,8 +293,12 @@ class MLP(Module):
         self._input_labels = [f"x{i + 1}" for i in range(nin)]
 
     def __call__(self, xs: Sequence[Value | float]) -> list[Value]:
-        if len(xs) != self.nin:
-            raise ValueError(f"this MLP takes {self.nin} inputs, got {len(xs)}: {list(xs)!r}.")
+        try:
+            n_inputs = len(xs)
+        except TypeError:  # a bare number: say so (a try costs nothing on the hot path)
+            raise TypeError(_not_a_list("an MLP", self.nin, xs)) from None
+        if n_inputs != self.nin:
+            raise ValueError(f"this MLP takes {self.nin} inputs, got {n_inputs}: {list(xs)!r}.")
         # One leaf per input, shared by every neuron of the first layer.
         values: list[Value] = [
             x if isinstance(x, Value) else Value(x, label)
@@ -305,3 +323,22 @@ class MLP(Module):
             f"MLP({self.nin}, {self.sizes}, activation={self.activation!r}, "
             f"output_activation={self.output_activation!r}, bias={self.bias}, init={self.init!r})"
         )
+
+
+def state_names(nin: int, sizes: Sequence[int], bias: bool) -> list[str]:
+    """The keys of MLP(nin, sizes, bias=bias).state_dict(), in order, without building it.
+
+    A loader checks a file's parameters against these before it builds anything
+    (tinygrad_xor.checkpoint); not in __all__: it serves the library, not its users.
+
+    >>> state_names(2, [1], bias=True)
+    ['layers.0.neurons.0.weight.0', 'layers.0.neurons.0.weight.1', 'layers.0.neurons.0.bias']
+    """
+    names: list[str] = []
+    widths = [nin, *sizes]
+    for i in range(len(sizes)):
+        for j in range(widths[i + 1]):
+            names.extend(f"layers.{i}.neurons.{j}.weight.{k}" for k in range(widths[i]))
+            if bias:
+                names.append(f"layers.{i}.neurons.{j}.bias")
+    return names

@@ -27,7 +27,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from tinygrad_xor.data import Dataset
+from tinygrad_xor.data import DATASETS, Dataset, get_dataset
 from tinygrad_xor.engine import Value
 from tinygrad_xor.losses import LossFn, get_loss
 from tinygrad_xor.nn import MLP
@@ -145,6 +145,18 @@ def prediction_table(dataset: Dataset, predictions: Sequence[float]) -> str:
     )
 
 
+def _as_dataset(dataset: Dataset | str) -> Dataset:
+    """A Dataset, or the one a name like "xor" stands for (as loss= takes "mse")."""
+    if isinstance(dataset, str):
+        return get_dataset(dataset)
+    if not isinstance(dataset, Dataset):
+        raise TypeError(
+            f"dataset must be a Dataset (e.g. tinygrad_xor.data.XOR) or its name, one of "
+            f"{', '.join(DATASETS)}; got {type(dataset).__name__} {dataset!r}."
+        )
+    return dataset
+
+
 def _check_fits(model: MLP, dataset: Dataset) -> None:
     if not isinstance(model, MLP):
         raise TypeError(f"model must be an MLP, got {type(model).__name__}.")
@@ -170,8 +182,9 @@ def autograd_step(model: MLP, dataset: Dataset, loss_fn: LossFn) -> Step:
     return step
 
 
-def evaluate(model: MLP, dataset: Dataset, loss: str | LossFn = "mse") -> StepResult:
+def evaluate(model: MLP, dataset: Dataset | str, loss: str | LossFn = "mse") -> StepResult:
     """The loss and predictions of `model` on `dataset` (forward only; grads untouched)."""
+    dataset = _as_dataset(dataset)
     _check_fits(model, dataset)
     loss_fn = get_loss(loss) if isinstance(loss, str) else loss
     outputs = [model(list(x))[0] for x in dataset.inputs]
@@ -180,7 +193,7 @@ def evaluate(model: MLP, dataset: Dataset, loss: str | LossFn = "mse") -> StepRe
 
 def train(
     model: MLP,
-    dataset: Dataset,
+    dataset: Dataset | str,
     optimizer: SGD,
     *,
     epochs: int,
@@ -188,7 +201,7 @@ def train(
     callback: Callback | None = None,
     make_step: StepFactory = autograd_step,
 ) -> History:
-    """Train `model` on `dataset` for `epochs` full-batch updates; return the History.
+    """Train `model` on `dataset` (or its name: "xor") for `epochs` updates; return the History.
 
     >>> from tinygrad_xor.data import XOR
     >>> model = MLP(2, [5, 1], seed=0)
@@ -196,6 +209,7 @@ def train(
     >>> history.solved, len(history.losses)
     (True, 2000)
     """
+    dataset = _as_dataset(dataset)
     _check_fits(model, dataset)
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a whole number >= 1, got {epochs!r}.")
