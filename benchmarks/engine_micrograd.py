@@ -16,14 +16,13 @@ from __future__ import annotations
 import math
 import sys
 import time
-import tracemalloc
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from micrograd.engine import Value
 from micrograd.nn import Module
 
-from benchmarks.workloads import CHAIN_START, CHAIN_WEIGHT, Workload
+from benchmarks.workloads import CHAIN_START, CHAIN_WEIGHT, Workload, bytes_per_node
 
 __all__ = ["train", "chain", "chain_raised_limit", "memory"]
 
@@ -152,15 +151,4 @@ def chain_raised_limit(ops: int) -> dict[str, Any]:
 
 def memory(ops: int) -> dict[str, Any]:
     sys.setrecursionlimit(ops + 10_000)
-    tracemalloc.start()
-    before = tracemalloc.get_traced_memory()[0]
-    _, _, y = _chain(ops)  # y holds the whole graph alive
-    after_forward = tracemalloc.get_traced_memory()[0]
-    y.backward()
-    after_backward = tracemalloc.get_traced_memory()[0]
-    tracemalloc.stop()
-    return {
-        "forward_bytes_per_node": (after_forward - before) / ops,
-        "backward_bytes_per_node": (after_backward - before) / ops,
-        "value": y.data,
-    }
+    return bytes_per_node(lambda: _chain(ops)[2], ops)

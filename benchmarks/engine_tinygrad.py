@@ -12,10 +12,9 @@ Times include tracing and compiling the tape (also reported on their own).
 from __future__ import annotations
 
 import time
-import tracemalloc
 from typing import Any
 
-from benchmarks.workloads import CHAIN_START, CHAIN_WEIGHT, Workload
+from benchmarks.workloads import CHAIN_START, CHAIN_WEIGHT, Workload, bytes_per_node
 from tinygrad_xor.compile import compiled_step, trace
 from tinygrad_xor.data import Dataset
 from tinygrad_xor.engine import Value
@@ -111,15 +110,4 @@ def chain(ops: int) -> dict[str, Any]:
 
 
 def memory(ops: int) -> dict[str, Any]:
-    tracemalloc.start()
-    before = tracemalloc.get_traced_memory()[0]
-    _, _, y = _chain(ops)  # y holds the whole graph alive
-    after_forward = tracemalloc.get_traced_memory()[0]
-    y.backward()
-    after_backward = tracemalloc.get_traced_memory()[0]
-    tracemalloc.stop()
-    return {
-        "forward_bytes_per_node": (after_forward - before) / ops,
-        "backward_bytes_per_node": (after_backward - before) / ops,
-        "value": y.data,
-    }
+    return bytes_per_node(lambda: _chain(ops)[2], ops)

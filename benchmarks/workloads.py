@@ -18,9 +18,13 @@ from __future__ import annotations
 
 import math
 import random
+import tracemalloc
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
+    "bytes_per_node",
     "Network",
     "Workload",
     "xor",
@@ -134,3 +138,22 @@ CHAIN_START = 0.5
 CHAIN_WEIGHT = 1.5
 # (d)
 MEMORY_NODES = 100_000
+
+
+def bytes_per_node(build_chain: Callable[[], Any], ops: int) -> dict[str, Any]:
+    """(d): what one engine's `ops`-op chain holds, per op, after forward and after backward.
+
+    build_chain returns the chain's last node (any engine's: it needs .backward(), .data).
+    """
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    y = build_chain()  # y holds the whole graph alive
+    after_forward = tracemalloc.get_traced_memory()[0]
+    y.backward()
+    after_backward = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    return {
+        "forward_bytes_per_node": (after_forward - before) / ops,
+        "backward_bytes_per_node": (after_backward - before) / ops,
+        "value": y.data,
+    }
