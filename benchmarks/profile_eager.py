@@ -47,7 +47,7 @@ def _eager_epoch_phases(epochs: int) -> tuple[dict[str, float], int]:
         t0 = clock()
         loss = mse([model(x)[0] for x in samples], targets)
         t1 = clock()
-        order = engine._topological_order(loss)  # the sort backward() does first
+        order = engine.topological_order(loss)  # the sort backward() does first
         t2 = clock()
         loss.backward()  # sorts again, then the chain rule: pass = backward - sort
         t3 = clock()

@@ -204,7 +204,7 @@ def test_the_random_graphs_cover_every_op_of_the_engine() -> None:
         (kind, 0, 2.0) for kind in WITH_NUMBER
     ]
     _, nodes = build(recipe, parameters, 0.5)
-    made = {n.op for node in nodes for n in engine._topological_order(node)}
+    made = {n.op for node in nodes for n in engine.topological_order(node)}
     engine_ops = {"+", "*", "/", "**", "**2", "exp", "log", "tanh", "sigmoid", "relu"}
     assert engine_ops <= made
     public = {name for name in vars(Value) if not name.startswith("_")}

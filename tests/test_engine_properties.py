@@ -33,10 +33,10 @@ def engine_value(tree, xs):
 
 def magnitude_of_graph(tree, xs):
     """The largest |data| of any node: the scale of rounding in this tree's arithmetic."""
-    from tinygrad_xor.engine import _topological_order
+    from tinygrad_xor.engine import topological_order
 
     out = build(tree, [Value(x) for x in xs], value_lib())
-    return max(abs(v.data) for v in _topological_order(out))
+    return max(abs(v.data) for v in topological_order(out))
 
 
 def central_difference(tree, xs, i):

@@ -20,7 +20,7 @@ from failing_disk import fill_disk
 
 from tinygrad_xor import graph
 from tinygrad_xor.cli import main
-from tinygrad_xor.engine import Value, _topological_order
+from tinygrad_xor.engine import Value, topological_order
 from tinygrad_xor.graph import (
     DEFAULT_MAX_NODES,
     GraphRenderError,
@@ -101,7 +101,7 @@ def hide_wasm(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_draw_dot_returns_a_digraph_with_one_record_per_value_and_one_oval_per_op() -> None:
     y, _, _ = small_graph()
-    order = _topological_order(y)
+    order = topological_order(y)
     drawn = draw_dot(y)
     assert isinstance(drawn, graphviz.Digraph)
     assert isinstance(drawn, ValueGraph)
@@ -128,7 +128,7 @@ def test_records_show_label_data_and_grad() -> None:
 
 def test_parameters_inputs_constants_intermediates_and_output_look_different() -> None:
     y, a, w = small_graph()
-    order = _topological_order(y)
+    order = topological_order(y)
     names = {v: f"v{i}" for i, v in enumerate(order)}
     records = node_attributes(draw_dot(y, parameters=[w]).source)
     constant = next(v for v in order if v.is_leaf and not v.label)
@@ -153,7 +153,7 @@ def test_parameters_inputs_constants_intermediates_and_output_look_different() -
 
 def test_show_order_numbers_values_in_the_order_backward_visits_them() -> None:
     y, _, _ = small_graph()
-    order = _topological_order(y)
+    order = topological_order(y)
     records = node_attributes(draw_dot(y, show_order=True).source)
     numbers = {name: int(found(r'label="\{#(\d+) \|', text)) for name, text in records.items()}
     assert sorted(numbers.values()) == list(range(1, len(order) + 1))
@@ -220,13 +220,13 @@ def test_draw_dot_of_something_else_than_a_value_says_what_it_got() -> None:
 
 def test_the_xor_graph_fits_under_the_default_limit() -> None:
     model, loss = xor_graph()
-    assert 150 < len(_topological_order(loss)) <= DEFAULT_MAX_NODES
+    assert 150 < len(topological_order(loss)) <= DEFAULT_MAX_NODES
     draw_dot(loss, parameters=model.parameters())
 
 
 def test_past_the_node_limit_a_typed_error_says_how_big_and_what_to_draw_instead() -> None:
     _, loss = xor_graph(hidden=12)
-    count = len(_topological_order(loss))
+    count = len(topological_order(loss))
     assert count > DEFAULT_MAX_NODES
     with pytest.raises(GraphTooLargeError) as caught:
         draw_dot(loss)
@@ -286,7 +286,7 @@ def check_text_inside_fields(root: ET.Element, margin: float = 2.0) -> int:
 
 
 def xor_labels(model: MLP, loss: Value) -> list[str]:
-    return sorted({v.label for v in _topological_order(loss) if v.label})
+    return sorted({v.label for v in topological_order(loss) if v.label})
 
 
 @needs_dot
@@ -296,7 +296,7 @@ def test_system_dot_renders_valid_svg_with_every_labelled_value_and_roomy_text()
     assert {"loss", "x1", "x2", "w1.1.1", "b2.1"} <= set(labels)
     svg = draw_dot(loss, parameters=model.parameters(), show_order=True).to_svg(renderer="dot")
     root = check_svg(svg, labels)
-    assert check_text_inside_fields(root) > 3 * len(_topological_order(loss))
+    assert check_text_inside_fields(root) > 3 * len(topological_order(loss))
 
 
 @needs_wasm
@@ -311,9 +311,9 @@ def test_without_dot_the_webassembly_graphviz_renders_the_same_graph(
     svg = drawn.to_svg()  # "auto", with only the WebAssembly build there to pick
     root = check_svg(svg, labels)
     # Its built-in font metrics must match the monospace font: text clear of the lines.
-    assert check_text_inside_fields(root) > 3 * len(_topological_order(loss))
+    assert check_text_inside_fields(root) > 3 * len(topological_order(loss))
     titles = {t.text for t in root.iter(f"{SVG}title")}
-    assert {f"v{i}" for i in range(len(_topological_order(loss)))} <= titles
+    assert {f"v{i}" for i in range(len(topological_order(loss)))} <= titles
 
 
 @needs_wasm

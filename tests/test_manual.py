@@ -19,9 +19,9 @@ import pytest
 from failing_disk import fill_disk
 
 from tinygrad_xor import losses, manual
+from tinygrad_xor.data import is_solved
 from tinygrad_xor.engine import Value
 from tinygrad_xor.nn import MLP
-from tinygrad_xor.train import is_solved
 
 # -- the learner's code, as posted (only `losses` added to their second and fixed loops) --
 

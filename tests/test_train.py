@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from tinygrad_xor.data import AND, DATASETS, NAND, OR, XOR, Dataset, get_dataset
+from tinygrad_xor.data import AND, DATASETS, NAND, OR, XOR, Dataset, get_dataset, is_solved
 from tinygrad_xor.losses import get_loss
 from tinygrad_xor.nn import MLP
 from tinygrad_xor.optim import SGD
@@ -23,7 +23,6 @@ from tinygrad_xor.train import (
     StepResult,
     autograd_step,
     evaluate,
-    is_solved,
     train,
 )
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tinygrad_xor.checkpoint import ModelFileError, architecture, load_model, save_model
-from tinygrad_xor.data import DATASETS, Dataset, get_dataset
+from tinygrad_xor.data import DATASETS, Dataset, get_dataset, is_solved
 from tinygrad_xor.losses import LOSSES, LossFn
 from tinygrad_xor.nn import ACTIVATIONS, INITS, MLP
 from tinygrad_xor.optim import SGD
@@ -35,7 +35,6 @@ from tinygrad_xor.train import (
     Step,
     StepFactory,
     autograd_step,
-    is_solved,
     prediction_table,
     train,
 )

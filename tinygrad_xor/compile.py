@@ -134,11 +134,11 @@ _LINE_WIDTH = 96
 
 def _graph_order(root: Value, outputs: Sequence[Value]) -> list[Value]:
     """The loss's graph in topological order, then whatever else the outputs need."""
-    order = engine._topological_order(root)
+    order = engine.topological_order(root)
     listed = set(order)
     for out in outputs:
         if out not in listed:
-            for node in engine._topological_order(out):
+            for node in engine.topological_order(out):
                 if node not in listed:
                     listed.add(node)
                     order.append(node)
@@ -193,7 +193,7 @@ class _Trace:
         self.parameter_values = parameter_values
         self.input_values = input_values
         self.order = _graph_order(root, outputs)
-        self.loss_graph = set(engine._topological_order(root))
+        self.loss_graph = set(engine.topological_order(root))
         self.position = {node: k for k, node in enumerate(self.order)}
         self.constant: set[Value] = set()
         self.needs_grad: set[Value] = set()

@@ -10,9 +10,10 @@ one straight line); AND, OR and NAND are, so they train in a few hundred epochs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Dataset", "XOR", "AND", "OR", "NAND", "DATASETS", "get_dataset"]
+__all__ = ["Dataset", "XOR", "AND", "OR", "NAND", "DATASETS", "get_dataset", "is_solved"]
 
 _INPUTS: tuple[tuple[float, ...], ...] = ((0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0))
 
@@ -57,3 +58,10 @@ def get_dataset(name: str) -> Dataset:
     if not isinstance(name, str) or name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}.")
     return DATASETS[name]
+
+
+def is_solved(predictions: Sequence[float], targets: Sequence[float]) -> bool:
+    """Every prediction on the right side of 0.5: above for a target 1, below for a 0."""
+    return all(
+        (p > 0.5) if y > 0.5 else (p < 0.5) for p, y in zip(predictions, targets, strict=True)
+    )

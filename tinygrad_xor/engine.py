@@ -38,7 +38,7 @@ import numbers
 from collections.abc import Iterable
 from typing import TypeAlias
 
-__all__ = ["Value"]
+__all__ = ["Value", "topological_order"]
 
 Operand: TypeAlias = "Value | int | float"
 
@@ -375,7 +375,7 @@ class Value:
         `grad` is the upstream gradient d loss / d self (1.0 when self is the loss).
         """
         seed = _as_float(grad, "backward(grad)", expected="a real number, d loss / d self")
-        order = _topological_order(self)
+        order = topological_order(self)
         # This call's gradient is summed from zero everywhere. Interior nodes keep
         # just that; leaves get it added to what earlier calls left, as one sum --
         # so two calls give exactly twice the leaf grads, as in PyTorch.
@@ -400,7 +400,7 @@ class Value:
 
     def zero_grad(self) -> None:
         """Set grad to 0.0 for this Value and every Value it depends on."""
-        for node in _topological_order(self):
+        for node in topological_order(self):
             node.grad = 0.0
 
     def item(self) -> float:
@@ -424,7 +424,7 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r})"
 
 
-def _topological_order(root: Value) -> list[Value]:
+def topological_order(root: Value) -> list[Value]:
     """Every Value root depends on, each listed after all of its inputs.
 
     Depth-first with an explicit stack instead of recursion, so a chain of a

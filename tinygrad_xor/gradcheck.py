@@ -24,7 +24,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from tinygrad_xor.engine import Value, _topological_order
+from tinygrad_xor.engine import Value, topological_order
 
 __all__ = [
     "GradcheckError",
@@ -163,7 +163,7 @@ def gradcheck(
     # training step changes no gradient the step has computed.
     out = _evaluate(f)
     # (A parameter f does not use is zeroed below and reads as 0: restore it too.)
-    touched = [*_topological_order(out), *(p for _, p in named)]
+    touched = [*topological_order(out), *(p for _, p in named)]
     saved_grads = [(node, node.grad) for node in touched]
     try:
         for _, p in named:

@@ -49,7 +49,7 @@ from pathlib import Path
 import graphviz
 
 from tinygrad_xor.atomic import write_atomically
-from tinygrad_xor.engine import Value, _topological_order
+from tinygrad_xor.engine import Value, topological_order
 
 __all__ = [
     "DEFAULT_MAX_NODES",
@@ -203,7 +203,7 @@ def draw_dot(
         raise ValueError(f"max_nodes must be a whole number >= 1 or None, got {max_nodes!r}.")
     parameter_set = _parameter_set(parameters)
 
-    order = _topological_order(root)  # inputs before outputs
+    order = topological_order(root)  # inputs before outputs
     if max_nodes is not None and len(order) > max_nodes:
         raise GraphTooLargeError(len(order), max_nodes)
 

@@ -20,6 +20,7 @@ from tinygrad_xor.engine import Value
 
 __all__ = [
     "ACTIVATIONS",
+    "state_names",
     "INITS",
     "Module",
     "Neuron",
@@ -187,8 +188,8 @@ class Neuron(Module):
         return self.w + ([self.b] if self.b is not None else [])
 
     def named_parameters(self) -> list[tuple[str, Value]]:
-        named = [(f"weight.{i}", w) for i, w in enumerate(self.w)]
-        return named + ([("bias", self.b)] if self.b is not None else [])
+        names = _neuron_names(len(self.w), self.b is not None)
+        return list(zip(names, self.parameters(), strict=True))
 
     def __repr__(self) -> str:
         return f"Neuron({len(self.w)}, {self.activation!r}, bias={self.b is not None})"
@@ -230,11 +231,9 @@ class Layer(Module):
         return [p for neuron in self.neurons for p in neuron.parameters()]
 
     def named_parameters(self) -> list[tuple[str, Value]]:
-        return [
-            (f"neurons.{j}.{name}", p)
-            for j, neuron in enumerate(self.neurons)
-            for name, p in neuron.named_parameters()
-        ]
+        first = self.neurons[0]
+        names = _layer_names(len(first.w), len(self.neurons), first.b is not None)
+        return list(zip(names, self.parameters(), strict=True))
 
     def __repr__(self) -> str:
         n = self.neurons[0]
@@ -312,11 +311,8 @@ class MLP(Module):
         return [p for layer in self.layers for p in layer.parameters()]
 
     def named_parameters(self) -> list[tuple[str, Value]]:
-        return [
-            (f"layers.{i}.{name}", p)
-            for i, layer in enumerate(self.layers)
-            for name, p in layer.named_parameters()
-        ]
+        names = state_names(self.nin, self.sizes, self.bias)
+        return list(zip(names, self.parameters(), strict=True))
 
     def __repr__(self) -> str:
         return (
@@ -325,20 +321,29 @@ class MLP(Module):
         )
 
 
+# -- parameter names: "layers.{i}.neurons.{j}.weight.{k}", spelled here and nowhere else --
+
+
+def _neuron_names(nin: int, bias: bool) -> list[str]:
+    return [f"weight.{k}" for k in range(nin)] + (["bias"] if bias else [])
+
+
+def _layer_names(nin: int, nout: int, bias: bool) -> list[str]:
+    return [f"neurons.{j}.{name}" for j in range(nout) for name in _neuron_names(nin, bias)]
+
+
 def state_names(nin: int, sizes: Sequence[int], bias: bool) -> list[str]:
     """The keys of MLP(nin, sizes, bias=bias).state_dict(), in order, without building it.
 
-    A loader checks a file's parameters against these before it builds anything
-    (tinygrad_xor.checkpoint); not in __all__: it serves the library, not its users.
+    Weight k of neuron j in layer i is "layers.{i}.neurons.{j}.weight.{k}", its bias
+    "layers.{i}.neurons.{j}.bias"; checkpoint, manual and torch_bridge ask here.
 
     >>> state_names(2, [1], bias=True)
     ['layers.0.neurons.0.weight.0', 'layers.0.neurons.0.weight.1', 'layers.0.neurons.0.bias']
     """
-    names: list[str] = []
     widths = [nin, *sizes]
-    for i in range(len(sizes)):
-        for j in range(widths[i + 1]):
-            names.extend(f"layers.{i}.neurons.{j}.weight.{k}" for k in range(widths[i]))
-            if bias:
-                names.append(f"layers.{i}.neurons.{j}.bias")
-    return names
+    return [
+        f"layers.{i}.{name}"
+        for i in range(len(sizes))
+        for name in _layer_names(widths[i], widths[i + 1], bias)
+    ]

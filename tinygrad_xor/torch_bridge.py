@@ -141,16 +141,15 @@ def from_torch(module: Any) -> MLP:
         output_activation=activations[-1],
         bias=with_bias[0],
     )
-    state: dict[str, float] = {}
-    for i, linear in enumerate(linears):
+    # Neuron j of layer i takes row j of the i-th Linear (see the module docstring).
+    for layer, linear in zip(mlp.layers, linears, strict=True):
         weight = linear.weight.detach().to(torch.float64).tolist()
         bias = linear.bias.detach().to(torch.float64).tolist() if with_bias[0] else None
-        for j, row in enumerate(weight):
-            for k, w in enumerate(row):
-                state[f"layers.{i}.neurons.{j}.weight.{k}"] = w
-            if bias is not None:
-                state[f"layers.{i}.neurons.{j}.bias"] = bias[j]
-    mlp.load_state_dict(state)
+        for j, neuron in enumerate(layer.neurons):
+            for w, number in zip(neuron.w, weight[j], strict=True):
+                w.data = number
+            if neuron.b is not None and bias is not None:
+                neuron.b.data = bias[j]
     return mlp
 
 

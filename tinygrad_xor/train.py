@@ -27,7 +27,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from tinygrad_xor.data import DATASETS, Dataset, get_dataset
+from tinygrad_xor.data import DATASETS, Dataset, get_dataset, is_solved
 from tinygrad_xor.engine import Value
 from tinygrad_xor.losses import LossFn, get_loss
 from tinygrad_xor.nn import MLP
@@ -43,7 +43,6 @@ __all__ = [
     "NonFiniteLossError",
     "autograd_step",
     "evaluate",
-    "is_solved",
     "prediction_table",
     "train",
 ]
@@ -111,13 +110,6 @@ class NonFiniteLossError(ArithmeticError):
             f"the loss is {loss} at epoch {epoch} (after {epoch} updates with lr {lr:g}): "
             f"training diverged; try a smaller learning rate, e.g. lr {lr / 10:g}."
         )
-
-
-def is_solved(predictions: Sequence[float], targets: Sequence[float]) -> bool:
-    """Every prediction on the right side of 0.5: above for a target 1, below for a 0."""
-    return all(
-        (p > 0.5) if y > 0.5 else (p < 0.5) for p, y in zip(predictions, targets, strict=True)
-    )
 
 
 def prediction_table(dataset: Dataset, predictions: Sequence[float]) -> str:
