@@ -117,19 +117,19 @@ def test_bad_files_are_clear_errors(tmp_path: Path) -> None:
 
     bad_arch = good_document()
     bad_arch["architecture"] = {**architecture(MLP(2, [5, 1])), "activation": "softmax"}
-    with pytest.raises(ModelFileError, match="activation must be one of"):
+    with pytest.raises(ModelFileError, match="unknown activation 'softmax'; choose one of"):
         load_model(write_json(tmp_path / "arch.json", bad_arch))
 
     not_number = good_document()
     state = dict(MLP(2, [5, 1], seed=0).state_dict())
     state["layers.1.neurons.0.bias"] = "0.1"  # type: ignore[assignment]
     not_number["state"] = state
-    with pytest.raises(ModelFileError, match="expected a number"):
+    with pytest.raises(ModelFileError, match="must be a finite number, got str"):
         load_model(write_json(tmp_path / "text.json", not_number))
 
     state_inf = good_document()
     state_inf["state"] = {**MLP(2, [5, 1]).state_dict(), "layers.1.neurons.0.bias": float("inf")}
-    with pytest.raises(ModelFileError, match="not finite"):
+    with pytest.raises(ModelFileError, match="must be a finite number, got inf"):
         load_model(write_json(tmp_path / "inf.json", state_inf))
 
 
@@ -150,7 +150,7 @@ def no_building(monkeypatch: pytest.MonkeyPatch) -> None:
         ({"sizes": [5, 100000]}, "more than 100000 parameters"),  # the second layer
         ({"nin": 10**30}, "more than 100000 parameters"),
         ({"sizes": [1] * 200_000, "nin": 1, "bias": False}, "more than 100000 parameters"),
-        ({"sizes": [5, 0]}, "sizes must be whole numbers >= 1"),
+        ({"sizes": [5, 0]}, "every size in sizes must be a whole number >= 1"),
         ({"init": ["torch"]}, "init must be one of"),
     ],
 )
@@ -199,7 +199,7 @@ def test_numbers_too_large_for_a_float_are_clear_errors(tmp_path: Path) -> None:
     # 10**400 is valid JSON, and an int in Python: float() of it overflows.
     huge_int = good_document()
     huge_int["state"] = {**MLP(2, [5, 1]).state_dict(), "layers.1.neurons.0.bias": 10**400}
-    with pytest.raises(ModelFileError, match="about 401 digits, too large for a float"):
+    with pytest.raises(ModelFileError, match=r"about 10\*\*400, too large for a float"):
         load_model(write_json(tmp_path / "huge.json", huge_int))
 
     # Past 4300 digits, json.loads itself refuses the number with a plain ValueError.

@@ -117,7 +117,7 @@ def test_bad_inputs_are_clear_errors() -> None:
         bce(leaves([0.1]), [0.0], "half_sum")
     with pytest.raises(TypeError, match="predictions must be Values"):
         mse([0.1], [0.0])  # type: ignore[list-item]
-    with pytest.raises(TypeError, match="targets must be numbers"):
+    with pytest.raises(TypeError, match="every target must be a number"):
         mse(leaves([0.1]), ["0"])  # type: ignore[list-item]
     with pytest.raises(ValueError, match=r"probabilities in \[0, 1\], got 1.5.*sigmoid"):
         bce(leaves([1.5]), [1.0])

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from tinygrad_xor.atomic import write_atomically
+from tinygrad_xor.checks import choice, flag, real_number, shown, whole_number
 from tinygrad_xor.nn import ACTIVATIONS, INITS, MLP, state_names
 
 __all__ = [
@@ -103,65 +103,49 @@ def _read_document(path: Path) -> dict[str, Any]:
     version = document.get("version")
     if type(version) is not int or version != VERSION:  # true == 1 and 1.0 == 1 in Python
         raise ModelFileError(
-            f"{path}: model file version {_short_repr(version)}; "
+            f"{path}: model file version {shown(version)}; "
             f"this version of tinygrad_xor reads version {VERSION}."
         )
     return document
 
 
-def _short_repr(value: object) -> str:
-    # repr of a 4000-digit int is slow and unreadable (past 4300 digits it raises).
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**20:
-        return f"a whole number of about {int(value.bit_length() * math.log10(2)) + 1} digits"
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
 def _checked_architecture(path: Path, raw: object) -> dict[str, Any]:
-    def bad(what: str) -> ModelFileError:
-        return ModelFileError(f"{path}: corrupt architecture: {what}.")
-
     if not isinstance(raw, dict):
-        raise bad(f"expected an object, got {type(raw).__name__}")
-    nin, sizes = raw.get("nin"), raw.get("sizes")
-    if isinstance(nin, bool) or not isinstance(nin, int) or nin < 1:
-        raise bad(f"nin must be a whole number >= 1, got {_short_repr(nin)}")
-    if not isinstance(sizes, list) or not sizes:
-        raise bad(f"sizes must be a non-empty list, got {_short_repr(sizes)}")
-    for size in sizes:
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise bad(
-                f"sizes must be whole numbers >= 1, got {_short_repr(size)} in {_short_repr(sizes)}"
-            )
-    for key in ("activation", "output_activation"):
-        value = raw.get(key)
-        if not isinstance(value, str) or value not in ACTIVATIONS:
-            raise bad(f"{key} must be one of {', '.join(ACTIVATIONS)}, got {_short_repr(value)}")
-    init = raw.get("init")
-    if not isinstance(init, str) or init not in INITS:
-        raise bad(f"init must be one of {', '.join(INITS)}, got {_short_repr(init)}")
-    if not isinstance(raw.get("bias"), bool):
-        raise bad(f"bias must be true or false, got {_short_repr(raw.get('bias'))}")
-    seed = raw.get("seed")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise bad(f"seed must be a whole number or null, got {_short_repr(seed)}")
+        raise ModelFileError(
+            f"{path}: corrupt architecture: expected an object, got {type(raw).__name__}."
+        )
+    arch = {key: raw.get(key) for key in _ARCHITECTURE_KEYS}
+    try:  # the checks MLP itself makes, before it is built
+        whole_number("nin", arch["nin"])
+        if not isinstance(arch["sizes"], list) or not arch["sizes"]:
+            raise ValueError(f"sizes must be a non-empty list, got {shown(arch['sizes'])}.")
+        for size in arch["sizes"]:
+            whole_number("every size in sizes", size)
+        choice("activation", arch["activation"], ACTIVATIONS)
+        choice("output_activation", arch["output_activation"], ACTIVATIONS)
+        choice("init", arch["init"], INITS)
+        flag("bias", arch["bias"])
+        if arch["seed"] is not None:
+            whole_number("seed", arch["seed"], at_least=0)
+    except (TypeError, ValueError) as error:
+        raise ModelFileError(f"{path}: corrupt architecture: {error}") from None
     # Count before anything is built: sum over layers of (fan_in + bias) * fan_out.
-    widths = [nin, *sizes]
     count = 0
-    for fan_in, fan_out in itertools.pairwise(widths):
-        count += (fan_in + (1 if raw["bias"] else 0)) * fan_out
+    for fan_in, fan_out in itertools.pairwise([arch["nin"], *arch["sizes"]]):
+        count += (fan_in + (1 if arch["bias"] else 0)) * fan_out
         if count > MAX_PARAMETERS:
-            raise bad(
-                f"nin {_short_repr(nin)} and sizes {_short_repr(sizes)} make more than "
-                f"{MAX_PARAMETERS} parameters, the most a model file may hold; the file is "
-                "damaged, or the network far too large for a scalar engine"
+            raise ModelFileError(
+                f"{path}: corrupt architecture: nin {shown(arch['nin'])} and sizes "
+                f"{shown(arch['sizes'])} make more than {MAX_PARAMETERS} parameters, the most a "
+                "model file may hold; the file is damaged, or the network far too large for a "
+                "scalar engine."
             )
-    return {key: raw.get(key) for key in _ARCHITECTURE_KEYS}
+    return arch
 
 
 def _first_names(names: list[str]) -> str:
-    shown = ", ".join(_short_repr(name) for name in names[:5])
-    return f"[{shown}{', ...' if len(names) > 5 else ''}]"
+    listed = ", ".join(repr(name)[:80] for name in names[:5])
+    return f"[{listed}{', ...' if len(names) > 5 else ''}]"
 
 
 def _checked_state(path: Path, raw: object, arch: dict[str, Any]) -> dict[str, float]:
@@ -181,22 +165,10 @@ def _checked_state(path: Path, raw: object, arch: dict[str, Any]) -> dict[str, f
         )
     state: dict[str, float] = {}
     for name in expected:
-        value = raw[name]
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ModelFileError(
-                f"{path}: corrupt state: {name!r} is {_short_repr(value)}, expected a number."
-            )
         try:
-            number = float(value)
-        except OverflowError:  # a whole number past float's range (about 1.8e308)
-            raise ModelFileError(
-                f"{path}: corrupt state: {name!r} is {_short_repr(value)}, too large for a float."
-            ) from None
-        if not math.isfinite(number):
-            raise ModelFileError(
-                f"{path}: corrupt state: {name!r} is {_short_repr(value)}, not finite."
-            )
-        state[name] = number
+            state[name] = real_number(f"{name!r}", raw[name])
+        except (TypeError, ValueError) as error:
+            raise ModelFileError(f"{path}: corrupt state: {error}") from None
     return state
 
 

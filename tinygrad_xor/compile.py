@@ -41,7 +41,7 @@ What each leaf of the traced graph is -- the caller says so, explicitly:
                 literals, frozen at their traced values
 
 Same numbers as eager: each op is written with the engine's own formula and helpers
-(engine._exp, _log, _pow, _reciprocal, _divide; sigmoid's two overflow-safe forms; relu's
+(tinygrad_xor.floats' exp, log, power, reciprocal, divide; sigmoid's two overflow-safe forms; relu's
 comparisons), and each gradient is summed in the order `backward()` sums it, so the loss,
 the extra outputs and every parameter's gradient are bitwise those of
 `loss = fn(); loss.backward()` (interior gradients may differ in the sign of a zero,
@@ -61,13 +61,14 @@ from __future__ import annotations
 
 import keyword
 import math
-import numbers
 import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 
-from tinygrad_xor import engine
-from tinygrad_xor.engine import Value
+from tinygrad_xor import floats
+from tinygrad_xor.checks import whole_number
+from tinygrad_xor.engine import Value, topological_order
+from tinygrad_xor.operands import PowerOp, to_float
 
 if TYPE_CHECKING:  # only compiled_step, at the end, speaks the trainer's language
     from tinygrad_xor.data import Dataset
@@ -113,11 +114,11 @@ class Replay(NamedTuple):
 # The names the generated code may use, and nothing else (no builtins): the engine's
 # IEEE-safe helpers, so every number matches the eager op's bit for bit.
 _NAMESPACE: dict[str, object] = {
-    "_exp": engine._exp,
-    "_log": engine._log,
-    "_pow": engine._pow,
-    "_reciprocal": engine._reciprocal,
-    "_divide": engine._divide,
+    "_exp": floats.exp,
+    "_log": floats.log,
+    "_pow": floats.power,
+    "_reciprocal": floats.reciprocal,
+    "_divide": floats.divide,
     "exp": math.exp,  # only where it cannot overflow: inside sigmoid's two forms
     "tanh": math.tanh,
     "_INF": math.inf,
@@ -134,11 +135,11 @@ _LINE_WIDTH = 96
 
 def _graph_order(root: Value, outputs: Sequence[Value]) -> list[Value]:
     """The loss's graph in topological order, then whatever else the outputs need."""
-    order = engine.topological_order(root)
+    order = topological_order(root)
     listed = set(order)
     for out in outputs:
         if out not in listed:
-            for node in engine.topological_order(out):
+            for node in topological_order(out):
                 if node not in listed:
                     listed.add(node)
                     order.append(node)
@@ -164,7 +165,7 @@ def _signature(
             else:
                 rows.append(("constant", float(node.data).hex()))
         else:
-            rows.append((node._op, position[a], -1 if b is None else position[b]))
+            rows.append((node.op, position[a], -1 if b is None else position[b]))
     rows.append(("outputs", *(position[out] for out in outputs)))
     return rows
 
@@ -193,7 +194,7 @@ class _Trace:
         self.parameter_values = parameter_values
         self.input_values = input_values
         self.order = _graph_order(root, outputs)
-        self.loss_graph = set(engine.topological_order(root))
+        self.loss_graph = set(topological_order(root))
         self.position = {node: k for k, node in enumerate(self.order)}
         self.constant: set[Value] = set()
         self.needs_grad: set[Value] = set()
@@ -285,26 +286,11 @@ def _first_input(node: Value) -> Value:
 
 
 def _power_exponent(node: Value) -> float:
-    """The number c of an `x ** c` node, read back from its op name ("**2" -> 2.0).
-
-    The engine writes c exactly ("**0.3333333333333333" for 1/3); the value read
-    back is still checked against the node's own number and slope, so a name that
-    did not give c back would fail here instead of replaying wrong.
-    """
-    text = node._op[2:]
-    try:
-        c = float(text)
-    except ValueError:
-        raise CompileError(f"cannot read the exponent of op {node._op!r}.") from None
-    x = _first_input(node).data
-    slope = c * engine._pow(x, c - 1.0) if c != 0.0 else 0.0
-    if not (_same(engine._pow(x, c), node.data) and _same(slope, node._da)):
-        raise CompileError(
-            f"the op {node._op!r} does not give back its own number at x = {x!r}: its name does "
-            f"not hold the exponent exactly. Write the power as x ** Value(c) (a constant "
-            f"leaf), which the tape reads exactly."
-        )
-    return c
+    """The number c of an `x ** c` node: the engine keeps it in the op (PowerOp.exponent)."""
+    op = node.op
+    if not isinstance(op, PowerOp):
+        raise CompileError(f"internal: {op!r} is not the op of x ** c.")
+    return op.exponent
 
 
 def _bracketed(opening: str, items: Sequence[str], closing: str) -> list[str]:
@@ -429,7 +415,7 @@ def _forward_lines(node: Value, value: dict[Value, str]) -> list[str]:
     """The line(s) computing an op node's number, as the engine's op does."""
     out, a = value[node], value[_first_input(node)]
     b = value[node._b] if node._b is not None else ""
-    op = node._op
+    op = node.op
     if op == "+":
         return [f"    {out} = {a} + {b}"]
     if op == "*":
@@ -438,7 +424,7 @@ def _forward_lines(node: Value, value: dict[Value, str]) -> list[str]:
         return [f"    {out} = _divide({a}, {b})"]
     if op == "**":
         return [f"    {out} = _pow({a}, {b})"]
-    if op.startswith("**"):
+    if isinstance(op, PowerOp):
         return [f"    {out} = _pow({a}, {_literal(_power_exponent(node))})"]
     if op == "exp":
         return [f"    {out} = _exp({a})"]
@@ -468,7 +454,7 @@ def _local_gradient_terms(node: Value, value: dict[Value, str], g: str) -> tuple
     """(local derivative wrt a) * g and (wrt b) * g, computed as the engine computes them."""
     out, a = value[node], value[_first_input(node)]
     b = value[node._b] if node._b is not None else ""
-    op = node._op
+    op = node.op
     if op == "+":
         return g, g  # the local derivative is 1.0, and 1.0 * g is g exactly
     if op == "*":
@@ -480,7 +466,7 @@ def _local_gradient_terms(node: Value, value: dict[Value, str], g: str) -> tuple
             f"({b} * _pow({a}, {b} - 1.0) if {b} != 0.0 else 0.0) * {g}",
             f"(0.0 if ({a} == 0.0 and {b} >= 0.0) else {out} * _log({a})) * {g}",
         )
-    if op.startswith("**"):
+    if isinstance(op, PowerOp):
         c = _power_exponent(node)
         if c == 0.0:
             return f"0.0 * {g}", ""
@@ -536,15 +522,11 @@ def _numbers(values: object, expected: int, what: str) -> list[float]:
             f"{what}: expected {expected} numbers (one per traced leaf, in the order given "
             f"to trace), got {len(given)}."
         )
-    checked: list[float] = []
-    for i, v in enumerate(given):
-        if type(v) is float:
-            checked.append(v)
-        elif isinstance(v, numbers.Real):
-            checked.append(float(v))
-        else:
-            raise TypeError(f"{what}[{i}]: expected a number, got {type(v).__name__} {v!r}.")
-    return checked
+    # Each replay passes every weight: the plain float needs no conversion (the common case).
+    return [
+        v if type(v) is float else to_float(v, f"{what}[{i}]", "a number")
+        for i, v in enumerate(given)
+    ]
 
 
 def _call(fn: TracedFunction) -> tuple[Value, list[Value]]:
@@ -753,10 +735,7 @@ def trace(
         raise ValueError(f"trace: name must be a Python identifier, got {name!r}.")
     if name in _NAMESPACE or _RESERVED.fullmatch(name):
         raise ValueError(f"trace: name {name!r} is used inside the generated code; pick another.")
-    if isinstance(check_every, bool) or not isinstance(check_every, int) or check_every < 0:
-        raise ValueError(
-            f"trace: check_every must be a whole number >= 0 (0: never), got {check_every!r}."
-        )
+    check_every = whole_number("trace: check_every (0: never)", check_every, at_least=0)
     return Tape(fn, declared_parameters, declared_inputs, name, check_every, bool(retrace))
 
 

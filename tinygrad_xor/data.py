@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from tinygrad_xor.checks import choice, real_number
+
 __all__ = ["Dataset", "XOR", "AND", "OR", "NAND", "DATASETS", "get_dataset", "is_solved"]
 
 _INPUTS: tuple[tuple[float, ...], ...] = ((0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0))
@@ -38,6 +40,11 @@ class Dataset:
                 f"dataset {self.name!r}: every input must have the same length, "
                 f"got lengths {sorted(widths)}."
             )
+        # A nan or inf would only surface later, as a loss that looks like divergence.
+        for i, (x, y) in enumerate(zip(self.inputs, self.targets, strict=True)):
+            for number in x:
+                real_number(f"dataset {self.name!r}: input {i}", number)
+            real_number(f"dataset {self.name!r}: target {i}", y)
 
     @property
     def nin(self) -> int:
@@ -55,9 +62,7 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (XOR, AND, OR, NAND)}
 
 def get_dataset(name: str) -> Dataset:
     """The dataset called `name`: "xor", "and", "or" or "nand"."""
-    if not isinstance(name, str) or name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}.")
-    return DATASETS[name]
+    return DATASETS[choice("dataset", name, DATASETS)]
 
 
 def is_solved(predictions: Sequence[float], targets: Sequence[float]) -> bool:

@@ -24,6 +24,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from tinygrad_xor.checks import real_number
 from tinygrad_xor.engine import Value, topological_order
 
 __all__ = [
@@ -151,9 +152,10 @@ def gradcheck(
     True
     """
     named = _named_params(params)
-    for what, number in (("eps", eps), ("atol", atol), ("rtol", rtol)):
-        if not (isinstance(number, (int, float)) and math.isfinite(number) and number >= 0):
-            raise ValueError(f"{what} must be a finite number >= 0, got {number!r}.")
+    eps, atol, rtol = (
+        real_number(what, x, at_least=0.0)
+        for what, x in (("eps", eps), ("atol", atol), ("rtol", rtol))
+    )
     if eps == 0:
         raise ValueError("eps must be > 0: it is the step of the central difference.")
 
@@ -278,11 +280,10 @@ def _checked_gradients(what: str, gradients: Mapping[str, float]) -> dict[str, f
         )
     checked = {}
     for name, g in gradients.items():
-        if isinstance(g, bool) or not isinstance(g, (int, float)):
-            raise TypeError(f"{what} gradient {name!r} must be a number, got {type(g).__name__}.")
-        if not math.isfinite(g):
+        number = real_number(f"{what} gradient {name!r}", g, finite=False)
+        if not math.isfinite(number):
             raise ValueError(f"{what} gradient {name!r} is {g!r}: only finite gradients compare.")
-        checked[name] = float(g)
+        checked[name] = number
     return checked
 
 

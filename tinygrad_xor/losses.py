@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
+from tinygrad_xor.checks import choice, real_number
 from tinygrad_xor.engine import Value
 
 __all__ = ["LossFn", "LOSSES", "FIXED_GRAPH_LOSSES", "REDUCTIONS", "mse", "bce", "get_loss"]
@@ -43,12 +44,7 @@ def _checked_pair(predictions: Sequence[Value], targets: Sequence[float], loss: 
                 f"{loss}: predictions must be Values (the network's outputs), "
                 f"got {type(p).__name__} {p!r}."
             )
-    checked = []
-    for y in targets:
-        if isinstance(y, bool) or not isinstance(y, (int, float)):
-            raise TypeError(f"{loss}: targets must be numbers, got {type(y).__name__} {y!r}.")
-        checked.append(float(y))
-    return checked
+    return [real_number(f"{loss}: every target", y, finite=False) for y in targets]
 
 
 def _total(terms: Sequence[Value]) -> Value:
@@ -60,10 +56,7 @@ def _total(terms: Sequence[Value]) -> Value:
 
 
 def _reduce(terms: Sequence[Value], reduction: str, loss: str, allowed: Sequence[str]) -> Value:
-    if reduction not in allowed:
-        raise ValueError(
-            f"{loss}: unknown reduction {reduction!r}; choose one of: {', '.join(allowed)}."
-        )
+    choice("reduction", reduction, allowed)
     total = _total(terms)
     if reduction == "mean":
         return total / len(terms)
@@ -153,6 +146,4 @@ LOSSES: dict[str, LossFn] = {
 
 def get_loss(name: str) -> LossFn:
     """The loss called `name` in LOSSES: "mse", "mse_sum", "mse_half_sum" or "bce"."""
-    if not isinstance(name, str) or name not in LOSSES:
-        raise ValueError(f"unknown loss {name!r}; choose one of: {', '.join(LOSSES)}.")
-    return LOSSES[name]
+    return LOSSES[choice("loss", name, LOSSES)]

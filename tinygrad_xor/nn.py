@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
+from tinygrad_xor.checks import choice, flag, real_number, whole_number
 from tinygrad_xor.engine import Value
 
 __all__ = [
@@ -71,17 +72,6 @@ INITS: dict[str, Initialiser] = {
 }
 
 
-def _choice(kind: str, name: str, allowed: Mapping[str, object]) -> None:
-    if not isinstance(name, str) or name not in allowed:
-        raise ValueError(f"unknown {kind} {name!r}; choose one of: {', '.join(allowed)}.")
-
-
-def _flag(what: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{what} must be True or False, got {type(value).__name__} {value!r}.")
-    return value
-
-
 def _not_a_list(what: str, nin: int, xs: object) -> str:
     example = [float(i % 2) for i in range(min(nin, 3))]
     more = ", ..." if nin > 3 else ""
@@ -90,12 +80,6 @@ def _not_a_list(what: str, nin: int, xs: object) -> str:
         f"(e.g. {str(example)[:-1]}{more}]), "
         f"got {type(xs).__name__} {xs!r}."
     )
-
-
-def _positive_int(what: str, n: object) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"{what} must be a whole number >= 1, got {n!r}.")
-    return n
 
 
 class Module:
@@ -130,12 +114,7 @@ class Module:
                 f"unexpected {unexpected[:5]}{'...' if len(unexpected) > 5 else ''}. "
                 "Was it saved from a model with other sizes or bias setting?"
             )
-        values: list[float] = []
-        for name in expected:
-            v = state[name]
-            if isinstance(v, bool) or not isinstance(v, (int, float)):
-                raise TypeError(f"state[{name!r}] must be a number, got {type(v).__name__} {v!r}.")
-            values.append(float(v))
+        values = [real_number(f"state[{name!r}]", state[name], finite=False) for name in expected]
         for (_, p), v in zip(named, values, strict=True):
             p.data = v
 
@@ -154,10 +133,10 @@ class Neuron(Module):
         fan_out: int = 1,
         name: str = "",
     ) -> None:
-        nin = _positive_int("nin (inputs of a neuron)", nin)
-        bias = _flag("bias", bias)
-        _choice("activation", activation, ACTIVATIONS)
-        _choice("init", init, INITS)
+        nin = whole_number("nin (inputs of a neuron)", nin)
+        bias = flag("bias", bias)
+        choice("activation", activation, ACTIVATIONS)
+        choice("init", init, INITS)
         rng = rng if rng is not None else random.Random(0)  # same call, same weights
         draw = INITS[init]
         self.activation = activation
@@ -209,7 +188,7 @@ class Layer(Module):
         rng: random.Random | None = None,
         name: str = "",
     ) -> None:
-        nout = _positive_int("nout (neurons in a layer)", nout)
+        nout = whole_number("nout (neurons in a layer)", nout)
         rng = rng if rng is not None else random.Random(0)  # same call, same weights
         self.neurons = [
             Neuron(
@@ -260,14 +239,16 @@ class MLP(Module):
         init: str = "torch",
         seed: int | None = 0,
     ) -> None:
-        nin = _positive_int("nin (inputs of the network)", nin)
+        nin = whole_number("nin (inputs of the network)", nin)
         if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence) or not sizes:
             raise ValueError(f"sizes must be a non-empty list of layer widths, got {sizes!r}.")
-        sizes = [_positive_int("every layer size", n) for n in sizes]
-        bias = _flag("bias", bias)
-        _choice("activation", activation, ACTIVATIONS)
-        _choice("output activation", output_activation, ACTIVATIONS)
-        _choice("init", init, INITS)
+        sizes = [whole_number("every layer size", n) for n in sizes]
+        bias = flag("bias", bias)
+        choice("activation", activation, ACTIVATIONS)
+        choice("output activation", output_activation, ACTIVATIONS)
+        choice("init", init, INITS)
+        if seed is not None:  # None: a different network each time
+            seed = whole_number("seed", seed, at_least=0)
         rng = random.Random(seed)
         widths = [nin, *sizes]
         self.nin = nin

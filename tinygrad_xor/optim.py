@@ -15,10 +15,9 @@ steps blend in the new gradient:
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Iterable
 
+from tinygrad_xor.checks import real_number
 from tinygrad_xor.engine import Value
 
 __all__ = ["SGD"]
@@ -28,21 +27,6 @@ def _with_article(name: str) -> str:
     # "an MLP", "an int", "a Value": an acronym's first letter is read as its name.
     vowel_sound = name[:1] in "AEIOUaeiou" or (name.isupper() and name[:1] in "FHLMNRSX")
     return f"{'an' if vowel_sound else 'a'} {name}"
-
-
-def _real(what: str, value: object, allowed: str) -> float:
-    """`value` as a float: any real number (int, float, Fraction, NumPy scalar), not a bool."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"SGD: {what} must be {allowed}, got {type(value).__name__} {value!r}.")
-    try:
-        return float(value)
-    except OverflowError:  # e.g. an int past float's range (about 1.8e308): 10**400
-        magnitude = int(math.log10(abs(value)))  # its repr could be thousands of digits
-        sign = "-" if value < 0 else ""
-        raise ValueError(
-            f"SGD: {what} must be {allowed}, got a number of about {sign}10**{magnitude}, "
-            "too large for a float."
-        ) from None
 
 
 class SGD:
@@ -71,13 +55,9 @@ class SGD:
                     f"SGD: params must be Values (e.g. model.parameters()), "
                     f"got {type(p).__name__} {p!r}."
                 )
-        self.lr = _real("lr", lr, "a finite number > 0")
-        if not 0.0 < self.lr < math.inf:
-            raise ValueError(f"SGD: lr must be a finite number > 0, got {lr!r}.")
-        self.momentum = _real("momentum", momentum, "a number in [0, 1)")
-        if not 0.0 <= self.momentum < 1.0:
-            # momentum >= 1 never forgets a gradient: the velocity grows without bound.
-            raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum!r}.")
+        self.lr = real_number("SGD: lr", lr, above=0.0)
+        # momentum >= 1 never forgets a gradient: the velocity grows without bound.
+        self.momentum = real_number("SGD: momentum", momentum, at_least=0.0, below=1.0)
         # One velocity per parameter, None until the first step (as PyTorch's momentum_buffer).
         self.velocities: list[float] | None = None
 

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from tinygrad_xor.checks import whole_number
 from tinygrad_xor.nn import MLP
 
-__all__ = ["TORCH_INSTALL_HINT", "to_torch", "from_torch", "learner_torch_model"]
+__all__ = ["TORCH_INSTALL_HINT", "TORCH_MAX_SEED", "to_torch", "from_torch", "learner_torch_model"]
 
 TORCH_INSTALL_HINT = "pip install torch==2.13.0"
+# torch.manual_seed takes a seed that fits in 64 bits.
+TORCH_MAX_SEED = 2**64 - 1
 
 # Our activation name -> the torch module class name, and back.
 _TORCH_ACTIVATIONS = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU", "linear": "Identity"}
@@ -161,9 +164,8 @@ def learner_torch_model(seed: int = 42, hidden: int = 5) -> Any:
     code does. `from_torch(learner_torch_model())` gives the same start as an MLP.
     """
     torch = _import_torch()
-    if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 1:
-        raise ValueError(f"hidden must be a whole number >= 1, got {hidden!r}.")
-    torch.manual_seed(seed)
+    hidden = whole_number("hidden", hidden)
+    torch.manual_seed(whole_number("seed", seed, at_least=0, at_most=TORCH_MAX_SEED))
     return torch.nn.Sequential(
         torch.nn.Linear(2, hidden),
         torch.nn.Sigmoid(),

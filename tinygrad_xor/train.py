@@ -27,6 +27,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from tinygrad_xor.checks import whole_number
 from tinygrad_xor.data import DATASETS, Dataset, get_dataset, is_solved
 from tinygrad_xor.engine import Value
 from tinygrad_xor.losses import LossFn, get_loss
@@ -203,8 +204,7 @@ def train(
     """
     dataset = _as_dataset(dataset)
     _check_fits(model, dataset)
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a whole number >= 1, got {epochs!r}.")
+    epochs = whole_number("epochs", epochs)
     loss_fn = get_loss(loss) if isinstance(loss, str) else loss
     targets = list(dataset.targets)
     step = make_step(model, dataset, loss_fn)
