@@ -151,7 +151,7 @@ def _torch_installed() -> bool:
 
 
 def _renderer_available() -> bool:
-    from tinygrad_xor.graph import available_renderers
+    from tinygrad_xor.render import available_renderers
 
     return bool(available_renderers())
 
@@ -687,6 +687,7 @@ LAYERS: dict[str, int] = {
     "engine": 0,
     "data": 0,
     "atomic": 0,
+    "render": 0,
     "nn": 1,
     "losses": 1,
     "optim": 1,

