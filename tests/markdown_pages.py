@@ -13,7 +13,8 @@ How a page is run (what a writer needs to know):
 - A failure is reported as `page:line` of the line that failed.
 
 The root conftest.py hands DOC_EXAMPLES to pytest: Sybil collects each ```python block as
-a test (`docs/api.md::line:40,column:1`) and runs a page's blocks in order.
+a test (`docs/api.md::line:40,column:1`) and runs a page's blocks in order. Select a page
+(`pytest docs/api.md`), not one block of it: a block needs the names of those before it.
 tests/test_docs_pages.py checks the rest of each page (commands, links, coverage).
 """
 
