@@ -1,7 +1,8 @@
 # Two commands on a fresh machine with only python3 and make:
 #   make demo   - create .venv, install the project, train XOR
-#   make test   - create .venv, install the project with its test tools, run ruff, mypy, pytest
-#                 (the tests run the notebooks in notebooks/ too)
+#   make test   - create .venv, install the project with its test tools, run ruff, mypy,
+#                 lint-imports, pytest (the tests run the notebooks in notebooks/ and the
+#                 examples in README.md and docs/ too)
 #   make bench  - install micrograd and torch too, time every engine (benchmarks/), 5-9 min,
 #                 and write the table into docs/performance.md
 # Both are idempotent: the install steps re-run only when pyproject.toml changes.
@@ -35,13 +36,16 @@ demo: $(VENV)/.installed
 	$(BIN)/tinygrad-xor manual --compare --plot out/manual-compare.png
 	$(BIN)/tinygrad-xor graph --out out/graph.svg
 
+# lint-imports: the layer contracts in pyproject.toml ([tool.importlinter]).
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 # pytest runs tests/, where tests/test_notebooks.py executes every notebooks/*.ipynb in a
-# Jupyter kernel. ruff's own file search skips notebooks/ (pyproject), so it is named here.
+# Jupyter kernel, and (through Sybil) the ```python blocks of README.md and docs/*.md.
+# ruff's own file search skips notebooks/ (pyproject), so it is named here.
 test: lint
 	$(BIN)/ruff check notebooks
 	$(BIN)/ruff format --check notebooks
