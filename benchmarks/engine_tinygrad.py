@@ -15,13 +15,13 @@ import time
 from typing import Any
 
 from benchmarks.workloads import CHAIN_START, CHAIN_WEIGHT, Workload, bytes_per_node
-from tinygrad_xor.compile import compiled_step, trace
+from tinygrad_xor.compile import trace
 from tinygrad_xor.data import Dataset
 from tinygrad_xor.engine import Value
 from tinygrad_xor.losses import mse
 from tinygrad_xor.nn import MLP
 from tinygrad_xor.optim import SGD
-from tinygrad_xor.train import train
+from tinygrad_xor.train import compiled_step, train
 
 __all__ = ["train_eager", "train_compiled", "train_compiled_via_train", "chain", "memory"]
 

@@ -20,13 +20,13 @@ from hypothesis import strategies as st
 
 from tinygrad_xor import engine, floats
 from tinygrad_xor.cli import main
-from tinygrad_xor.compile import CompileError, GraphChangedError, compiled_step, trace
+from tinygrad_xor.compile import CompileError, GraphChangedError, trace
 from tinygrad_xor.data import XOR
 from tinygrad_xor.engine import Value
 from tinygrad_xor.losses import get_loss, mse
 from tinygrad_xor.nn import MLP
 from tinygrad_xor.optim import SGD
-from tinygrad_xor.train import autograd_step, train
+from tinygrad_xor.train import autograd_step, compiled_step, train
 
 
 def bits(x: float) -> int:

@@ -189,9 +189,9 @@ def test_labels_with_record_syntax_are_shown_as_written() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "says"),
     [
-        ({"rankdir": "LEFT"}, ValueError, "rankdir must be one of"),
+        ({"rankdir": "LEFT"}, ValueError, "unknown rankdir 'LEFT'; choose one of"),
         ({"digits": 0}, ValueError, "digits must be"),
-        ({"digits": True}, ValueError, "digits must be"),
+        ({"digits": True}, TypeError, "digits must be"),
         ({"max_nodes": 0}, ValueError, "max_nodes must be"),
         ({"parameters": Value(1.0)}, TypeError, "Wrap it in a list"),
         ({"parameters": 3}, TypeError, "model.parameters()"),
@@ -344,7 +344,7 @@ def test_a_renderer_given_bad_dot_raises_graph_render_error(renderer: str) -> No
 
 
 def test_an_unknown_renderer_name_is_a_value_error() -> None:
-    with pytest.raises(ValueError, match="renderer must be one of auto, dot, wasm"):
+    with pytest.raises(ValueError, match="choose one of: auto, dot, wasm"):
         render_svg("digraph {}", renderer="cairo")
 
 

