@@ -31,6 +31,11 @@ def shown(value: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def _refusal(what: str, allowed: str, got: str) -> str:
+    # Without a name (a command-line option: argparse names it) the message says "expected".
+    return f"{what} must be {allowed}, got {got}." if what else f"expected {allowed}, got {got}."
+
+
 def _received(value: object) -> str:
     """What a TypeError says it got: the type, then the value."""
     return f"{type(value).__name__} {shown(value)}"
@@ -44,10 +49,10 @@ def whole_number(what: str, value: object, *, at_least: int = 1, at_most: int | 
         else f"a whole number from {at_least} to {at_most}"
     )
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{what} must be {allowed}, got {_received(value)}.")
+        raise TypeError(_refusal(what, allowed, _received(value)))
     number = int(value)
     if number < at_least or (at_most is not None and number > at_most):
-        raise ValueError(f"{what} must be {allowed}, got {shown(number)}.")
+        raise ValueError(_refusal(what, allowed, shown(number)))
     return number
 
 
@@ -77,12 +82,12 @@ def real_number(
     """
     allowed = _interval(above, at_least, below) if finite else "a number"
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{what} must be {allowed}, got {_received(value)}.")
+        raise TypeError(_refusal(what, allowed, _received(value)))
     try:
         number = float(value)
     except OverflowError:  # an int past float's range (about 1.8e308)
         raise ValueError(
-            f"{what} must be {allowed}, got {shown(value)}, too large for a float."
+            _refusal(what, allowed, f"{shown(value)}, too large for a float")
         ) from None
     in_range = (
         (math.isfinite(number) or not finite)
@@ -91,7 +96,7 @@ def real_number(
         and (below is None or number < below)
     )
     if not in_range:
-        raise ValueError(f"{what} must be {allowed}, got {shown(value)}.")
+        raise ValueError(_refusal(what, allowed, shown(value)))
     return number
 
 

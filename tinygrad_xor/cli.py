@@ -1,16 +1,14 @@
-"""The `tinygrad-xor` command line: argument parsing only; the work is done by the library.
+"""The `tinygrad-xor` command line: it parses, calls the library, and prints.
 
-Each subcommand is a pair of functions, registered in the `subcommands` table in `main`:
+Each subcommand is a pair of functions, registered in the `SUBCOMMANDS` table:
 
     _add_<name>_parser(subparsers)  adds the subcommand and its options
     _run_<name>(args) -> int        runs it and returns the exit status
 
-Exit status: 0 success; 1 the command failed (a bad --load file, a non-finite loss,
-...: raise CommandError with a message saying what to do); 2 bad usage (an invalid
-option value: argparse's error, naming the option and what is allowed).
-
-Heavy modules (matplotlib, tqdm, graphviz, numpy) are imported inside the
-functions that use them, so `tinygrad-xor --help` stays fast.
+Exit status: 0 success; 1 the command failed (CommandError: a bad --load file, a
+diverged loss); 2 bad usage (argparse's error or UsageError, naming the option).
+Heavy modules (matplotlib, tqdm, graphviz, numpy) load only in the subcommands that
+use them, so `tinygrad-xor --help` stays fast.
 """
 
 from __future__ import annotations
@@ -21,20 +19,24 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tinygrad_xor.checkpoint import ModelFileError, architecture, load_model, save_model
-from tinygrad_xor.data import DATASETS, Dataset, get_dataset, is_solved
+from tinygrad_xor.checks import real_number, whole_number
+from tinygrad_xor.data import DATASETS, Dataset, get_dataset
 from tinygrad_xor.losses import LOSSES
 from tinygrad_xor.nn import ACTIVATIONS, INITS, MLP
 from tinygrad_xor.optim import SGD
+from tinygrad_xor.torch_bridge import TORCH_MAX_SEED
 from tinygrad_xor.train import (
     EpochReport,
     History,
     NonFiniteLossError,
+    loss_for,
     prediction_table,
     step_factory,
     train,
+    verdict,
 )
 
 if TYPE_CHECKING:
@@ -45,6 +47,8 @@ if TYPE_CHECKING:
 
 __all__ = ["main", "CommandError", "UsageError"]
 
+T = TypeVar("T")
+
 
 class CommandError(Exception):
     """A subcommand failed for a reason the user can fix; main prints it and exits 1."""
@@ -54,70 +58,53 @@ class UsageError(CommandError):
     """Options that are each valid but not together; main prints it and exits 2."""
 
 
-# -- option value types: each names what is allowed, argparse adds the option's name --
+# -- option values: parsed from text, then checked by the library's own checks --------
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
-    return value
+def _checked(parse: Callable[[str], Any], check: Callable[..., T], **allowed: Any) -> Any:
+    """An argparse type: the text parsed, then checked; argparse names the option."""
+
+    def convert(text: str) -> T:
+        try:
+            value = parse(text)
+        except ValueError:
+            value = text  # the check then says what is allowed, and what was given
+        try:
+            return check("", value, **allowed)
+        except (TypeError, ValueError) as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return convert
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
-    if not value > 0.0 or value == float("inf"):  # also rejects nan
-        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not value >= 0.0 or value == float("inf"):  # also rejects nan
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text}")
-    return value
-
-
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+_positive_int = _checked(int, whole_number)
+_seed = _checked(int, whole_number, at_least=0)
+_positive_float = _checked(float, real_number, above=0.0)
+_non_negative_float = _checked(float, real_number, at_least=0.0)
+_momentum = _checked(float, real_number, at_least=0.0, below=1.0)
+_numpy_seed = _checked(int, whole_number, at_least=0, at_most=2**32 - 1)  # np.random.seed's range
+_torch_seed = _checked(int, whole_number, at_least=0, at_most=TORCH_MAX_SEED)
 
 
 def _hidden_sizes(text: str) -> list[int]:
     """'5' -> [5] (one hidden layer of 5); '8,4' -> [8, 4] (two hidden layers)."""
-    sizes = []
-    for part in text.split(","):
-        try:
-            size = int(part)
-        except ValueError:
-            size = 0
-        if size < 1:
-            raise argparse.ArgumentTypeError(
-                f"expected hidden layer widths >= 1, like 5 or 8,4; got {text!r}"
-            )
-        sizes.append(size)
+    try:
+        sizes = [int(part) for part in text.split(",")]
+    except ValueError:
+        sizes = [0]
+    if min(sizes) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected hidden layer widths >= 1, like 5 or 8,4; got {text!r}"
+        )
     return sizes
 
 
 # -- model options, shared by every subcommand that builds an MLP ---------------------
 
-# What each model option means when it is not given. The options themselves parse to
-# None when absent, so `train --load` can tell an option the user gave (which must
-# agree with the file) from one left at its default: read them through
-# _model_settings(args) or _build_model(args), not as args.hidden etc.
-# All but "hidden" are MLP's own defaults (tests/test_cli.py checks they stay equal).
-_MODEL_DEFAULTS: dict[str, object] = {
+# What each model option means when not given. The options parse to None when absent,
+# so `train --load` can tell a given option (which must agree with the file) from a
+# default: read them through _model_settings(args). All but "hidden" are MLP's defaults.
+_MODEL_DEFAULTS: dict[str, Any] = {
     "hidden": [5],
     "activation": "sigmoid",
     "output_activation": "sigmoid",
@@ -128,66 +115,53 @@ _MODEL_DEFAULTS: dict[str, object] = {
 
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
-    """Options that choose the network: `_build_model(args)` turns them into an MLP."""
     group = parser.add_argument_group("model")
     group.add_argument(
         "--hidden",
         type=_hidden_sizes,
-        default=None,
         metavar="N[,N...]",
         help="hidden layer widths (default: 5, the learner's 2-5-1 network; 8,4 for two layers)",
     )
-    group.add_argument(
-        "--activation",
-        choices=list(ACTIVATIONS),
-        default=None,
-        help="activation of the hidden layers (default: sigmoid)",
-    )
-    group.add_argument(
-        "--output-activation",
-        choices=list(ACTIVATIONS),
-        default=None,
-        help="activation of the output neuron (default: sigmoid)",
-    )
+    for option, what in (
+        ("--activation", "the hidden layers"),
+        ("--output-activation", "the output neuron"),
+    ):
+        group.add_argument(
+            option, choices=list(ACTIVATIONS), help=f"activation of {what} (default: sigmoid)"
+        )
     group.add_argument(
         "--init",
         choices=list(INITS),
-        default=None,
         help="initial weights: torch = U(-1/sqrt(fan_in), 1/sqrt(fan_in)) as nn.Linear; "
         "uniform01 = the learner's np.random.random; xavier = Glorot uniform (default: torch)",
     )
     group.add_argument(
         "--bias",
         action=argparse.BooleanOptionalAction,
-        default=None,
         help="give every neuron a bias (default: on; --no-bias as the learner's network)",
     )
-    group.add_argument(
-        "--seed", type=_int, default=None, help="seed of the initial weights (default: 0)"
-    )
+    group.add_argument("--seed", type=_seed, help="seed of the initial weights, >= 0 (default: 0)")
 
 
 def _model_settings(args: argparse.Namespace) -> dict[str, Any]:
     """The model options: each as given, or its default when not given."""
     given = vars(args)
-    return {
-        key: default if given[key] is None else given[key]
-        for key, default in _MODEL_DEFAULTS.items()
-    }
+    return {key: given[key] if given[key] is not None else d for key, d in _MODEL_DEFAULTS.items()}
 
 
-def _build_model(args: argparse.Namespace, nin: int = 2) -> MLP:
+def _build_model(args: argparse.Namespace, nin: int) -> MLP:
     """The MLP the model options describe: nin inputs -> hidden layers -> 1 output."""
     settings = _model_settings(args)
-    return MLP(
-        nin,
-        [*settings["hidden"], 1],
-        activation=settings["activation"],
-        output_activation=settings["output_activation"],
-        bias=settings["bias"],
-        init=settings["init"],
-        seed=settings["seed"],
-    )
+    hidden = settings.pop("hidden")
+    return MLP(nin, [*hidden, 1], **settings)
+
+
+def _loss_for(model: MLP, loss: str) -> None:
+    """train and graph refuse the same model and loss pairs, as a usage error."""
+    try:
+        loss_for(model, loss)
+    except ValueError as error:
+        raise UsageError(f"argument --loss: {error}") from None
 
 
 # -- train --------------------------------------------------------------------------
@@ -237,14 +211,12 @@ def _add_train_parser(subparsers: Subparsers) -> None:
     group.add_argument(
         "--target-loss",
         type=_non_negative_float,
-        default=None,
         metavar="LOSS",
         help="stop early, once the loss is at or below LOSS",
     )
     group.add_argument(
         "--load",
         metavar="FILE",
-        default=None,
         help="start from the model saved in FILE: its network and weights (model options, if "
         "given, must agree with it); momentum starts afresh",
     )
@@ -253,28 +225,12 @@ def _add_train_parser(subparsers: Subparsers) -> None:
         "--json", action="store_true", help="print one JSON object instead of the table"
     )
     output.add_argument(
-        "--plot",
-        metavar="DIR",
-        default=None,
-        help="write loss.png and decision_boundary.png into DIR (made if missing)",
+        "--plot", metavar="DIR", help="write loss.png and decision_boundary.png into DIR"
     )
-    output.add_argument(
-        "--save", metavar="FILE", default=None, help="write the trained model to FILE as JSON"
-    )
+    output.add_argument("--save", metavar="FILE", help="write the trained model to FILE as JSON")
     output.add_argument(
         "--quiet", action="store_true", help="no progress bar (it shows only on a terminal)"
     )
-
-
-def _momentum(text: str) -> float:
-    value = _non_negative_float(text)
-    if value >= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text}")
-    return value
-
-
-def _hidden_text(sizes: Sequence[int]) -> str:
-    return ",".join(str(size) for size in sizes)
 
 
 def _load_for_training(args: argparse.Namespace) -> MLP:
@@ -283,73 +239,46 @@ def _load_for_training(args: argparse.Namespace) -> MLP:
         model, _ = load_model(args.load)
     except ModelFileError as error:
         raise CommandError(str(error)) from None
-    # The file's network in the model options' terms: --hidden is sizes without the output.
-    saved = architecture(model)
-    in_file: dict[str, Any] = {
-        key: saved["sizes"][:-1] if key == "hidden" else saved[key] for key in _MODEL_DEFAULTS
-    }
-    given = vars(args)
+    in_file = {**architecture(model), "hidden": model.sizes[:-1]}
     disagreements = []
-    for key, file_value in in_file.items():
-        option = "--" + key.replace("_", "-")
-        if given[key] is None or given[key] == file_value:
+    for key, given in vars(args).items():
+        if key not in _MODEL_DEFAULTS or given is None or given == in_file[key]:
             continue
         if key == "bias":
             disagreements.append(
-                f"{option if given[key] else '--no-bias'} (the file has "
-                f"{'biases' if file_value else 'no biases'})"
-            )
-        elif key == "hidden":
-            disagreements.append(
-                f"{option} {_hidden_text(given[key])} (the file has "
-                f"{_hidden_text(file_value) or 'no hidden layer'})"
+                f"{'--bias' if given else '--no-bias'} (the file has "
+                f"{'biases' if in_file[key] else 'no biases'})"
             )
         else:
-            disagreements.append(f"{option} {given[key]} (the file has {file_value})")
+            shown, file_value = given, in_file[key]
+            if key == "hidden":
+                shown = ",".join(map(str, given))
+                file_value = ",".join(map(str, file_value)) or "no hidden layer"
+            disagreements.append(f"--{key.replace('_', '-')} {shown} (the file has {file_value})")
     if disagreements:
         raise CommandError(
-            f"{args.load} holds a {_shape_text(model)} network, and --load rebuilds it from the "
+            f"{args.load} holds a {model.shape} network, and --load rebuilds it from the "
             f"file; these options disagree with it: {'; '.join(disagreements)}. Drop them."
         )
     return model
 
 
-def _shape_text(model: MLP) -> str:
-    return "-".join(str(width) for width in [model.nin, *model.sizes])
-
-
-def _describe_model(model: MLP) -> str:
-    hidden = f"{model.activation} hidden, " if len(model.sizes) > 1 else ""
-    bias = "biases" if model.bias else "no biases"
-    return (
-        f"{_shape_text(model)} MLP ({hidden}{model.output_activation} output, {bias}, "
-        f"{model.init} init, seed {model.seed})"
-    )
-
-
-def _progress_callback(
-    args: argparse.Namespace,
-) -> tuple[Callable[[EpochReport], bool], Callable[[], None]]:
+def _progress(args: argparse.Namespace) -> tuple[Callable[[EpochReport], bool], Callable[[], None]]:
     """The per-epoch callback (progress bar, --target-loss) and what closes the bar."""
     bar = None
     if not args.quiet and sys.stderr.isatty():
         from tqdm import tqdm
 
         bar = tqdm(total=args.epochs, desc="training", unit="epoch", file=sys.stderr, leave=False)
-    target_loss = args.target_loss
 
     def callback(report: EpochReport) -> bool:
         if bar is not None:
             bar.update(1)
             if report.epoch % 100 == 0:
                 bar.set_postfix_str(f"loss {report.loss:.4g}", refresh=False)
-        return target_loss is not None and report.loss <= target_loss
+        return args.target_loss is not None and report.loss <= args.target_loss
 
-    def close() -> None:
-        if bar is not None:
-            bar.close()
-
-    return callback, close
+    return callback, (bar.close if bar is not None else lambda: None)
 
 
 def _run_train(args: argparse.Namespace) -> int:
@@ -357,20 +286,13 @@ def _run_train(args: argparse.Namespace) -> int:
     model = _load_for_training(args) if args.load is not None else _build_model(args, dataset.nin)
     if model.nin != dataset.nin or model.sizes[-1] != 1:
         raise CommandError(
-            f"{args.load} holds a {_shape_text(model)} network; dataset {dataset.name!r} needs "
+            f"{args.load} holds a {model.shape} network; dataset {dataset.name!r} needs "
             f"{dataset.nin} inputs and 1 output."
         )
-    if args.loss == "bce" and model.output_activation != "sigmoid":
-        raise UsageError(
-            "argument --loss: bce needs outputs in [0, 1], i.e. --output-activation sigmoid; "
-            f"the output activation is {model.output_activation}. Use --loss mse instead."
-        )
+    _loss_for(model, args.loss)
     _check_output_paths(args)
     optimizer = SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
-    # The forward + backward of each epoch; a compiled version plugs in here.
-    make_step = step_factory(args.compile)
-
-    callback, close_progress = _progress_callback(args)
+    callback, close_progress = _progress(args)
     try:
         history = train(
             model,
@@ -379,7 +301,7 @@ def _run_train(args: argparse.Namespace) -> int:
             epochs=args.epochs,
             loss=args.loss,
             callback=callback,
-            make_step=make_step,
+            make_step=step_factory(args.compile),
         )
     except NonFiniteLossError as error:
         raise CommandError(
@@ -419,55 +341,49 @@ def _check_output_paths(args: argparse.Namespace) -> None:
 def _write_train_outputs(
     args: argparse.Namespace, model: MLP, dataset: Dataset, history: History
 ) -> tuple[list[str], list[str]]:
-    """Write the --save file, then the --plot files; return the paths written and the failures.
+    """Write --save, then --plot; return the paths written and the failures.
 
-    The model goes first, atomically: it is the result of the training, and a failing
-    plot must not lose it. Each is attempted whatever happened to the other.
+    The model goes first: it is the result of the training, and a failing plot must not
+    lose it. Each is attempted whatever happened to the other.
     """
     written: list[str] = []
     failures: list[str] = []
     if args.save is not None:
-        metadata = {
-            "dataset": dataset.name,
-            "loss": args.loss,
-            "lr": args.lr,
-            "momentum": args.momentum,
-            "epochs": history.epochs,
-            "final_loss": history.final_loss,
-            "solved": history.solved,
-        }
+        metadata = {"dataset": dataset.name, "loss": args.loss, "lr": args.lr}
+        metadata |= {"momentum": args.momentum, "epochs": history.epochs}
+        metadata |= {"final_loss": history.final_loss, "solved": history.solved}
         try:
             save_model(model, args.save, metadata)
+            written.append(args.save)
         except OSError as error:
             failures.append(
                 f"could not save the model to {args.save}: {error}; the old file, if any, "
                 "is unchanged"
             )
-        else:
-            written.append(args.save)
     if args.plot is not None:
         try:
             from tinygrad_xor.plots import write_training_plots
 
+            label = f"{dataset.name.upper()}, {model.shape}, {args.loss}, lr {args.lr:g}"
             paths = write_training_plots(
                 args.plot,
                 model,
                 dataset,
                 history.losses,
                 first_solved_epoch=history.first_solved_epoch,
-                label=f"{dataset.name.upper()}, {_shape_text(model)}, {args.loss}, lr {args.lr:g}",
+                label=label,
             )
+            written.extend(str(path) for path in paths)
         except (OSError, ImportError) as error:  # ImportError: matplotlib is not installed
             saved = f" (the model was saved to {args.save})" if args.save in written else ""
             failures.append(f"could not write the plots into {args.plot}: {error}{saved}")
-        else:
-            written.extend(str(path) for path in paths)
     return written, failures
 
 
 def _train_json(
     args: argparse.Namespace, model: MLP, dataset: Dataset, history: History, written: list[str]
 ) -> dict[str, Any]:
+    shape = architecture(model)
     return {
         "dataset": dataset.name,
         "inputs": [list(x) for x in dataset.inputs],
@@ -481,10 +397,7 @@ def _train_json(
         "stopped_early": history.stopped_early,
         "seed": model.seed,
         "hidden": model.sizes[:-1],
-        "activation": model.activation,
-        "output_activation": model.output_activation,
-        "bias": model.bias,
-        "init": model.init,
+        **{key: shape[key] for key in ("activation", "output_activation", "bias", "init")},
         "loss": args.loss,
         "lr": args.lr,
         "momentum": args.momentum,
@@ -495,37 +408,32 @@ def _train_json(
 
 def _train_table(args: argparse.Namespace, model: MLP, dataset: Dataset, history: History) -> str:
     stop = " (stopped early: --target-loss reached)" if history.stopped_early else ""
-    lines = [
-        f"{dataset.name.upper()}: {_describe_model(model)}"
-        + (f", loaded from {args.load}" if args.load is not None else ""),
-        f"trained {history.epochs} epochs{stop}: SGD lr {args.lr:g} momentum "
-        f"{args.momentum:g}, loss {args.loss}",
-        "",
-    ]
-    lines.append(prediction_table(dataset, history.predictions))
-    lines.append("")
-    lines.append(f"final loss: {history.final_loss:.6g} ({args.loss})")
-    n_right = sum(
-        is_solved([p], [y]) for p, y in zip(history.predictions, dataset.targets, strict=True)
-    )
-    n = len(dataset.targets)
+    loaded = f", loaded from {args.load}" if args.load is not None else ""
+    outcome = verdict(model, dataset, history.predictions)
     if history.solved:
-        lines.append(f"solved: all {n} right (first at epoch {history.first_solved_epoch})")
-    elif model.output_activation == "sigmoid" and all(
-        0.0 <= p <= 1.0 and min(p, 1.0 - p) < 0.01 for p in history.predictions
-    ):
-        # Every sigmoid output pinned near 0 or 1: saturated, its slope is ~0. (Another
-        # output can be anywhere: 2.2 or 6.5 is far from 0.5, not stuck.)
-        lines.append(
-            f"not solved: {n_right} of {n} right, and every output is stuck near 0 or 1 "
-            "(saturated units learn almost nothing). Try a smaller --lr or --momentum."
+        last = f"solved: all {outcome.total} right (first at epoch {history.first_solved_epoch})"
+    elif outcome.saturated:
+        last = (
+            f"not solved: {outcome.right} of {outcome.total} right, and every output is stuck "
+            "near 0 or 1 (saturated units learn almost nothing). Try a smaller --lr or --momentum."
         )
     else:
-        lines.append(
-            f"not solved: {n_right} of {n} right. Try more --epochs, another --seed, "
-            "or a larger --lr."
+        last = (
+            f"not solved: {outcome.right} of {outcome.total} right. Try more --epochs, another "
+            "--seed, or a larger --lr."
         )
-    return "\n".join(lines)
+    return "\n".join(
+        [
+            f"{dataset.name.upper()}: {model.describe()}{loaded}",
+            f"trained {history.epochs} epochs{stop}: SGD lr {args.lr:g} momentum "
+            f"{args.momentum:g}, loss {args.loss}",
+            "",
+            prediction_table(dataset, history.predictions),
+            "",
+            f"final loss: {history.final_loss:.6g} ({args.loss})",
+            last,
+        ]
+    )
 
 
 # -- manual -------------------------------------------------------------------------
@@ -569,7 +477,7 @@ def _add_manual_parser(subparsers: Subparsers) -> None:
     )
     parser.add_argument(
         "--torch-init",
-        type=_int,
+        type=_torch_seed,
         default=None,
         metavar="SEED",
         help="start from the weights PyTorch's nn.Sequential gets after torch.manual_seed(SEED) "
@@ -580,7 +488,7 @@ def _add_manual_parser(subparsers: Subparsers) -> None:
     parser.add_argument("--hidden", type=_positive_int, default=5, help="(default: 5)")
     parser.add_argument(
         "--seed",
-        type=_int,
+        type=_numpy_seed,
         default=None,  # None rather than 0, so --torch-init --seed is refused
         help="np.random.seed of the weights (default: 0)",
     )
@@ -706,16 +614,12 @@ def _add_graph_parser(subparsers: Subparsers) -> None:
         "--sample",
         type=int,
         choices=range(1, 5),
-        default=None,
         metavar="N",
         help="draw the loss of XOR sample N alone, 1-4 for inputs 00, 01, 10, 11: a graph a "
-        "quarter the size (default: all four, the loss of the batch)",
+        "third the size (default: all four, the loss of the batch)",
     )
     group.add_argument(
-        "--loss",
-        choices=list(LOSSES),
-        default="mse",
-        help="the loss, as in train (default: mse)",
+        "--loss", choices=list(LOSSES), default="mse", help="the loss, as in train (default: mse)"
     )
     group.add_argument(
         "--order",
@@ -736,7 +640,6 @@ def _add_graph_parser(subparsers: Subparsers) -> None:
     group.add_argument(
         "--max-nodes",
         type=_positive_int,
-        default=None,
         metavar="N",
         help="refuse graphs of more than N Values (default: 400, graph.DEFAULT_MAX_NODES)",
     )
@@ -751,22 +654,11 @@ def _add_graph_parser(subparsers: Subparsers) -> None:
 def _run_graph(args: argparse.Namespace) -> int:
     from tinygrad_xor import graph, render
     from tinygrad_xor.data import XOR
-    from tinygrad_xor.engine import Value
-    from tinygrad_xor.losses import get_loss
+    from tinygrad_xor.train import sample_loss
 
-    model = _build_model(args, nin=XOR.nin)
-    samples = range(len(XOR.inputs)) if args.sample is None else [args.sample - 1]
-    predictions = []
-    for s in samples:
-        # Inputs named by sample (x1[2] is x1 of sample 2): the batch has four of each.
-        xs = [Value(x, f"x{i + 1}[{s + 1}]") for i, x in enumerate(XOR.inputs[s])]
-        (prediction,) = model(xs)
-        prediction.label = f"pred[{s + 1}]"
-        predictions.append(prediction)
-    loss = get_loss(args.loss)(predictions, [XOR.targets[s] for s in samples])
-    loss.label = "loss"
-    loss.backward()
-
+    model = _build_model(args, XOR.nin)
+    _loss_for(model, args.loss)
+    loss = sample_loss(model, XOR, args.loss, None if args.sample is None else [args.sample - 1])
     max_nodes = graph.DEFAULT_MAX_NODES if args.max_nodes is None else args.max_nodes
     try:
         drawn = graph.draw_dot(
@@ -778,13 +670,12 @@ def _run_graph(args: argparse.Namespace) -> int:
             max_nodes=max_nodes,
         )
     except graph.GraphTooLargeError as error:
-        if args.sample is None:
-            advice = "Draw one sample with --sample 1, or raise --max-nodes."
-        else:
-            advice = "Use a smaller --hidden, or raise --max-nodes."
+        advice = (
+            "Draw one sample with --sample 1" if args.sample is None else "Use a smaller --hidden"
+        )
         raise CommandError(
             f"the graph has {error.count} Values, more than --max-nodes {error.limit}: "
-            f"too dense to read. {advice}"
+            f"too dense to read. {advice}, or raise --max-nodes."
         ) from None
     try:
         graph.to_svg(drawn, path=args.out, renderer=args.renderer)
@@ -798,32 +689,28 @@ def _run_graph(args: argparse.Namespace) -> int:
 
 # -- entry point --------------------------------------------------------------------
 
+# Every subcommand: name -> (add its parser, run it). Add new ones here.
+SUBCOMMANDS: dict[str, tuple[Callable[[Subparsers], None], Callable[[argparse.Namespace], int]]] = {
+    "train": (_add_train_parser, _run_train),
+    "manual": (_add_manual_parser, _run_manual),
+    "graph": (_add_graph_parser, _run_graph),
+}
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `tinygrad-xor` with argv (default: sys.argv[1:]); return the exit status."""
-    # Every subcommand: name -> (add its parser, run it). Add new ones here.
-    subcommands: dict[
-        str, tuple[Callable[[Subparsers], None], Callable[[argparse.Namespace], int]]
-    ] = {
-        "train": (_add_train_parser, _run_train),
-        "manual": (_add_manual_parser, _run_manual),
-        "graph": (_add_graph_parser, _run_graph),
-    }
-
     parser = argparse.ArgumentParser(
-        prog="tinygrad-xor",
-        description="A tiny scalar autograd engine that learns XOR.",
+        prog="tinygrad-xor", description="A tiny scalar autograd engine that learns XOR."
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add_parser, _ in subcommands.values():
+    for add_parser, _ in SUBCOMMANDS.values():
         add_parser(subparsers)
-
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # --help (0) or a usage error (2): argparse already printed
         return exit_.code if isinstance(exit_.code, int) else 2
 
-    _, run = subcommands[args.command]
+    _, run = SUBCOMMANDS[args.command]
     try:
         return run(args)
     except BrokenPipeError:
@@ -831,9 +718,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         # and point stdout at devnull so the interpreter's final flush cannot fail too.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    except UsageError as error:
-        print(f"tinygrad-xor {args.command}: error: {error}", file=sys.stderr)
-        return 2
     except CommandError as error:
         print(f"tinygrad-xor {args.command}: error: {error}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(error, UsageError) else 1

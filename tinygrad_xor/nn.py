@@ -295,6 +295,20 @@ class MLP(Module):
         names = state_names(self.nin, self.sizes, self.bias)
         return list(zip(names, self.parameters(), strict=True))
 
+    @property
+    def shape(self) -> str:
+        """The widths from input to output: "2-5-1"."""
+        return "-".join(str(width) for width in [self.nin, *self.sizes])
+
+    def describe(self) -> str:
+        """One line for people: "2-5-1 MLP (sigmoid output, biases, torch init, seed 0)"."""
+        hidden = f"{self.activation} hidden, " if len(self.sizes) > 1 else ""
+        bias = "biases" if self.bias else "no biases"
+        return (
+            f"{self.shape} MLP ({hidden}{self.output_activation} output, {bias}, "
+            f"{self.init} init, seed {self.seed})"
+        )
+
     def __repr__(self) -> str:
         return (
             f"MLP({self.nin}, {self.sizes}, activation={self.activation!r}, "

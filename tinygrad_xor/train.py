@@ -47,6 +47,10 @@ __all__ = [
     "compiled_step",
     "step_factory",
     "evaluate",
+    "Verdict",
+    "verdict",
+    "loss_for",
+    "sample_loss",
     "prediction_table",
     "train",
 ]
@@ -139,6 +143,70 @@ def prediction_table(dataset: Dataset, predictions: Sequence[float]) -> str:
         "  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True))
         for row in rows
     )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How a run ended: how many predictions are right, and whether the outputs saturated.
+
+    saturated: every output is a sigmoid's, pinned within 0.01 of 0 or 1, where its slope
+    is almost 0, so the updates barely move it: smaller steps (lr, momentum) help, not
+    more epochs. (Another activation's output can be anywhere: 2.2 is not stuck.)
+    """
+
+    right: int
+    total: int
+    saturated: bool
+
+    @property
+    def solved(self) -> bool:
+        return self.right == self.total
+
+
+def verdict(model: MLP, dataset: Dataset, predictions: Sequence[float]) -> Verdict:
+    """What `predictions` (the model's, one per input of `dataset`) come to."""
+    right = sum(is_solved([p], [y]) for p, y in zip(predictions, dataset.targets, strict=True))
+    saturated = model.output_activation == "sigmoid" and all(
+        0.0 <= p <= 1.0 and min(p, 1.0 - p) < 0.01 for p in predictions
+    )
+    return Verdict(right, len(dataset.targets), saturated and right < len(dataset.targets))
+
+
+def loss_for(model: MLP, loss: str) -> LossFn:
+    """The loss called `loss`, once it suits the model: bce needs a sigmoid output."""
+    loss_fn = get_loss(loss)
+    if loss == "bce" and model.output_activation != "sigmoid":
+        raise ValueError(
+            "bce needs outputs in [0, 1], i.e. a sigmoid output activation; this model's "
+            f"is {model.output_activation}. Use mse instead."
+        )
+    return loss_fn
+
+
+def sample_loss(
+    model: MLP, dataset: Dataset | str, loss: str, samples: Sequence[int] | None = None
+) -> Value:
+    """The loss of some samples (0-based; all by default) as a labelled graph, after backward().
+
+    Sample s's inputs are labelled x1[s+1], x2[s+1] and its prediction pred[s+1]; the
+    root is "loss". This is the graph `tinygrad-xor graph` draws.
+    """
+    dataset = _as_dataset(dataset)
+    _check_fits(model, dataset)
+    loss_fn = loss_for(model, loss)
+    last = len(dataset.inputs) - 1
+    chosen = range(last + 1) if samples is None else samples
+    indices = [whole_number("sample", s, at_least=0, at_most=last) for s in chosen]
+    predictions = []
+    for s in indices:
+        xs = [Value(x, f"x{i + 1}[{s + 1}]") for i, x in enumerate(dataset.inputs[s])]
+        (prediction,) = model(xs)
+        prediction.label = f"pred[{s + 1}]"
+        predictions.append(prediction)
+    root = loss_fn(predictions, [dataset.targets[s] for s in indices])
+    root.label = "loss"
+    root.backward()
+    return root
 
 
 def _as_dataset(dataset: Dataset | str) -> Dataset:
