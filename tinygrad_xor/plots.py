@@ -179,7 +179,7 @@ def plot_comparison(
     """
     if not curves:
         raise ValueError("plot_comparison: no curves to draw; pass at least one (label, losses).")
-    figure = _new_figure(7.5, 4.5, layout="tight")
+    figure = _new_figure(7.5, 4.5, layout="tight")  # as docs/manual-compare.png was drawn
     axes = figure.subplots()
     for label, losses in curves:
         axes.plot(range(len(losses)), losses, label=label, linewidth=1.5)

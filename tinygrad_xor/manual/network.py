@@ -262,19 +262,6 @@ def backprop(weights: Weights, variant: str = "correct", loss: str | None = None
     return Backprop(loss_value, layer2, grad_W1, grad_W2, grad_b1, grad_b2)
 
 
-def resolve_loss(variant: str, loss: str | None) -> str:
-    """The loss a run of `variant` uses: `loss`, or None for its own loop's (LEARNER_LOSS)."""
-    check_choice("variant", variant, VARIANTS)
-    resolved = LEARNER_LOSS[variant] if loss is None else loss
-    check_choice("loss", resolved, LOSSES)
-    return resolved
-
-
-def check_choice(what: str, value: object, allowed: Sequence[str]) -> None:
-    if not isinstance(value, str) or value not in allowed:
-        raise ValueError(f"unknown {what} {value!r}; choose one of: {', '.join(allowed)}.")
-
-
 # -- training -----------------------------------------------------------------------------
 
 
@@ -443,3 +430,19 @@ def compare(
         )
         for variant in VARIANTS
     ]
+
+
+# -- the checks of variant and loss, shared with diagnosis ----------------------------------
+
+
+def resolve_loss(variant: str, loss: str | None) -> str:
+    """The loss a run of `variant` uses: `loss`, or None for its own loop's (LEARNER_LOSS)."""
+    check_choice("variant", variant, VARIANTS)
+    resolved = LEARNER_LOSS[variant] if loss is None else loss
+    check_choice("loss", resolved, LOSSES)
+    return resolved
+
+
+def check_choice(what: str, value: object, allowed: Sequence[str]) -> None:
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"unknown {what} {value!r}; choose one of: {', '.join(allowed)}.")
