@@ -9,6 +9,7 @@ Gradients are keyed by the learner's names ("W1[0,3]"), as Weights.named() gives
 
 from __future__ import annotations
 
+from tinygrad_xor.checks import choice
 from tinygrad_xor.gradcheck import GradientDiagnosis, diagnose_gradients
 from tinygrad_xor.losses import mse
 from tinygrad_xor.manual.network import (
@@ -18,7 +19,6 @@ from tinygrad_xor.manual.network import (
     X,
     Y,
     backprop,
-    check_choice,
     resolve_loss,
 )
 from tinygrad_xor.nn import MLP
@@ -28,7 +28,7 @@ __all__ = ["engine_gradients", "diagnose", "diagnose_run"]
 
 def engine_gradients(weights: Weights, loss: str = "half_sum") -> tuple[float, dict[str, float]]:
     """The loss and each weight's gradient (learner's names) from the Value engine's MLP."""
-    check_choice("loss", loss, LOSSES)
+    loss = choice("loss", loss, LOSSES)
     model = MLP(2, [weights.hidden, 1], bias=weights.has_biases)
     model.load_state_dict(weights.to_state_dict())
     predictions = [model(row)[0] for row in X.tolist()]

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from tinygrad_xor.checks import choice, real_number, whole_number
 from tinygrad_xor.data import is_solved
 from tinygrad_xor.nn import state_names
 
@@ -168,8 +169,7 @@ def learner_weights(hidden: int = 5, seed: int = 0, biases: bool = False) -> Wei
 
     Biases, when asked for, start at 0 (the learner's network has none).
     """
-    if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 1:
-        raise ValueError(f"hidden must be a whole number >= 1, got {hidden!r}.")
+    hidden = whole_number("hidden", hidden)
     rng = np.random.RandomState(seed)  # same stream as np.random.seed(seed), global state untouched
     W1 = rng.random_sample((2, hidden))
     W2 = rng.random_sample((hidden, 1))
@@ -219,6 +219,12 @@ class Backprop:
     def gradients(self) -> Weights:
         """The gradients as a Weights (so `.named()` gives them by the learner's names)."""
         return Weights(self.grad_W1, self.grad_W2, self.grad_b1, self.grad_b2)
+
+
+def resolve_loss(variant: str, loss: str | None) -> str:
+    """The loss a run of `variant` uses: `loss`, or None for its own loop's (LEARNER_LOSS)."""
+    variant = choice("variant", variant, VARIANTS)
+    return choice("loss", LEARNER_LOSS[variant] if loss is None else loss, LOSSES)
 
 
 def backprop(weights: Weights, variant: str = "correct", loss: str | None = None) -> Backprop:
@@ -330,10 +336,8 @@ def train(
     keep_weights_at: epochs after which to keep a copy of the weights (run.snapshots).
     """
     loss_kind = resolve_loss(variant, loss)
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a whole number >= 1, got {epochs!r}.")
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (0 < lr < math.inf):
-        raise ValueError(f"lr must be a finite number > 0, got {lr!r}.")
+    epochs = whole_number("epochs", epochs)
+    lr = real_number("lr", lr, above=0)
     start = _resolve_start(weights, biases, hidden, seed)
     keep = set(keep_weights_at)
     targets = Y.ravel().tolist()
@@ -387,7 +391,7 @@ def train(
     return ManualRun(
         variant=variant,
         loss_kind=loss_kind,
-        lr=float(lr),
+        lr=lr,
         epochs=epochs,
         initial_weights=start,
         final_weights=current,
@@ -430,19 +434,3 @@ def compare(
         )
         for variant in VARIANTS
     ]
-
-
-# -- the checks of variant and loss, shared with diagnosis ----------------------------------
-
-
-def resolve_loss(variant: str, loss: str | None) -> str:
-    """The loss a run of `variant` uses: `loss`, or None for its own loop's (LEARNER_LOSS)."""
-    check_choice("variant", variant, VARIANTS)
-    resolved = LEARNER_LOSS[variant] if loss is None else loss
-    check_choice("loss", resolved, LOSSES)
-    return resolved
-
-
-def check_choice(what: str, value: object, allowed: Sequence[str]) -> None:
-    if not isinstance(value, str) or value not in allowed:
-        raise ValueError(f"unknown {what} {value!r}; choose one of: {', '.join(allowed)}.")
