@@ -5,7 +5,8 @@
   weights) to 1e-12 relative, per parameter, with and without biases, for every loss;
 - the two bugs have the shape the docs claim (attempt2 = correct * loss value;
   attempt1 pushes every output weight down);
-- the comparison over 10000 epochs shows what the sentences say.
+- the comparison over 10000 epochs shows what the sentences say;
+- report_text / report_json assemble what `tinygrad-xor manual` prints.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ import numpy as np
 import pytest
 from failing_disk import fill_disk
 
-from tinygrad_xor import losses, manual
+from tinygrad_xor import losses, manual, plots
 from tinygrad_xor.data import is_solved
 from tinygrad_xor.engine import Value
+from tinygrad_xor.manual import diagnosis
 from tinygrad_xor.nn import MLP
 
 # -- the learner's code, as posted (only `losses` added to their second and fixed loops) --
@@ -209,7 +211,7 @@ def test_engine_gradients_take_the_loss_from_losses_mse(
         reductions.append(reduction)
         return losses.mse(predictions, targets, reduction)
 
-    monkeypatch.setattr(manual, "mse", recording_mse)
+    monkeypatch.setattr(diagnosis, "mse", recording_mse)
     weights = _random_weights(5, biases=True)
     value, _ = manual.engine_gradients(weights, loss)
     assert reductions == [loss]
@@ -219,16 +221,25 @@ def test_engine_gradients_take_the_loss_from_losses_mse(
     assert value == losses.mse(outputs, [0.0, 1.0, 1.0, 0.0], loss).data  # bit for bit
 
 
-def test_solved_means_what_the_trainer_means() -> None:
-    # manual cannot import train (same layer), so it keeps the rule on NumPy arrays;
-    # here the two must agree, including at 0.5 exactly and on nan and inf.
+@pytest.mark.parametrize(("variant", "epochs"), [("correct", 900), ("attempt1", 40)])
+def test_solved_and_first_solved_epoch_are_data_is_solved_on_the_runs_predictions(
+    variant: str, epochs: int
+) -> None:
+    # One definition of "solved" (data.is_solved): asked of the predictions after every
+    # number of updates, it must give the run's first_solved_epoch and solved.
+    run = manual.train(variant, epochs=epochs, keep_weights_at=range(epochs + 1))
     targets = manual.Y.ravel().tolist()
-    edges = [0.0, 0.2, 0.5 - 1e-16, 0.5, 0.5 + 1e-16, 0.9, 1.0, math.nan, math.inf, -math.inf]
-    rng = np.random.default_rng(0)
-    for _ in range(2000):
-        predictions = [float(p) for p in rng.choice(edges, size=4)]
-        column = np.array(predictions).reshape(4, 1)
-        assert manual._all_right(column) == is_solved(predictions, targets), predictions
+    solved_after = [
+        is_solved(manual.backprop(run.snapshots[e]).predictions.ravel().tolist(), targets)
+        for e in range(epochs + 1)
+    ]
+    expected_first = solved_after.index(True) if True in solved_after else None
+    assert run.first_solved_epoch == expected_first
+    assert run.solved == solved_after[-1] == is_solved(run.predictions, targets)
+    if variant == "correct":  # the case holds something: solved within the run, not at once
+        assert expected_first is not None and 0 < expected_first < epochs
+    else:
+        assert expected_first is None
 
 
 # -- the shape of each bug ------------------------------------------------------------------
@@ -356,9 +367,87 @@ def test_format_table_has_a_row_per_run(runs: dict[str, manual.ManualRun]) -> No
     assert table[3].split()[-1] == str(runs["correct"].first_solved_epoch)
 
 
+@pytest.fixture(scope="module")
+def short_runs() -> list[manual.ManualRun]:
+    return manual.compare(epochs=100)  # weights kept after 0 and 100 updates
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_report_text_is_the_table_then_a_paragraph_per_sentence(
+    short_runs: list[manual.ManualRun],
+) -> None:
+    text = manual.report_text(short_runs)
+    table, *paragraphs = text.split("\n\n")
+    assert table == manual.format_table(short_runs)
+    assert [_words(p) for p in paragraphs] == manual.explain(short_runs)
+    assert all(len(line) <= 100 for p in paragraphs for line in p.splitlines())
+    assert "against the engine's" not in text
+
+
+def test_report_text_with_diagnose_adds_each_bugs_diagnosis_at_each_snapshot(
+    short_runs: list[manual.ManualRun],
+) -> None:
+    plain = manual.report_text(short_runs)
+    text = manual.report_text(short_runs, diagnose=True)
+    assert text.startswith(plain + "\n\n")
+    sections = text[len(plain) + 2 :].split("\n\n")
+    assert [s.splitlines()[0] for s in sections] == [
+        "attempt1: its gradient against the engine's",
+        "attempt2: its gradient against the engine's",
+    ]  # none for the correct update
+    for section, run in zip(sections, short_runs, strict=False):
+        expected = [
+            f"after {epoch} epochs (loss {loss:.4g}): {_words(diagnosis.summary)}"
+            for epoch, loss, diagnosis in manual.diagnose_run(run)
+        ]
+        assert _words(section.split("\n", 1)[1]) == " ".join(expected)
+        lines = section.splitlines()[1:]
+        assert sum(line.startswith("after ") for line in lines) == len(expected) == 2
+        assert all(len(line) <= 100 for line in lines)
+        assert all(line.startswith(("after ", "  ")) for line in lines)  # wrapped lines indented
+
+
+def test_report_json_is_each_runs_object_with_the_diagnosis_on_request(
+    short_runs: list[manual.ManualRun],
+) -> None:
+    assert manual.report_json(short_runs) == [run.to_json() for run in short_runs]
+    rows = manual.report_json(short_runs, diagnose=True)
+    for row, run in zip(rows, short_runs, strict=True):
+        diagnoses = row.pop("diagnosis")
+        assert row == run.to_json()
+        assert diagnoses == [
+            {"epoch": epoch, "loss": loss, "summary": diagnosis.summary}
+            for epoch, loss, diagnosis in manual.diagnose_run(run)
+        ]
+        assert [d["epoch"] for d in diagnoses] == [0, 100]  # the correct run's too
+
+
+def test_loss_curves_and_plot_title_name_each_run_and_the_network(
+    short_runs: list[manual.ManualRun],
+) -> None:
+    curves = manual.loss_curves(short_runs)
+    assert [label for label, _ in curves] == [
+        "attempt1  (loss sum((y_hat-y)^2))",
+        "attempt2  (loss 0.5*sum((y_hat-y)^2))",
+        "correct  (loss 0.5*sum((y_hat-y)^2))",
+    ]
+    assert [losses for _, losses in curves] == [run.losses for run in short_runs]
+    assert manual.plot_title(short_runs) == "The learner's 2-5-1 network on XOR, lr 0.3"
+    with pytest.raises(ValueError, match="no runs"):
+        manual.plot_title([])
+
+
+def _plot(runs: list[manual.ManualRun], path: Path) -> Path:
+    """What `tinygrad-xor manual --plot` draws."""
+    return plots.plot_comparison(manual.loss_curves(runs), path, title=manual.plot_title(runs))
+
+
 def test_plot_comparison_writes_a_png(runs: dict[str, manual.ManualRun], tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "sub" / "curves.png"
-    manual.plot_comparison(list(runs.values()), path)
+    _plot(list(runs.values()), path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -369,7 +458,7 @@ def test_plot_comparison_writes_atomically_so_a_failed_write_keeps_the_old_file(
     path.write_bytes(b"the old picture")
     fill_disk(monkeypatch, tmp_path)
     with pytest.raises(OSError, match="No space left on device"):
-        manual.plot_comparison(list(runs.values()), path)
+        _plot(list(runs.values()), path)
     assert path.read_bytes() == b"the old picture"
     assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
 

@@ -29,7 +29,7 @@ NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 
 # What each notebook must show when it runs: MIME type -> the fewest outputs of that type.
 EXPECTED_DISPLAYS: dict[str, dict[str, int]] = {
-    "01_the_learners_question.ipynb": {"image/png": 1},  # manual.plot_comparison
+    "01_the_learners_question.ipynb": {"image/png": 1},  # plots.plot_comparison
     # draw_dot with local grads, with visit order, a Value itself, the reused Value
     "02_value_and_the_chain_rule.ipynb": {"image/svg+xml": 4},
     # loss curve and decision boundary; the graph of one neuron and of the network

@@ -521,8 +521,6 @@ def _check_manual_options(args: argparse.Namespace) -> None:
 def _run_manual(args: argparse.Namespace) -> int:
     _check_manual_options(args)
 
-    import textwrap
-
     from tinygrad_xor import manual
 
     weights = None
@@ -554,40 +552,16 @@ def _run_manual(args: argparse.Namespace) -> int:
         raise CommandError(str(error)) from None
 
     if args.plot:
+        from tinygrad_xor.plots import plot_comparison
+
         try:
-            manual.plot_comparison(runs, args.plot)
+            plot_comparison(manual.loss_curves(runs), args.plot, title=manual.plot_title(runs))
         except OSError as error:
             raise CommandError(f"could not write the plot to {args.plot!r}: {error}") from None
     if args.json:
-        rows = []
-        for run in runs:
-            row = run.to_json()
-            if args.diagnose:
-                row["diagnosis"] = [
-                    {"epoch": epoch, "loss": loss, "summary": diagnosis.summary}
-                    for epoch, loss, diagnosis in manual.diagnose_run(run)
-                ]
-            rows.append(row)
-        print(json.dumps(rows, indent=2))
+        print(json.dumps(manual.report_json(runs, diagnose=args.diagnose), indent=2))
         return 0
-    print(manual.format_table(runs))
-    for sentence in manual.explain(runs):
-        print()
-        print(textwrap.fill(sentence, width=100))
-    if args.diagnose:
-        for run in runs:
-            if run.variant == "correct":
-                continue
-            print()
-            print(f"{run.variant}: its gradient against the engine's")
-            for epoch, loss, diagnosis in manual.diagnose_run(run):
-                print(
-                    textwrap.fill(
-                        f"after {epoch} epochs (loss {loss:.4g}): {diagnosis.summary}",
-                        width=100,
-                        subsequent_indent="  ",
-                    )
-                )
+    print(manual.report_text(runs, diagnose=args.diagnose))
     if args.plot:
         print(f"\nwrote {args.plot}")
     return 0

@@ -1,9 +1,12 @@
-"""Pictures of a training run, as PNG files: the loss curve and the decision boundary.
+"""Every matplotlib figure: a training run's loss and decision boundary, loss curves compared.
 
-matplotlib is imported inside each function (so `import tinygrad_xor` stays
-light) and used through its object API with the Agg renderer: no window, no
-global pyplot state, works on a machine without a display. Each PNG is written
-atomically (tinygrad_xor.atomic), so a failed plot never leaves half a file.
+    plot_loss_curve, plot_decision_boundary, write_training_plots   `train --plot`
+    plot_comparison   labelled loss curves on one log scale (`manual --plot`)
+
+matplotlib is imported inside each function (so `import tinygrad_xor` stays light)
+and used through its object API with the Agg renderer: no window, no global pyplot
+state, no display needed. Each file is written atomically (tinygrad_xor.atomic), so
+a failed plot never leaves half a file.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import io
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from tinygrad_xor.atomic import write_atomically
 from tinygrad_xor.data import Dataset
@@ -21,23 +24,25 @@ from tinygrad_xor.nn import MLP
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["plot_loss_curve", "plot_decision_boundary", "write_training_plots"]
+__all__ = ["plot_loss_curve", "plot_decision_boundary", "write_training_plots", "plot_comparison"]
 
 
-def _new_figure(width: float, height: float) -> Figure:
+def _new_figure(
+    width: float, height: float, layout: Literal["constrained", "tight"] = "constrained"
+) -> Figure:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    figure = Figure(figsize=(width, height), dpi=100, layout=layout)
     FigureCanvasAgg(figure)  # attaches the Agg renderer to the figure
     return figure
 
 
-def _save_png(figure: Figure, path: Path) -> None:
+def _save(figure: Figure, path: Path, image_format: str = "png") -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    png = io.BytesIO()
-    figure.savefig(png, format="png")
-    write_atomically(path, png.getvalue())
+    image = io.BytesIO()  # drawn whole in memory first: a failed plot writes nothing
+    figure.savefig(image, format=image_format)
+    write_atomically(path, image.getvalue())
 
 
 def plot_loss_curve(
@@ -70,7 +75,7 @@ def plot_loss_curve(
         axes.legend(loc="upper right")
     figure.suptitle(title)
     target = Path(path)
-    _save_png(figure, target)
+    _save(figure, target)
     return target
 
 
@@ -132,7 +137,7 @@ def plot_decision_boundary(
     axes.set_aspect("equal")
     axes.set_title(f"{title} (black line: output 0.5)")
     target_path = Path(path)
-    _save_png(figure, target_path)
+    _save(figure, target_path)
     return target_path
 
 
@@ -159,3 +164,31 @@ def write_training_plots(
             model, dataset, folder / "decision_boundary.png", title=f"{dataset.name.upper()}"
         ),
     ]
+
+
+def plot_comparison(
+    curves: Sequence[tuple[str, Sequence[float]]],
+    path: str | os.PathLike[str],
+    *,
+    title: str = "Loss curves",
+) -> Path:
+    """Draw (label, loss per epoch) curves on one log-scale figure, saved as an image at `path`.
+
+    The format is the file's suffix (.png, .svg, .pdf; PNG when there is none).
+    manual.loss_curves(runs) and manual.plot_title(runs) give the learner's runs.
+    """
+    if not curves:
+        raise ValueError("plot_comparison: no curves to draw; pass at least one (label, losses).")
+    figure = _new_figure(7.5, 4.5, layout="tight")  # as docs/manual-compare.png was drawn
+    axes = figure.subplots()
+    for label, losses in curves:
+        axes.plot(range(len(losses)), losses, label=label, linewidth=1.5)
+    axes.set_yscale("log")
+    axes.set_xlabel("epoch")
+    axes.set_ylabel("loss (before the epoch's update)")
+    axes.set_title(title)
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend()
+    target = Path(path)
+    _save(figure, target, target.suffix.lstrip(".").lower() or "png")
+    return target

@@ -1,50 +1,28 @@
-"""The learner's network in NumPy: their two weight updates, the correct one, and why.
+"""The learner's 2-5-1 XOR network in NumPy, with their two weight updates and the correct one.
 
-Read `backprop` next to the question (docs/learner-question.md, docs/backprop.md):
-it is their loop -- `layer0`, `layer1`, `layer2`, `layer2_delta`, `layer1_delta` -- with
-one line per derivative. The network, as they wrote it:
+    X, Y                   XOR as they wrote it
+    Weights                W1 (2, hidden), W2 (hidden, 1), optional biases; names both ways
+    learner_weights        np.random.seed(0); np.random.random(...), global state untouched
+    backprop -> Backprop   one pass of their loop: forward, output error, deltas, gradients
+    train -> ManualRun     their loop for one variant; compare runs all three
 
-    X = [[0,0], [0,1], [1,0], [1,1]]      Y = [[0], [1], [1], [0]]
-    np.random.seed(0)
-    W1 = np.random.random((2, 5))         input -> 5 hidden, no biases
-    W2 = np.random.random((5, 1))         hidden -> 1 output, no bias
-    sigmoid on both layers, lr 0.3, 10000 epochs
-
-Three ways to compute the output error dL/dy_hat (`VARIANTS`):
-
-    attempt1  the loss value L itself                        (their first loop)
-    attempt2  (y_hat - y) * L, from np.dot(cost_delta, cost_error)  (their second)
-    correct   dL/dy_hat = (y_hat - y) for L = 0.5 * sum((y_hat - y)**2)
-
-Losses (`LOSSES`): "half_sum" 0.5*sum (their second), "sum" (their first mse),
-"mean" (PyTorch's nn.MSELoss). Everything is float64. The global numpy random
-state is never touched: `np.random.RandomState(seed).random_sample` draws the same
-numbers as `np.random.seed(seed); np.random.random(...)`.
-
-The engine glue at the end (`engine_gradients`, `diagnose`) checks these gradients
-against the Value engine's: an nn.MLP with the same weights, the same loss from
-losses.mse, and gradcheck.diagnose_gradients to say what differs.
-
-Imports: numpy; from this package nn, losses, gradcheck and atomic (the comparison
-plot is written atomically); matplotlib only inside `plot_comparison`.
+The output error dL/dy_hat, three ways (`VARIANTS`): attempt1 uses the loss value L
+itself, attempt2 (y_hat - y) * L (np.dot(cost_delta, cost_error)), correct (y_hat - y)
+for L = 0.5 * sum((y_hat - y)**2). `LOSSES`: half_sum, sum, mean. Everything is float64.
 """
 
 from __future__ import annotations
 
-import io
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-from tinygrad_xor.atomic import write_atomically
-from tinygrad_xor.gradcheck import GradientDiagnosis, diagnose_gradients
-from tinygrad_xor.losses import mse
-from tinygrad_xor.nn import MLP
+from tinygrad_xor.checks import choice, real_number, whole_number
+from tinygrad_xor.data import is_solved
+from tinygrad_xor.nn import state_names
 
 __all__ = [
     "VARIANTS",
@@ -60,12 +38,6 @@ __all__ = [
     "ManualRun",
     "train",
     "compare",
-    "explain",
-    "format_table",
-    "plot_comparison",
-    "engine_gradients",
-    "diagnose",
-    "diagnose_run",
 ]
 
 Array = npt.NDArray[np.float64]
@@ -74,11 +46,6 @@ VARIANTS = ("attempt1", "attempt2", "correct")
 LOSSES = ("half_sum", "sum", "mean")
 # The loss each of the learner's loops used: their first mse had no 0.5.
 LEARNER_LOSS = {"attempt1": "sum", "attempt2": "half_sum", "correct": "half_sum"}
-LOSS_FORMULAS = {
-    "half_sum": "0.5*sum((y_hat-y)^2)",
-    "sum": "sum((y_hat-y)^2)",
-    "mean": "mean((y_hat-y)^2)",
-}
 
 # XOR, as the learner wrote it (as floats: the products are the same).
 X: Array = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
@@ -102,8 +69,8 @@ class Weights:
     """W1 (2, hidden): input -> hidden; W2 (hidden, 1): hidden -> output; biases optional.
 
     The layout is the learner's: layer1 = sigmoid(X @ W1 + b1), so W1[i, j] joins
-    input i to hidden unit j. In the Value MLP that is
-    `layers.0.neurons.j.weight.i`; see `to_state_dict`.
+    input i to hidden unit j: weight i of neuron j of the Value MLP's first layer
+    (`to_state_dict` gives the MLP's names).
     """
 
     W1: Array
@@ -153,40 +120,25 @@ class Weights:
 
     def to_state_dict(self) -> dict[str, float]:
         """The same numbers under the Value MLP's names (`MLP(2, [hidden, 1]).state_dict()`)."""
-        return {_state_name(name): value for name, value in self.named().items()}
+        state_name = _state_names(self.hidden, self.has_biases)
+        return {state_name[name]: value for name, value in self.named().items()}
 
     @classmethod
     def from_state_dict(cls, state: dict[str, float]) -> Weights:
         """Weights from a 2-hidden-1 MLP's state_dict (e.g. `from_torch(model).state_dict()`)."""
         if not isinstance(state, dict):
             raise TypeError(f"state must be a dict of name -> float, got {type(state).__name__}.")
-        hidden = 0
-        while f"layers.0.neurons.{hidden}.weight.0" in state:
-            hidden += 1
-        if hidden == 0:
-            raise ValueError(
-                "state has no 'layers.0.neurons.0.weight.0': expected the state_dict of "
-                "MLP(2, [hidden, 1])."
-            )
-        biases = "layers.0.neurons.0.bias" in state
-        template = Weights(
-            np.zeros((2, hidden)),
-            np.zeros((hidden, 1)),
-            np.zeros(hidden) if biases else None,
-            np.zeros(1) if biases else None,
-        )
-        expected = template.to_state_dict()
-        if set(state) != set(expected):
-            missing = sorted(set(expected) - set(state))
-            extra = sorted(set(state) - set(expected))
+        hidden, biases = _nearest_architecture(set(state))
+        state_name = _state_names(hidden, biases)
+        expected = set(state_name.values())
+        if set(state) != expected:
+            missing = sorted(expected - set(state))
+            extra = sorted(set(state) - expected)
             raise ValueError(
                 f"state is not that of MLP(2, [{hidden}, 1], bias={biases}): "
                 f"missing {missing[:4]}, unexpected {extra[:4]}."
             )
-        named = {
-            learner: state[state_name]
-            for learner, state_name in zip(template.named(), expected, strict=True)
-        }
+        named = {learner: state[name] for learner, name in state_name.items()}
         W1 = [[named[f"W1[{i},{j}]"] for j in range(hidden)] for i in range(2)]
         W2 = [[named[f"W2[{j},0]"]] for j in range(hidden)]
         if not biases:
@@ -195,18 +147,21 @@ class Weights:
         return cls(np.array(W1), np.array(W2), np.array(b1), np.array([named["b2[0]"]]))
 
 
-def _state_name(learner_name: str) -> str:
-    """ "W1[i,j]" -> "layers.0.neurons.j.weight.i" and so on (see Weights)."""
-    matrix, index = learner_name[:2], learner_name[3:-1]
-    if matrix == "W1":
-        i, j = index.split(",")
-        return f"layers.0.neurons.{j}.weight.{i}"
-    if matrix == "W2":
-        j, _ = index.split(",")
-        return f"layers.1.neurons.0.weight.{j}"
-    if matrix == "b1":
-        return f"layers.0.neurons.{index}.bias"
-    return "layers.1.neurons.0.bias"  # b2[0]
+def _state_names(hidden: int, biases: bool) -> dict[str, str]:
+    """Learner's name -> the name nn.state_names gives the same number in MLP(2, [hidden, 1])."""
+    # The MLP's order: neuron by neuron, each neuron's weights (one per input), then its bias.
+    learner: list[str] = []
+    for j in range(hidden):
+        learner += [f"W1[0,{j}]", f"W1[1,{j}]", *([f"b1[{j}]"] if biases else [])]
+    learner += [f"W2[{j},0]" for j in range(hidden)] + (["b2[0]"] if biases else [])
+    return dict(zip(learner, state_names(2, [hidden, 1], biases), strict=True))
+
+
+def _nearest_architecture(names: set[str]) -> tuple[int, bool]:
+    """(hidden, biases) of the MLP(2, [hidden, 1]) whose state_dict names are nearest `names`."""
+    # Every hidden unit brings at least 3 names, so a larger network is never nearer.
+    candidates = [(h, b) for h in range(1, len(names) // 3 + 2) for b in (False, True)]
+    return min(candidates, key=lambda c: len(names ^ set(state_names(2, [c[0], 1], c[1]))))
 
 
 def learner_weights(hidden: int = 5, seed: int = 0, biases: bool = False) -> Weights:
@@ -214,8 +169,7 @@ def learner_weights(hidden: int = 5, seed: int = 0, biases: bool = False) -> Wei
 
     Biases, when asked for, start at 0 (the learner's network has none).
     """
-    if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 1:
-        raise ValueError(f"hidden must be a whole number >= 1, got {hidden!r}.")
+    hidden = whole_number("hidden", hidden)
     rng = np.random.RandomState(seed)  # same stream as np.random.seed(seed), global state untouched
     W1 = rng.random_sample((2, hidden))
     W2 = rng.random_sample((hidden, 1))
@@ -267,14 +221,18 @@ class Backprop:
         return Weights(self.grad_W1, self.grad_W2, self.grad_b1, self.grad_b2)
 
 
+def resolve_loss(variant: str, loss: str | None) -> str:
+    """The loss a run of `variant` uses: `loss`, or None for its own loop's (LEARNER_LOSS)."""
+    variant = choice("variant", variant, VARIANTS)
+    return choice("loss", LEARNER_LOSS[variant] if loss is None else loss, LOSSES)
+
+
 def backprop(weights: Weights, variant: str = "correct", loss: str | None = None) -> Backprop:
     """The learner's loop body, with the output error their `variant` computes.
 
     loss: None means the loss that variant's loop used (LEARNER_LOSS).
     """
-    _check_choice("variant", variant, VARIANTS)
-    loss = LEARNER_LOSS[variant] if loss is None else loss
-    _check_choice("loss", loss, LOSSES)
+    loss = resolve_loss(variant, loss)
     W1, W2 = weights.W1, weights.W2
     b1 = weights.b1 if weights.b1 is not None else 0.0  # no bias: adding 0.0 changes nothing
     b2 = weights.b2 if weights.b2 is not None else 0.0
@@ -308,22 +266,6 @@ def backprop(weights: Weights, variant: str = "correct", loss: str | None = None
     grad_b2 = layer2_delta.sum(axis=0)  # dL/db2 = sum over rows of dL/dz2
     grad_b1 = layer1_delta.sum(axis=0)  # dL/db1 = sum over rows of dL/dz1
     return Backprop(loss_value, layer2, grad_W1, grad_W2, grad_b1, grad_b2)
-
-
-def _check_choice(what: str, value: object, allowed: Sequence[str]) -> None:
-    if not isinstance(value, str) or value not in allowed:
-        raise ValueError(f"unknown {what} {value!r}; choose one of: {', '.join(allowed)}.")
-
-
-def _all_right(predictions: Array) -> bool:
-    """Every prediction on the right side of 0.5 (0.5 itself counts as wrong).
-
-    The rule of train.is_solved, on NumPy arrays. It is not imported from train:
-    manual and train are both layer 2 and a module imports only from lower layers
-    (docs/architecture.md, held by tests/test_docs.py); tests/test_manual.py checks
-    the two agree.
-    """
-    return bool(np.all(np.where(Y > 0.5, predictions > 0.5, predictions < 0.5)))
 
 
 # -- training -----------------------------------------------------------------------------
@@ -393,15 +335,12 @@ def train(
     biases exactly when these weights do.
     keep_weights_at: epochs after which to keep a copy of the weights (run.snapshots).
     """
-    _check_choice("variant", variant, VARIANTS)
-    loss_kind = LEARNER_LOSS[variant] if loss is None else loss
-    _check_choice("loss", loss_kind, LOSSES)
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a whole number >= 1, got {epochs!r}.")
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (0 < lr < math.inf):
-        raise ValueError(f"lr must be a finite number > 0, got {lr!r}.")
+    loss_kind = resolve_loss(variant, loss)
+    epochs = whole_number("epochs", epochs)
+    lr = real_number("lr", lr, above=0)
     start = _resolve_start(weights, biases, hidden, seed)
     keep = set(keep_weights_at)
+    targets = Y.ravel().tolist()
 
     current = start.copy()
     W1, W2, b1, b2 = current.W1, current.W2, current.b1, current.b2  # updated in place
@@ -420,7 +359,7 @@ def train(
                 "try a smaller lr."
             )
         losses.append(step.loss)
-        if first_solved is None and _all_right(step.predictions):
+        if first_solved is None and is_solved(step.predictions.ravel().tolist(), targets):
             first_solved = epoch
         before = current.flat()
 
@@ -445,19 +384,21 @@ def train(
         snapshots[epochs] = current.copy()
 
     final = backprop(current, variant, loss_kind)
-    if first_solved is None and _all_right(final.predictions):
+    predictions = final.predictions.ravel().tolist()
+    solved = is_solved(predictions, targets)
+    if first_solved is None and solved:
         first_solved = epochs
     return ManualRun(
         variant=variant,
         loss_kind=loss_kind,
-        lr=float(lr),
+        lr=lr,
         epochs=epochs,
         initial_weights=start,
         final_weights=current,
         losses=losses,
-        predictions=[float(p) for p in final.predictions.ravel()],
+        predictions=predictions,
         final_loss=final.loss,
-        solved=_all_right(final.predictions),
+        solved=solved,
         first_solved_epoch=first_solved,
         downward_steps=dict(zip(names, (int(n) for n in downward), strict=True)),
         snapshots=snapshots,
@@ -493,176 +434,3 @@ def compare(
         )
         for variant in VARIANTS
     ]
-
-
-# -- what the runs show, in words --------------------------------------------------------
-
-
-def _fmt(x: float) -> str:
-    return f"{x:.3g}"
-
-
-def _explain_attempt1(run: ManualRun) -> str:
-    output_names = [n for n in run.downward_steps if n.startswith(("W2", "b2"))]
-    always_down = [n for n in output_names if run.downward_steps[n] == run.epochs]
-    if len(always_down) == len(output_names):
-        weights_moved = (
-            f"so every weight into the output ({', '.join(output_names)}) went down on every "
-            f"one of the {run.epochs} epochs"
-        )
-    else:
-        weights_moved = (
-            f"so {len(always_down)} of the {len(output_names)} weights into the output went "
-            f"down on every one of the {run.epochs} epochs"
-        )
-    start, end = run.losses[0], run.final_loss
-    trend = "rose" if end > start else "fell"
-    predictions = ", ".join(f"{p:.2g}" for p in run.predictions)
-    return (
-        f"attempt1 uses the loss value itself (always positive: {_fmt(start)} at the start) as "
-        "the output error of every input, in place of the signed error dL/dy_hat; sigmoid' and "
-        f"the hidden outputs are positive too, {weights_moved}: every prediction is pushed "
-        f"down whatever its target, they ended at [{predictions}] and the loss {trend} from "
-        f"{_fmt(start)} to {_fmt(end)}."
-    )
-
-
-def _explain_attempt2(run: ManualRun, correct: ManualRun | None) -> str:
-    start_lr = run.lr * run.losses[0]
-    end_lr = run.lr * run.final_loss
-    if correct is None:
-        outcome = f"it ended at loss {_fmt(run.final_loss)}" + (
-            f", solving XOR at epoch {run.first_solved_epoch}." if run.solved else "."
-        )
-    else:
-        mine, theirs = run.first_solved_epoch, correct.first_solved_epoch
-        if mine is not None and theirs is not None:
-            solved = (
-                f"all four were first right at epoch {mine} against {theirs} for the correct update"
-            )
-        elif mine is not None:
-            solved = (
-                f"all four were first right at epoch {mine}; the correct update never got there"
-            )
-        elif theirs is not None:
-            solved = f"it never got all four right; the correct update did at epoch {theirs}"
-        else:
-            solved = "neither it nor the correct update got all four right"
-        outcome = (
-            f"{solved}, and it ended at loss {_fmt(run.final_loss)} against "
-            f"{_fmt(correct.final_loss)}."
-        )
-    return (
-        "attempt2 has the right direction, (y_hat - y), but multiplies it by the loss value, "
-        "so every step is the correct step times the loss: in effect the learning rate became "
-        f"lr * loss, {_fmt(start_lr)} at the start and {_fmt(end_lr)} at the end, shrinking just "
-        f"as the loss does; {outcome}"
-    )
-
-
-def explain(runs: Sequence[ManualRun]) -> list[str]:
-    """One plain sentence per buggy variant in `runs`, built from what the runs show."""
-    by_variant = {run.variant: run for run in runs}
-    sentences = []
-    if "attempt1" in by_variant:
-        sentences.append(_explain_attempt1(by_variant["attempt1"]))
-    if "attempt2" in by_variant:
-        sentences.append(_explain_attempt2(by_variant["attempt2"], by_variant.get("correct")))
-    return sentences
-
-
-def format_table(runs: Sequence[ManualRun]) -> str:
-    """The runs side by side: variant, loss, final loss, 4 predictions, solved, first solved."""
-    inputs = [f"({a:g},{b:g})" for a, b in X.tolist()]
-    header = ["variant", "loss", "final loss", *inputs, "solved", "first solved epoch"]
-    rows = [
-        [
-            run.variant,
-            run.loss_kind,
-            f"{run.final_loss:.6g}",
-            *(f"{p:.4f}" for p in run.predictions),
-            "yes" if run.solved else "no",
-            str(run.first_solved_epoch) if run.first_solved_epoch is not None else "never",
-        ]
-        for run in runs
-    ]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-        for row in [header, *rows]
-    ]
-    return "\n".join(line.rstrip() for line in lines)
-
-
-def plot_comparison(runs: Sequence[ManualRun], path: str | os.PathLike[str]) -> None:
-    """Draw the runs' loss curves on one figure (log scale) and save it as an image at `path`.
-
-    The format is the file's suffix (.png, .svg, .pdf; PNG when there is none). The
-    file is written atomically: a failed write leaves what was there as it was.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg  # lazy: matplotlib is heavy
-    from matplotlib.figure import Figure
-
-    if not runs:
-        raise ValueError("no runs to plot.")
-    figure = Figure(figsize=(7.5, 4.5), dpi=100)
-    FigureCanvasAgg(figure)  # attaches itself to the figure: no pyplot, no global state
-    axes = figure.add_subplot()
-    for run in runs:
-        label = f"{run.variant}  (loss {LOSS_FORMULAS[run.loss_kind]})"
-        axes.plot(range(len(run.losses)), run.losses, label=label, linewidth=1.5)
-    axes.set_yscale("log")
-    axes.set_xlabel("epoch")
-    axes.set_ylabel("loss (before the epoch's update)")
-    axes.set_title(
-        f"The learner's 2-{runs[0].initial_weights.hidden}-1 network on XOR, lr {runs[0].lr:g}"
-    )
-    axes.grid(True, which="both", alpha=0.3)
-    axes.legend()
-    figure.tight_layout()
-    # As plots.py writes its PNGs: the whole image is drawn into memory first and
-    # then replaces the file in one step, so a failed plot never leaves half a file.
-    target = Path(path)
-    image = io.BytesIO()
-    figure.savefig(image, format=target.suffix.lstrip(".").lower() or "png")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(target, image.getvalue())
-
-
-# -- the engine's view: the true gradients, and what the hand-written ones get wrong ---
-
-
-def engine_gradients(weights: Weights, loss: str = "half_sum") -> tuple[float, dict[str, float]]:
-    """The loss and each weight's gradient (learner's names) from the Value engine's MLP."""
-    _check_choice("loss", loss, LOSSES)
-    model = MLP(2, [weights.hidden, 1], bias=weights.has_biases)
-    model.load_state_dict(weights.to_state_dict())
-    predictions = [model(row)[0] for row in X.tolist()]
-    # LOSSES here are losses.mse's reductions, under the same names.
-    total = mse(predictions, Y.ravel().tolist(), reduction=loss)
-    total.backward()
-    by_state_name = dict(model.named_parameters())
-    gradients = {
-        learner: by_state_name[state_name].grad
-        for learner, state_name in zip(weights.named(), weights.to_state_dict(), strict=True)
-    }
-    return total.data, gradients
-
-
-def diagnose(weights: Weights, variant: str, loss: str | None = None) -> GradientDiagnosis:
-    """Compare a variant's hand-written gradients at `weights` with the engine's true ones."""
-    _check_choice("variant", variant, VARIANTS)
-    loss_kind = LEARNER_LOSS[variant] if loss is None else loss
-    loss_value, true = engine_gradients(weights, loss_kind)
-    manual = backprop(weights, variant, loss_kind).gradients().named()
-    return diagnose_gradients(manual, true, constants={"the loss value": loss_value})
-
-
-def diagnose_run(run: ManualRun) -> list[tuple[int, float, GradientDiagnosis]]:
-    """(epoch, loss, diagnosis) at each of the run's snapshots, in epoch order."""
-    results = []
-    for epoch in sorted(run.snapshots):
-        weights = run.snapshots[epoch]
-        loss_value = backprop(weights, "correct", run.loss_kind).loss
-        results.append((epoch, loss_value, diagnose(weights, run.variant, run.loss_kind)))
-    return results

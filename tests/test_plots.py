@@ -1,0 +1,50 @@
+"""plots.plot_comparison: labelled loss curves from plain data, on one log-scale figure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tinygrad_xor import plots
+
+PNG = b"\x89PNG\r\n\x1a\n"
+CURVES = [("first", [1.0, 0.5, 0.25]), ("second", [2.0, 2.0])]
+
+
+def test_each_curve_is_drawn_with_its_label_on_a_log_scale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drawn = []
+    save = plots._save
+
+    def keeping_the_figure(figure, path, image_format="png"):  # type: ignore[no-untyped-def]
+        drawn.append(figure)
+        save(figure, path, image_format)
+
+    monkeypatch.setattr(plots, "_save", keeping_the_figure)
+    path = plots.plot_comparison(CURVES, tmp_path / "curves.png", title="Two runs")
+    assert path == tmp_path / "curves.png" and path.read_bytes()[:8] == PNG
+    ((axes,),) = [figure.axes for figure in drawn]
+    assert axes.get_title() == "Two runs"
+    assert axes.get_yscale() == "log"
+    assert (axes.get_xlabel(), axes.get_ylabel()) == ("epoch", "loss (before the epoch's update)")
+    lines = axes.get_lines()
+    assert [line.get_label() for line in lines] == ["first", "second"]
+    assert [list(line.get_xdata()) for line in lines] == [[0, 1, 2], [0, 1]]
+    assert [list(line.get_ydata()) for line in lines] == [losses for _, losses in CURVES]
+    assert [text.get_text() for text in axes.get_legend().get_texts()] == ["first", "second"]
+
+
+@pytest.mark.parametrize(
+    ("name", "start"), [("c.svg", b"<?xml"), ("c.PDF", b"%PDF"), ("c.png", PNG), ("c", PNG)]
+)
+def test_the_suffix_chooses_the_format(name: str, start: bytes, tmp_path: Path) -> None:
+    path = plots.plot_comparison(CURVES, tmp_path / "new" / name)  # folders made if missing
+    assert path.read_bytes().startswith(start)
+
+
+def test_no_curves_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="no curves to draw"):
+        plots.plot_comparison([], tmp_path / "empty.png")
+    assert list(tmp_path.iterdir()) == []
