@@ -1,33 +1,107 @@
-"""Writing a file atomically: readers see the old file or the new one, never half of one.
+"""Files the library writes and reads: atomically, through symlinks, never onto a device.
 
-The bytes go to a temporary file in the target's directory (os.replace is atomic
-only within one file system), are flushed to disk, and the temporary file then
-replaces the target in one step. If anything fails on the way, the temporary file
-is removed and the target is left exactly as it was.
+Writing: `check_target(path)` refuses, before any work is done, a path that is a
+directory, a device, a FIFO or a socket, or whose folder is missing. `write_atomically`
+then writes the bytes to a temporary file beside the real target (a symlink is followed,
+so the link survives and its target is updated), flushes them to disk, gives them the
+old file's permission bits, and replaces the target in one step: readers see the old
+file or the new one, never half of one, and a failure leaves the old file as it was.
+
+Reading: `read_limited(path, limit)` reads a regular file of at most `limit` bytes and
+refuses a FIFO (which would block) or a device (/dev/zero never ends) before reading.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import stat
 from pathlib import Path
 
-__all__ = ["write_atomically"]
+__all__ = ["TargetError", "check_target", "check_folder", "write_atomically", "read_limited"]
+
+
+class TargetError(ValueError):
+    """A path that cannot be written (or read) as a regular file; the message says why."""
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def check_target(path: str | os.PathLike[str]) -> Path:
+    """The real file `path` names (symlinks followed), once it can be replaced by a file."""
+    given = os.fspath(path)
+    if not given or given.endswith(os.sep):
+        raise TargetError(f"{given!r} is not a file name; give one, like out/model.json.")
+    target = Path(os.path.realpath(given))
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        if not target.parent.is_dir():
+            raise TargetError(
+                f"{given}: the directory {Path(given).parent} does not exist; create it first."
+            ) from None
+        return target
+    if not stat.S_ISREG(mode):
+        fix = "give a file name" if stat.S_ISDIR(mode) else "give the path of a regular file"
+        raise TargetError(f"{given} is {_kind(mode)}; {fix}.")
+    return target
+
+
+def check_folder(path: str | os.PathLike[str]) -> Path:
+    """`path` as a folder to write files into: an existing directory, or a new one's name."""
+    folder = Path(os.path.realpath(os.fspath(path) or "."))
+    if folder.exists() and not folder.is_dir():
+        raise TargetError(f"{os.fspath(path)} is a file; give a directory.")
+    return folder
 
 
 def write_atomically(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Replace the file at `path` with `data` in one step; return the path."""
-    target = Path(path)
-    # Exclusive create ("x") with a random name: never clobbers another writer's
-    # temporary file, and the new file gets the usual permissions (umask).
-    temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+    """Replace the file at `path` (through a symlink: its target) with `data`; return it."""
+    target = check_target(path)
+    try:
+        mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        mode = None  # a new file: the usual permissions (umask)
+    # A short random name: never another writer's, and within the name-length limit
+    # whatever the target's own name.
+    temporary = target.with_name(f".tinygrad-xor-{secrets.token_hex(6)}.tmp")
     try:
         with open(temporary, "xb") as file:
             file.write(data)
             file.flush()
+            if mode is not None:
+                os.fchmod(file.fileno(), mode)
             os.fsync(file.fileno())
         os.replace(temporary, target)
-    except BaseException:
+    except BaseException:  # Ctrl-C too: no temporary file is left behind
         temporary.unlink(missing_ok=True)
         raise
     return target
+
+
+def read_limited(path: str | os.PathLike[str], limit: int) -> bytes:
+    """The bytes of the regular file at `path`, if there are at most `limit` of them."""
+    # O_NONBLOCK: opening a FIFO with no writer would otherwise wait forever.
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(descriptor, "rb") as file:
+        info = os.fstat(file.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise TargetError(f"{os.fspath(path)} is {_kind(info.st_mode)}, not a file to read.")
+        if info.st_size > limit:
+            raise TargetError(
+                f"{os.fspath(path)} is {info.st_size} bytes, more than the {limit} a file may have."
+            )
+        data = file.read(limit + 1)
+    if len(data) > limit:  # it grew while being read
+        raise TargetError(f"{os.fspath(path)} is more than the {limit} bytes a file may have.")
+    return data

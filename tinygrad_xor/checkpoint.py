@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tinygrad_xor.atomic import write_atomically
+from tinygrad_xor.atomic import TargetError, read_limited, write_atomically
 from tinygrad_xor.checks import choice, flag, real_number, shown, whole_number
 from tinygrad_xor.nn import ACTIVATIONS, INITS, MLP, state_names
 
@@ -43,6 +43,8 @@ VERSION = 1
 # training step walks all of them one by one: far past this a network is not trainable
 # here, and a corrupt "sizes": [300000, 1] would take seconds and memory to build.
 MAX_PARAMETERS = 100_000
+# The largest file load_model reads: such a model takes about 2.5 MB.
+MAX_FILE_BYTES = 10_000_000
 
 
 # MLP's arguments, in its order: what a file's "architecture" holds.
@@ -83,9 +85,11 @@ def save_model(
 
 def _read_document(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_limited(path, MAX_FILE_BYTES).decode("utf-8")
     except FileNotFoundError:
         raise ModelFileError(f"{path}: no such file. Save one first with --save.") from None
+    except TargetError as error:
+        raise ModelFileError(f"{error} A model file is a small JSON file.") from None
     except (OSError, UnicodeDecodeError) as error:
         raise ModelFileError(f"{path}: cannot read it ({error}).") from None
     try:

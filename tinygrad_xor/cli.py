@@ -18,36 +18,30 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
+from tinygrad_xor.atomic import TargetError, check_folder, check_target
 from tinygrad_xor.checkpoint import ModelFileError, architecture, load_model, save_model
 from tinygrad_xor.checks import real_number, whole_number
 from tinygrad_xor.data import DATASETS, Dataset, get_dataset
 from tinygrad_xor.losses import LOSSES
 from tinygrad_xor.nn import ACTIVATIONS, INITS, MLP
 from tinygrad_xor.optim import SGD
+from tinygrad_xor.progress import ProgressBar
+from tinygrad_xor.render import RENDERERS
 from tinygrad_xor.torch_bridge import TORCH_MAX_SEED
 from tinygrad_xor.train import (
-    EpochReport,
     History,
     NonFiniteLossError,
     loss_for,
-    prediction_table,
+    run_record,
     step_factory,
+    summary,
     train,
     verdict,
 )
 
-if TYPE_CHECKING:
-    from typing import TypeAlias
-
-    # The object argparse hands to each _add_<name>_parser.
-    Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
-
 __all__ = ["main", "CommandError", "UsageError"]
-
-T = TypeVar("T")
 
 
 class CommandError(Exception):
@@ -61,10 +55,10 @@ class UsageError(CommandError):
 # -- option values: parsed from text, then checked by the library's own checks --------
 
 
-def _checked(parse: Callable[[str], Any], check: Callable[..., T], **allowed: Any) -> Any:
-    """An argparse type: the text parsed, then checked; argparse names the option."""
+def _checked(parse: Callable[[str], object], check: Callable[..., Any], **allowed: Any) -> Any:
+    """An argparse type: the text parsed, then checked. argparse names the option."""
 
-    def convert(text: str) -> T:
+    def convert(text: str) -> Any:
         try:
             value = parse(text)
         except ValueError:
@@ -78,25 +72,17 @@ def _checked(parse: Callable[[str], Any], check: Callable[..., T], **allowed: An
 
 
 _positive_int = _checked(int, whole_number)
-_seed = _checked(int, whole_number, at_least=0)
 _positive_float = _checked(float, real_number, above=0.0)
 _non_negative_float = _checked(float, real_number, at_least=0.0)
 _momentum = _checked(float, real_number, at_least=0.0, below=1.0)
-_numpy_seed = _checked(int, whole_number, at_least=0, at_most=2**32 - 1)  # np.random.seed's range
+_seed = _checked(int, whole_number, at_least=0)
+_numpy_seed = _checked(int, whole_number, at_least=0, at_most=2**32 - 1)  # np.random.seed's
 _torch_seed = _checked(int, whole_number, at_least=0, at_most=TORCH_MAX_SEED)
 
 
-def _hidden_sizes(text: str) -> list[int]:
+def _hidden(text: str) -> list[int]:
     """'5' -> [5] (one hidden layer of 5); '8,4' -> [8, 4] (two hidden layers)."""
-    try:
-        sizes = [int(part) for part in text.split(",")]
-    except ValueError:
-        sizes = [0]
-    if min(sizes) < 1:
-        raise argparse.ArgumentTypeError(
-            f"expected hidden layer widths >= 1, like 5 or 8,4; got {text!r}"
-        )
-    return sizes
+    return [_positive_int(width) for width in text.split(",")]
 
 
 # -- model options, shared by every subcommand that builds an MLP ---------------------
@@ -115,32 +101,20 @@ _MODEL_DEFAULTS: dict[str, Any] = {
 
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("model")
-    group.add_argument(
-        "--hidden",
-        type=_hidden_sizes,
-        metavar="N[,N...]",
-        help="hidden layer widths (default: 5, the learner's 2-5-1 network; 8,4 for two layers)",
+    group = parser.add_argument_group("model (defaults: the learner's 2-5-1 sigmoid network)")
+    add = group.add_argument
+    add(
+        "--hidden", type=_hidden, metavar="N[,N...]", help="hidden widths: 5, or 8,4 for two layers"
     )
-    for option, what in (
-        ("--activation", "the hidden layers"),
-        ("--output-activation", "the output neuron"),
-    ):
-        group.add_argument(
-            option, choices=list(ACTIVATIONS), help=f"activation of {what} (default: sigmoid)"
-        )
-    group.add_argument(
+    add("--activation", choices=ACTIVATIONS, help="of the hidden layers (default: sigmoid)")
+    add("--output-activation", choices=ACTIVATIONS, help="of the output (default: sigmoid)")
+    add(
         "--init",
-        choices=list(INITS),
-        help="initial weights: torch = U(-1/sqrt(fan_in), 1/sqrt(fan_in)) as nn.Linear; "
-        "uniform01 = the learner's np.random.random; xavier = Glorot uniform (default: torch)",
+        choices=INITS,
+        help="torch: as nn.Linear; uniform01: the learner's (default: torch)",
     )
-    group.add_argument(
-        "--bias",
-        action=argparse.BooleanOptionalAction,
-        help="give every neuron a bias (default: on; --no-bias as the learner's network)",
-    )
-    group.add_argument("--seed", type=_seed, help="seed of the initial weights, >= 0 (default: 0)")
+    add("--bias", action=argparse.BooleanOptionalAction, help="biases (default: on)")
+    add("--seed", type=_seed, help="seed of the initial weights, >= 0 (default: 0)")
 
 
 def _model_settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -152,85 +126,45 @@ def _model_settings(args: argparse.Namespace) -> dict[str, Any]:
 def _build_model(args: argparse.Namespace, nin: int) -> MLP:
     """The MLP the model options describe: nin inputs -> hidden layers -> 1 output."""
     settings = _model_settings(args)
-    hidden = settings.pop("hidden")
-    return MLP(nin, [*hidden, 1], **settings)
+    return MLP(nin, [*settings.pop("hidden"), 1], **settings)
 
 
-def _loss_for(model: MLP, loss: str) -> None:
-    """train and graph refuse the same model and loss pairs, as a usage error."""
+def _check_loss(model: MLP, loss: str) -> None:
+    """train and graph refuse the same model and loss pairs (train.loss_for's), in options."""
     try:
         loss_for(model, loss)
-    except ValueError as error:
-        raise UsageError(f"argument --loss: {error}") from None
+    except ValueError:
+        raise UsageError(
+            f"argument --loss: {loss} needs outputs in [0, 1], i.e. --output-activation sigmoid; "
+            f"the output activation is {model.output_activation}. Use --loss mse instead."
+        ) from None
 
 
 # -- train --------------------------------------------------------------------------
 
 
-def _add_train_parser(subparsers: Subparsers) -> None:
+def _add_train_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "train",
         help="train an MLP on XOR (or another gate) and print its predictions",
-        description="Train an MLP on a logic gate with full-batch SGD and print, for each "
-        "input, the target, the prediction and whether it is right. The defaults (2-5-1 "
+        description="Train an MLP on a logic gate with full-batch SGD. The defaults (2-5-1 "
         "sigmoid, MSE, SGD lr 0.3 momentum 0.9, 2000 epochs) solve XOR for 100 of seeds 0-99.",
     )
     _add_model_options(parser)
-    group = parser.add_argument_group("training")
-    group.add_argument(
-        "--dataset", choices=list(DATASETS), default="xor", help="the gate to learn (default: xor)"
-    )
-    group.add_argument(
-        "--loss",
-        choices=list(LOSSES),
-        default="mse",
-        help="mse = mean squared error (PyTorch's MSELoss); mse_sum = its sum; mse_half_sum = "
-        "0.5*sum (the learner's); bce = binary cross-entropy, needs a sigmoid output "
-        "(default: mse)",
-    )
-    group.add_argument(
-        "--lr", type=_positive_float, default=0.3, help="learning rate, > 0 (default: 0.3)"
-    )
-    group.add_argument(
-        "--momentum",
-        type=_momentum,
-        default=0.9,
-        help="SGD momentum in [0, 1), as torch.optim.SGD; 0 for plain gradient descent "
-        "(default: 0.9)",
-    )
-    group.add_argument(
-        "--epochs", type=_positive_int, default=2000, help="full-batch updates (default: 2000)"
-    )
-    group.add_argument(
-        "--compile",
-        action="store_true",
-        help="trace the loss once and replay it as generated Python each epoch: the same "
-        "numbers, about 10x faster (tinygrad_xor.compile). With --loss bce, whose clamp "
-        "branches on the numbers, the graph is re-checked every epoch: exact, not faster",
-    )
-    group.add_argument(
-        "--target-loss",
-        type=_non_negative_float,
-        metavar="LOSS",
-        help="stop early, once the loss is at or below LOSS",
-    )
-    group.add_argument(
-        "--load",
-        metavar="FILE",
-        help="start from the model saved in FILE: its network and weights (model options, if "
-        "given, must agree with it); momentum starts afresh",
-    )
-    output = parser.add_argument_group("output")
-    output.add_argument(
-        "--json", action="store_true", help="print one JSON object instead of the table"
-    )
-    output.add_argument(
-        "--plot", metavar="DIR", help="write loss.png and decision_boundary.png into DIR"
-    )
-    output.add_argument("--save", metavar="FILE", help="write the trained model to FILE as JSON")
-    output.add_argument(
-        "--quiet", action="store_true", help="no progress bar (it shows only on a terminal)"
-    )
+    add = parser.add_argument_group("training").add_argument
+    add("--dataset", choices=DATASETS, default="xor", help="the gate (default: xor)")
+    add("--loss", choices=LOSSES, default="mse", help="bce needs a sigmoid output (default: mse)")
+    add("--lr", type=_positive_float, default=0.3, help="learning rate, > 0 (default: 0.3)")
+    add("--momentum", type=_momentum, default=0.9, help="in [0, 1) (default: 0.9)")
+    add("--epochs", type=_positive_int, default=2000, help="full-batch updates (default: 2000)")
+    add("--compile", action="store_true", help="replay a traced tape: same numbers, ~10x faster")
+    add("--target-loss", type=_non_negative_float, metavar="LOSS", help="stop at this loss")
+    add("--load", metavar="FILE", help="start from a saved model (its options must agree)")
+    add = parser.add_argument_group("output").add_argument
+    add("--json", action="store_true", help="print JSON instead of the table")
+    add("--plot", metavar="DIR", help="write loss.png and decision_boundary.png into DIR")
+    add("--save", metavar="FILE", help="write the trained model to FILE as JSON")
+    add("--quiet", action="store_true", help="no progress bar (it shows only on a terminal)")
 
 
 def _load_for_training(args: argparse.Namespace) -> MLP:
@@ -241,44 +175,23 @@ def _load_for_training(args: argparse.Namespace) -> MLP:
         raise CommandError(str(error)) from None
     in_file = {**architecture(model), "hidden": model.sizes[:-1]}
     disagreements = []
-    for key, given in vars(args).items():
-        if key not in _MODEL_DEFAULTS or given is None or given == in_file[key]:
+    for key, given in _model_settings(args).items():
+        if vars(args)[key] is None or given == in_file[key]:
             continue
         if key == "bias":
-            disagreements.append(
-                f"{'--bias' if given else '--no-bias'} (the file has "
-                f"{'biases' if in_file[key] else 'no biases'})"
-            )
+            has = "biases" if in_file[key] else "no biases"
+            disagreements.append(f"{'--bias' if given else '--no-bias'} (the file has {has})")
+        elif key == "hidden":
+            has = ",".join(map(str, in_file[key])) or "no hidden layer"
+            disagreements.append(f"--hidden {','.join(map(str, given))} (the file has {has})")
         else:
-            shown, file_value = given, in_file[key]
-            if key == "hidden":
-                shown = ",".join(map(str, given))
-                file_value = ",".join(map(str, file_value)) or "no hidden layer"
-            disagreements.append(f"--{key.replace('_', '-')} {shown} (the file has {file_value})")
+            disagreements.append(f"--{key.replace('_', '-')} {given} (the file has {in_file[key]})")
     if disagreements:
         raise CommandError(
             f"{args.load} holds a {model.shape} network, and --load rebuilds it from the "
             f"file; these options disagree with it: {'; '.join(disagreements)}. Drop them."
         )
     return model
-
-
-def _progress(args: argparse.Namespace) -> tuple[Callable[[EpochReport], bool], Callable[[], None]]:
-    """The per-epoch callback (progress bar, --target-loss) and what closes the bar."""
-    bar = None
-    if not args.quiet and sys.stderr.isatty():
-        from tqdm import tqdm
-
-        bar = tqdm(total=args.epochs, desc="training", unit="epoch", file=sys.stderr, leave=False)
-
-    def callback(report: EpochReport) -> bool:
-        if bar is not None:
-            bar.update(1)
-            if report.epoch % 100 == 0:
-                bar.set_postfix_str(f"loss {report.loss:.4g}", refresh=False)
-        return args.target_loss is not None and report.loss <= args.target_loss
-
-    return callback, (bar.close if bar is not None else lambda: None)
 
 
 def _run_train(args: argparse.Namespace) -> int:
@@ -289,34 +202,33 @@ def _run_train(args: argparse.Namespace) -> int:
             f"{args.load} holds a {model.shape} network; dataset {dataset.name!r} needs "
             f"{dataset.nin} inputs and 1 output."
         )
-    _loss_for(model, args.loss)
+    _check_loss(model, args.loss)
     _check_output_paths(args)
     optimizer = SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
-    callback, close_progress = _progress(args)
+    settings = {"epochs": args.epochs, "loss": args.loss, "make_step": step_factory(args.compile)}
+    show = not args.quiet and sys.stderr.isatty()
     try:
-        history = train(
-            model,
-            dataset,
-            optimizer,
-            epochs=args.epochs,
-            loss=args.loss,
-            callback=callback,
-            make_step=step_factory(args.compile),
-        )
+        with ProgressBar(args.epochs, stop_at_loss=args.target_loss, show=show) as bar:
+            history = train(model, dataset, optimizer, callback=bar, **settings)
     except NonFiniteLossError as error:
         raise CommandError(
             f"the loss became {error.loss} at epoch {error.epoch} (after {error.epoch} updates "
             f"with --lr {args.lr:g}): training diverged. Try a smaller learning rate, e.g. "
             f"--lr {args.lr / 10:g}. Nothing was written."
         ) from None
-    finally:
-        close_progress()
 
-    written, failures = _write_train_outputs(args, model, dataset, history)
+    record = run_record(model, dataset, history)
+    record |= {
+        "loss": args.loss,
+        "lr": args.lr,
+        "momentum": args.momentum,
+        "loaded_from": args.load,
+    }
+    written, failures = _write_train_outputs(args, model, dataset, history, record)
     if args.json:
-        print(json.dumps(_train_json(args, model, dataset, history, written)))
+        print(json.dumps({**record, "files": written}))
     else:
-        print(_train_table(args, model, dataset, history))
+        print(_train_table(args, model, dataset, history, optimizer))
         for path in written:
             print(f"wrote {path}")
     if failures:
@@ -326,34 +238,25 @@ def _run_train(args: argparse.Namespace) -> int:
 
 def _check_output_paths(args: argparse.Namespace) -> None:
     """Fail before training, not after, when --save or --plot cannot be written."""
-    if args.save is not None:
-        save = Path(args.save)
-        if save.is_dir():
-            raise CommandError(f"--save {args.save} is a directory; give a file name.")
-        if not save.parent.is_dir():
-            raise CommandError(
-                f"--save {args.save}: the directory {save.parent} does not exist; create it first."
-            )
-    if args.plot is not None and Path(args.plot).exists() and not Path(args.plot).is_dir():
-        raise CommandError(f"--plot {args.plot} is a file; give a directory for the PNGs.")
+    targets = [("--save", args.save, check_target), ("--plot", args.plot, check_folder)]
+    for option, path, check in targets:
+        try:
+            if path is not None:
+                check(path)
+        except TargetError as error:
+            raise CommandError(f"{option} {error}") from None
 
 
 def _write_train_outputs(
-    args: argparse.Namespace, model: MLP, dataset: Dataset, history: History
+    args: argparse.Namespace, model: MLP, dataset: Dataset, history: History, record: dict[str, Any]
 ) -> tuple[list[str], list[str]]:
-    """Write --save, then --plot; return the paths written and the failures.
-
-    The model goes first: it is the result of the training, and a failing plot must not
-    lose it. Each is attempted whatever happened to the other.
-    """
+    """Write --save, then --plot, each whatever happened to the other; the model goes first,
+    as it is the result of the training. Return the paths written and the failures."""
     written: list[str] = []
     failures: list[str] = []
     if args.save is not None:
-        metadata = {"dataset": dataset.name, "loss": args.loss, "lr": args.lr}
-        metadata |= {"momentum": args.momentum, "epochs": history.epochs}
-        metadata |= {"final_loss": history.final_loss, "solved": history.solved}
         try:
-            save_model(model, args.save, metadata)
+            save_model(model, args.save, metadata=record)  # how it was trained, and the result
             written.append(args.save)
         except OSError as error:
             failures.append(
@@ -365,13 +268,9 @@ def _write_train_outputs(
             from tinygrad_xor.plots import write_training_plots
 
             label = f"{dataset.name.upper()}, {model.shape}, {args.loss}, lr {args.lr:g}"
+            first = history.first_solved_epoch
             paths = write_training_plots(
-                args.plot,
-                model,
-                dataset,
-                history.losses,
-                first_solved_epoch=history.first_solved_epoch,
-                label=label,
+                args.plot, model, dataset, history.losses, first_solved_epoch=first, label=label
             )
             written.extend(str(path) for path in paths)
         except (OSError, ImportError) as error:  # ImportError: matplotlib is not installed
@@ -380,60 +279,15 @@ def _write_train_outputs(
     return written, failures
 
 
-def _train_json(
-    args: argparse.Namespace, model: MLP, dataset: Dataset, history: History, written: list[str]
-) -> dict[str, Any]:
-    shape = architecture(model)
-    return {
-        "dataset": dataset.name,
-        "inputs": [list(x) for x in dataset.inputs],
-        "targets": list(dataset.targets),
-        "predictions": history.predictions,
-        "solved": history.solved,
-        "first_solved_epoch": history.first_solved_epoch,
-        "final_loss": history.final_loss,
-        "initial_loss": history.losses[0],
-        "epochs": history.epochs,
-        "stopped_early": history.stopped_early,
-        "seed": model.seed,
-        "hidden": model.sizes[:-1],
-        **{key: shape[key] for key in ("activation", "output_activation", "bias", "init")},
-        "loss": args.loss,
-        "lr": args.lr,
-        "momentum": args.momentum,
-        "loaded_from": args.load,
-        "files": written,
-    }
-
-
-def _train_table(args: argparse.Namespace, model: MLP, dataset: Dataset, history: History) -> str:
-    stop = " (stopped early: --target-loss reached)" if history.stopped_early else ""
-    loaded = f", loaded from {args.load}" if args.load is not None else ""
-    outcome = verdict(model, dataset, history.predictions)
+def _train_table(
+    args: argparse.Namespace, model: MLP, dataset: Dataset, history: History, optimizer: SGD
+) -> str:
+    text = summary(model, dataset, history, optimizer, args.loss, loaded_from=args.load)
     if history.solved:
-        last = f"solved: all {outcome.total} right (first at epoch {history.first_solved_epoch})"
-    elif outcome.saturated:
-        last = (
-            f"not solved: {outcome.right} of {outcome.total} right, and every output is stuck "
-            "near 0 or 1 (saturated units learn almost nothing). Try a smaller --lr or --momentum."
-        )
-    else:
-        last = (
-            f"not solved: {outcome.right} of {outcome.total} right. Try more --epochs, another "
-            "--seed, or a larger --lr."
-        )
-    return "\n".join(
-        [
-            f"{dataset.name.upper()}: {model.describe()}{loaded}",
-            f"trained {history.epochs} epochs{stop}: SGD lr {args.lr:g} momentum "
-            f"{args.momentum:g}, loss {args.loss}",
-            "",
-            prediction_table(dataset, history.predictions),
-            "",
-            f"final loss: {history.final_loss:.6g} ({args.loss})",
-            last,
-        ]
-    )
+        return text
+    if verdict(model, dataset, history.predictions).saturated:
+        return f"{text}. Try a smaller --lr or --momentum."
+    return f"{text}. Try more --epochs, another --seed, or a larger --lr."
 
 
 # -- manual -------------------------------------------------------------------------
@@ -444,7 +298,7 @@ _MANUAL_VARIANTS = ("attempt1", "attempt2", "correct")
 _MANUAL_LOSSES = ("half_sum", "sum", "mean")
 
 
-def _add_manual_parser(subparsers: Subparsers) -> None:
+def _add_manual_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "manual",
         help="the learner's NumPy network: their two weight updates and the correct one",
@@ -452,75 +306,35 @@ def _add_manual_parser(subparsers: Subparsers) -> None:
         "lr 0.3, 10000 epochs) with one of their updates, or compare all three.",
     )
     which = parser.add_mutually_exclusive_group()
-    which.add_argument(
-        "--variant",
-        choices=_MANUAL_VARIANTS,
-        default=None,  # None rather than "correct", so --compare --variant correct is refused
-        help="attempt1: the loss value as the output error; attempt2: the error times the "
-        "loss value; correct: dL/dy_hat (default: correct)",
-    )
-    which.add_argument(
-        "--compare", action="store_true", help="run all three and explain the two bugs"
-    )
-    parser.add_argument(
-        "--loss",
-        choices=_MANUAL_LOSSES,
-        default=None,
-        help="half_sum = 0.5*sum((y_hat-y)^2), sum, mean = PyTorch's MSELoss "
-        "(default: the variant's own: sum for attempt1, half_sum otherwise)",
-    )
-    parser.add_argument(
-        "--bias",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="biases starting at 0 (default: off, as the learner's network; on with --torch-init)",
-    )
-    parser.add_argument(
-        "--torch-init",
-        type=_torch_seed,
-        default=None,
-        metavar="SEED",
-        help="start from the weights PyTorch's nn.Sequential gets after torch.manual_seed(SEED) "
-        "(needs torch; biases on; not with --seed or --no-bias)",
-    )
-    parser.add_argument("--epochs", type=_positive_int, default=10000, help="(default: 10000)")
-    parser.add_argument("--lr", type=_positive_float, default=0.3, help="(default: 0.3)")
-    parser.add_argument("--hidden", type=_positive_int, default=5, help="(default: 5)")
-    parser.add_argument(
-        "--seed",
-        type=_numpy_seed,
-        default=None,  # None rather than 0, so --torch-init --seed is refused
-        help="np.random.seed of the weights (default: 0)",
-    )
-    parser.add_argument("--plot", metavar="FILE", help="draw the loss curves into FILE (PNG)")
-    parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    parser.add_argument(
-        "--diagnose",
-        action="store_true",
-        help="compare each buggy update's gradient with the engine's, at the start and the end "
-        '(with --json: a "diagnosis" list in each run\'s object)',
-    )
+    # None rather than "correct" when absent, so --compare --variant correct is refused.
+    which.add_argument("--variant", choices=_MANUAL_VARIANTS, help="(default: correct)")
+    which.add_argument("--compare", action="store_true", help="run all three, explain the bugs")
+    add = parser.add_argument
+    add("--loss", choices=_MANUAL_LOSSES, help="(default: sum for attempt1, else half_sum)")
+    add("--bias", action=argparse.BooleanOptionalAction, help="biases from 0 (default: off)")
+    add("--torch-init", type=_torch_seed, metavar="SEED", help="torch.manual_seed(SEED)'s weights")
+    add("--epochs", type=_positive_int, default=10000, help="(default: 10000)")
+    add("--lr", type=_positive_float, default=0.3, help="(default: 0.3)")
+    add("--hidden", type=_positive_int, default=5, help="(default: 5)")
+    # None rather than 0 when absent, so --torch-init --seed is refused.
+    add("--seed", type=_numpy_seed, help="np.random.seed of the weights (default: 0)")
+    add("--plot", metavar="FILE", help="draw the loss curves into FILE (PNG, SVG or PDF)")
+    add("--json", action="store_true", help="print the results as JSON")
+    add("--diagnose", action="store_true", help="compare the updates' gradients with the engine's")
 
 
 def _check_manual_options(args: argparse.Namespace) -> None:
     """Refuse options that would be ignored, before numpy or torch is even imported."""
-    if args.torch_init is None:
-        return
-    if args.seed is not None:
+    ignored = "--seed" if args.seed is not None else "--no-bias" if args.bias is False else ""
+    if args.torch_init is not None and ignored:
         raise UsageError(
-            "argument --seed: not allowed with argument --torch-init: the weights come from "
-            "torch.manual_seed(SEED), so NumPy's seed would be ignored. Drop one of them."
-        )
-    if args.bias is False:
-        raise UsageError(
-            "argument --no-bias: not allowed with argument --torch-init: PyTorch's weights "
-            "have biases. Drop --no-bias, or drop --torch-init for the learner's network."
+            f"argument {ignored}: not allowed with argument --torch-init: the weights (with "
+            "biases) come from torch.manual_seed(SEED). Drop one of them."
         )
 
 
 def _run_manual(args: argparse.Namespace) -> int:
     _check_manual_options(args)
-
     from tinygrad_xor import manual
 
     weights = None
@@ -528,26 +342,18 @@ def _run_manual(args: argparse.Namespace) -> int:
         from tinygrad_xor.torch_bridge import from_torch, learner_torch_model
 
         try:
-            model = learner_torch_model(seed=args.torch_init, hidden=args.hidden)
-        except ModuleNotFoundError as error:
+            torch_model = from_torch(learner_torch_model(seed=args.torch_init, hidden=args.hidden))
+        except ModuleNotFoundError as error:  # torch is not installed
             raise CommandError(str(error)) from None
-        weights = manual.Weights.from_state_dict(from_torch(model).state_dict())
-    variants = manual.VARIANTS if args.compare else (args.variant or "correct",)
+        weights = manual.Weights.from_state_dict(torch_model.state_dict())
+    settings = {"epochs": args.epochs, "lr": args.lr, "loss": args.loss, "biases": args.bias}
+    settings |= {"weights": weights, "hidden": args.hidden, "seed": args.seed or 0}
     try:
-        runs = [
-            manual.train(
-                variant,
-                epochs=args.epochs,
-                lr=args.lr,
-                loss=args.loss,
-                biases=args.bias,
-                weights=weights,
-                hidden=args.hidden,
-                seed=0 if args.seed is None else args.seed,
-                keep_weights_at=(0, args.epochs),
-            )
-            for variant in variants
-        ]
+        if args.compare:
+            runs = manual.compare(**settings)
+        else:
+            keep = (0, args.epochs)  # for --diagnose: the first and the last epoch
+            runs = [manual.train(args.variant or "correct", keep_weights_at=keep, **settings)]
     except FloatingPointError as error:
         raise CommandError(str(error)) from None
 
@@ -570,59 +376,25 @@ def _run_manual(args: argparse.Namespace) -> int:
 # -- graph --------------------------------------------------------------------------
 
 
-def _add_graph_parser(subparsers: Subparsers) -> None:
+def _add_graph_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "graph",
         help="draw the computation graph of one forward pass and its loss as SVG",
-        description="Draw the computation graph of one forward pass of the MLP over XOR and "
-        "its loss, after backward() so every node shows its gradient. Renders with "
-        "Graphviz's dot when it is on PATH, otherwise with the WebAssembly Graphviz that "
-        "pip installed.",
+        description="Draw the graph of the MLP's loss over XOR after backward(), so every node "
+        "shows its data and grad. Renders with Graphviz's dot when it is on PATH, otherwise "
+        "with the WebAssembly Graphviz that pip installed.",
     )
     _add_model_options(parser)
-    group = parser.add_argument_group("graph")
-    group.add_argument(
-        "--out", metavar="FILE", default="graph.svg", help="the SVG to write (default: graph.svg)"
-    )
-    group.add_argument(
-        "--sample",
-        type=int,
-        choices=range(1, 5),
-        metavar="N",
-        help="draw the loss of XOR sample N alone, 1-4 for inputs 00, 01, 10, 11: a graph a "
-        "third the size (default: all four, the loss of the batch)",
-    )
-    group.add_argument(
-        "--loss", choices=list(LOSSES), default="mse", help="the loss, as in train (default: mse)"
-    )
-    group.add_argument(
-        "--order",
-        action="store_true",
-        help="number the nodes in the order backward() visits them (#1 is the loss)",
-    )
-    group.add_argument(
-        "--local-grads",
-        action="store_true",
-        help="write each op's local derivative d(op)/d(input) on its input edges",
-    )
-    group.add_argument(
-        "--rankdir",
-        choices=["LR", "TB"],
-        default="LR",
-        help="LR: inputs on the left, loss on the right; TB: top to bottom (default: LR)",
-    )
-    group.add_argument(
-        "--max-nodes",
-        type=_positive_int,
-        metavar="N",
-        help="refuse graphs of more than N Values (default: 400, graph.DEFAULT_MAX_NODES)",
-    )
-    group.add_argument(
-        "--renderer",
-        choices=["auto", "dot", "wasm"],
-        default="auto",
-        help="auto: dot when on PATH, else wasm (Graphviz as WebAssembly) (default: auto)",
-    )
+    add = parser.add_argument_group("graph").add_argument
+    add("--out", metavar="FILE", default="graph.svg", help="the SVG to write (default: graph.svg)")
+    samples = "XOR sample N alone (1-4: inputs 00, 01, 10, 11), a third of the graph"
+    add("--sample", type=int, choices=range(1, 5), metavar="N", help=samples)
+    add("--loss", choices=LOSSES, default="mse", help="as in train (default: mse)")
+    add("--order", action="store_true", help="number the nodes in backward()'s order")
+    add("--local-grads", action="store_true", help="write d(op)/d(input) on each edge")
+    add("--rankdir", choices=["LR", "TB"], default="LR", help="left-right or top-bottom")
+    add("--max-nodes", type=_positive_int, metavar="N", help="the most Values to draw (400)")
+    add("--renderer", choices=RENDERERS, default="auto", help="auto: dot if on PATH, else wasm")
 
 
 def _run_graph(args: argparse.Namespace) -> int:
@@ -631,18 +403,12 @@ def _run_graph(args: argparse.Namespace) -> int:
     from tinygrad_xor.train import sample_loss
 
     model = _build_model(args, XOR.nin)
-    _loss_for(model, args.loss)
+    _check_loss(model, args.loss)
     loss = sample_loss(model, XOR, args.loss, None if args.sample is None else [args.sample - 1])
     max_nodes = graph.DEFAULT_MAX_NODES if args.max_nodes is None else args.max_nodes
+    look = {"rankdir": args.rankdir, "show_order": args.order, "show_local_grads": args.local_grads}
     try:
-        drawn = graph.draw_dot(
-            loss,
-            parameters=model.parameters(),
-            rankdir=args.rankdir,
-            show_order=args.order,
-            show_local_grads=args.local_grads,
-            max_nodes=max_nodes,
-        )
+        drawn = graph.draw_dot(loss, parameters=model.parameters(), max_nodes=max_nodes, **look)
     except graph.GraphTooLargeError as error:
         advice = (
             "Draw one sample with --sample 1" if args.sample is None else "Use a smaller --hidden"
@@ -664,7 +430,7 @@ def _run_graph(args: argparse.Namespace) -> int:
 # -- entry point --------------------------------------------------------------------
 
 # Every subcommand: name -> (add its parser, run it). Add new ones here.
-SUBCOMMANDS: dict[str, tuple[Callable[[Subparsers], None], Callable[[argparse.Namespace], int]]] = {
+SUBCOMMANDS: dict[str, tuple[Callable[[Any], None], Callable[[argparse.Namespace], int]]] = {
     "train": (_add_train_parser, _run_train),
     "manual": (_add_manual_parser, _run_manual),
     "graph": (_add_graph_parser, _run_graph),
@@ -684,9 +450,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:  # --help (0) or a usage error (2): argparse already printed
         return exit_.code if isinstance(exit_.code, int) else 2
 
-    _, run = SUBCOMMANDS[args.command]
     try:
-        return run(args)
+        return SUBCOMMANDS[args.command][1](args)
     except BrokenPipeError:
         # The reader went away (`tinygrad-xor manual --compare | head`): stop quietly,
         # and point stdout at devnull so the interpreter's final flush cannot fail too.

@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from tinygrad_xor.checks import flag, whole_number
 from tinygrad_xor.compile import trace
@@ -51,6 +52,8 @@ __all__ = [
     "verdict",
     "loss_for",
     "sample_loss",
+    "run_record",
+    "summary",
     "prediction_table",
     "train",
 ]
@@ -207,6 +210,78 @@ def sample_loss(
     root.label = "loss"
     root.backward()
     return root
+
+
+def summary(
+    model: MLP,
+    dataset: Dataset,
+    history: History,
+    optimizer: SGD,
+    loss: str,
+    *,
+    loaded_from: str | None = None,
+) -> str:
+    """The report of a run, as `tinygrad-xor train` prints it (before its advice).
+
+    >>> from tinygrad_xor.data import XOR
+    >>> model = MLP(2, [5, 1], seed=0)
+    >>> optimizer = SGD(model.parameters(), lr=0.3, momentum=0.9)
+    >>> print(summary(model, XOR, train(model, XOR, optimizer, epochs=500), optimizer, "mse"))
+    XOR: 2-5-1 MLP (sigmoid hidden, sigmoid output, biases, torch init, seed 0)
+    trained 500 epochs: SGD lr 0.3 momentum 0.9, loss mse
+    <BLANKLINE>
+    x1  x2  target  prediction  right?
+     0   0       0    0.155444     yes
+     0   1       1    0.797712     yes
+     1   0       1    0.842573     yes
+     1   1       0    0.219263     yes
+    <BLANKLINE>
+    final loss: 0.0344857 (mse)
+    solved: all 4 right (first at epoch 419)
+    """
+    stopped = " (stopped early)" if history.stopped_early else ""
+    source = f", loaded from {loaded_from}" if loaded_from is not None else ""
+    outcome = verdict(model, dataset, history.predictions)
+    if history.solved:
+        last = f"solved: all {outcome.total} right (first at epoch {history.first_solved_epoch})"
+    else:
+        last = f"not solved: {outcome.right} of {outcome.total} right"
+        if outcome.saturated:
+            last += ", and every output is stuck near 0 or 1 (saturated units learn almost nothing)"
+    return "\n".join(
+        [
+            f"{dataset.name.upper()}: {model.describe()}{source}",
+            f"trained {history.epochs} epochs{stopped}: SGD lr {optimizer.lr:g} momentum "
+            f"{optimizer.momentum:g}, loss {loss}",
+            "",
+            prediction_table(dataset, history.predictions),
+            "",
+            f"final loss: {history.final_loss:.6g} ({loss})",
+            last,
+        ]
+    )
+
+
+def run_record(model: MLP, dataset: Dataset, history: History) -> dict[str, Any]:
+    """A run as JSON-able data: the dataset, the model's settings and how training went."""
+    return {
+        "dataset": dataset.name,
+        "inputs": [list(x) for x in dataset.inputs],
+        "targets": list(dataset.targets),
+        "predictions": history.predictions,
+        "solved": history.solved,
+        "first_solved_epoch": history.first_solved_epoch,
+        "final_loss": history.final_loss,
+        "initial_loss": history.losses[0],
+        "epochs": history.epochs,
+        "stopped_early": history.stopped_early,
+        "seed": model.seed,
+        "hidden": model.sizes[:-1],
+        "activation": model.activation,
+        "output_activation": model.output_activation,
+        "bias": model.bias,
+        "init": model.init,
+    }
 
 
 def _as_dataset(dataset: Dataset | str) -> Dataset:
