@@ -24,7 +24,9 @@ so x/0 = +-inf, 0/0 = nan, log(0) = -inf, log(-1) = nan, exp(1000) = inf,
 0 ** -1 = inf, (-8) ** 0.5 = nan, and the same holds for the derivatives. A
 non-finite number flows on through later ops; the trainer stops on a non-finite
 loss. sigmoid and tanh never overflow, anywhere in the float range (+-1e308),
-and relu'(0) = 0, as in PyTorch.
+and relu'(0) = 0, as in PyTorch. Where the output does not depend on an input --
+relu at or below 0, x ** 0 -- its 0 derivative passes 0 even when the gradient
+from above is inf or nan (not 0 * inf = nan), as PyTorch masks it.
 
 Operands must be Values or real numbers (int, float, numpy scalars); anything
 else (a str, None, a complex, a list) raises TypeError saying what it received.
@@ -391,10 +393,13 @@ class Value:
             a = node._a
             if a is not None:
                 g = node.grad
-                a.grad += node._da * g
-                b = node._b
-                if b is not None:
-                    b.grad += node._db * g
+                if g - g == 0.0:  # g is finite (inf - inf is nan): the common case
+                    a.grad += node._da * g
+                    b = node._b
+                    if b is not None:
+                        b.grad += node._db * g
+                else:  # inf or nan from above: a structural zero must pass 0, not nan
+                    _pass_non_finite(node, a, g)
         for leaf, earlier_grad in earlier:
             leaf.grad = earlier_grad + leaf.grad
 
@@ -422,6 +427,29 @@ class Value:
         if self.label:
             return f"Value(data={self.data!r}, grad={self.grad!r}, label={self.label!r})"
         return f"Value(data={self.data!r}, grad={self.grad!r})"
+
+
+def _pass_non_finite(node: Value, a: Value, g: float) -> None:
+    """backward() on one node whose gradient g is inf or nan.
+
+    A structural zero -- a local derivative that is 0 because the output does not depend
+    on the input: relu at or below 0, x ** 0, and x ** y's base where y = 0 -- passes 0
+    instead of 0 * inf = nan, as PyTorch masks it. Every other local derivative is
+    multiplied as usual.
+    """
+    b = node._b
+    op = node._op
+    constant = node._da == 0.0 and (
+        op in _ZERO_SLOPE_OPS or (op == "**" and b is not None and b.data == 0.0)
+    )
+    if not constant:
+        a.grad += node._da * g
+    if b is not None:
+        b.grad += node._db * g
+
+
+# relu (its slope is 0.0 exactly at or below 0) and x ** 0 (whichever zero names it).
+_ZERO_SLOPE_OPS = ("relu", "**0", "**-0")
 
 
 def topological_order(root: Value) -> list[Value]:
