@@ -742,6 +742,13 @@ NOISE = "ours is within the expression's rounding noise"
 LIMITATION = "a local derivative past the float range (documented limit)"
 
 
+def _shown(x: Num) -> str:
+    """An exact number in a few characters: 17 digits, or its power of 2 when that is huge."""
+    if isinstance(x, float) or not mpmath.isfinite(x) or abs(mpmath.mag(x)) < 4000:
+        return repr(x) if isinstance(x, float) else mpmath.nstr(x, 17)
+    return f"{'-' if x < 0 else ''}2**({mpmath.nstr(mpf(mpmath.mag(x)), 4)})"
+
+
 @dataclass
 class Disagreement:
     """One number of one expression on which the engines differ, and the judgment."""
@@ -760,7 +767,7 @@ class Disagreement:
         return "value" if self.index == 0 else f"d/dx{self.index - 1}"
 
     def describe(self) -> str:
-        truth = mpmath.nstr(self.truth, 17) if not isinstance(self.truth, float) else self.truth
+        truth = _shown(self.truth)
         closer = f", closer by {self.margin:.3g} ulp" if 0.0 < self.margin < math.inf else ""
         excuse = f" [{self.excuse}]" if self.excuse and self.category == TORCH_CLOSER else ""
         return (
