@@ -441,13 +441,15 @@ def test_summary_of_a_run_that_failed_counts_the_right_ones_and_names_saturation
 
 def test_run_record_is_json_and_holds_the_run() -> None:
     model = MLP(2, [4, 3, 1], activation="tanh", init="xavier", seed=2)
-    history = train(model, XOR, SGD(model.parameters(), lr=0.3), epochs=7)
-    record = run_record(model, XOR, history)
+    optimizer = SGD(model.parameters(), lr=0.3)
+    history = train(model, XOR, optimizer, epochs=7)
+    record = run_record(model, XOR, history, optimizer, "mse")
     assert set(record) == {
         "dataset", "inputs", "targets", "predictions", "solved", "first_solved_epoch",
         "final_loss", "initial_loss", "epochs", "stopped_early", "seed", "hidden",
-        "activation", "output_activation", "bias", "init",
+        "activation", "output_activation", "bias", "init", "loss", "lr", "momentum",
     }  # fmt: skip
+    assert (record["loss"], record["lr"], record["momentum"]) == ("mse", 0.3, 0.0)
     assert json.loads(json.dumps(record, allow_nan=False)) == record  # JSON, no tuples
     assert record["dataset"] == "xor"
     assert record["inputs"] == [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]

@@ -19,8 +19,8 @@ with respect to it (`grad`). Every op returns a new Value that remembers its inp
 
 `-a`, `a - b`, `2 * a` are built from these. `backward()` walks from the root to the
 leaves and applies the chain rule on every edge: input.grad += local * output.grad.
-As PyTorch: leaves accumulate grads across calls, interior nodes keep the latest call's;
-numbers follow IEEE 754 (tinygrad_xor.floats: log(0) = -inf, x/0 = inf); relu'(0) = 0.
+As PyTorch: leaves accumulate grads across calls; IEEE 754 results (floats.py: log(0) =
+-inf); relu'(0) = 0; a flat edge (relu below 0, x ** 0) passes 0 even under inf or nan.
 """
 
 from __future__ import annotations
@@ -183,8 +183,7 @@ class Value:
 
     _prev = parents  # micrograd's name, so a copy of its draw_dot still runs
 
-    def item(self) -> float:
-        """The plain float, as torch.Tensor.item()."""
+    def item(self) -> float:  # the plain float, as torch.Tensor.item()
         return self.data
 
     def _repr_mimebundle_(self, **options: Any) -> dict[str, str]:
@@ -223,9 +222,6 @@ def _is_flat(node: Value) -> bool:
     op, b = node.op, node._b
     exponent = op.exponent if isinstance(op, PowerOp) else b.data if op == "**" and b else None
     return node._da == 0.0 and (op == "relu" or exponent == 0.0)
-
-
-# -- building nodes ---------------------------------------------------------------------
 
 
 _new_value = object.__new__  # a global name: 3% fewer instructions than object.__new__
