@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tinygrad_xor import engine, floats
+from tinygrad_xor import define_op, engine, floats
 from tinygrad_xor.cli import main
 from tinygrad_xor.compile import CompileError, GraphChangedError, trace
 from tinygrad_xor.data import XOR
@@ -67,8 +67,24 @@ step = st.one_of(
 Recipe = list[tuple[str, int, object]]
 
 
+def atan_rule(x: float) -> tuple[float, float]:
+    return math.atan(x), floats.reciprocal(1.0 + x * x)  # total: inf, nan and -0.0 included
+
+
+def hypot_rule(x: float, y: float) -> tuple[float, float, float]:
+    h = math.hypot(x, y)
+    return h, floats.divide(x, h), floats.divide(y, h)
+
+
+# Ops a learner defines: the tape calls their rules, through the engine's own checked call.
+DEFINED = {"atan": define_op("atan", atan_rule), "hypot": define_op("hypot", hypot_rule)}
+
+
 def apply(kind: str, a: Value, b: Value, c: float) -> Value:
     """One op of the engine: a unary op of a, a binary op of a and b, or one with number c."""
+    if kind in DEFINED:
+        op = DEFINED[kind]
+        return op(a) if op.arity == 1 else op(a, b)
     unary: dict[str, Callable[[Value], Value]] = {
         "neg": Value.__neg__,
         "exp": Value.exp,
@@ -195,6 +211,69 @@ def test_number_powers_at_every_edge_with_every_upstream_gradient(exponent: floa
     for x in EDGES:
         for w in EDGES:
             check_replay_equals_eager(recipe, 0.0, [x, w, 0.0, 0.0, 0.0], [w, x, 0.0, 0.0, 0.0])
+
+
+# The same random graphs with the defined ops among the engine's, at any float.
+step_with_defined_ops = st.one_of(
+    step,
+    st.tuples(st.just("atan"), back, st.just(0.0)),
+    st.tuples(st.just("hypot"), back, back),
+)
+
+
+@given(
+    recipe=st.lists(step_with_defined_ops, min_size=1, max_size=25),
+    constant=numbers_,
+    traced_at=st.lists(numbers_, min_size=N_LEAVES, max_size=N_LEAVES),
+    replayed_at=st.lists(numbers_, min_size=N_LEAVES, max_size=N_LEAVES),
+)
+def test_replay_equals_eager_bitwise_with_defined_ops(
+    recipe: Recipe, constant: float, traced_at: list[float], replayed_at: list[float]
+) -> None:
+    check_replay_equals_eager(recipe, constant, traced_at, replayed_at)
+
+
+def test_a_defined_op_replays_by_calling_its_rule() -> None:
+    w, x = Value(0.5, "w"), Value(2.0, "x")
+    calls: list[float] = []
+
+    def counted(v: float) -> tuple[float, float]:
+        calls.append(v)
+        return atan_rule(v)
+
+    atan = define_op("atan", counted)
+    tape = trace(lambda: DEFINED["hypot"](atan(w * x), w), [w], [x])
+    assert "v3, da3 = _op0(v2)  # atan, by its rule" in tape.source
+    assert "v4, da4, db4 = _op1(v3, w)  # hypot, by its rule" in tape.source
+    calls.clear()
+    replay = tape.replay([0.25], [3.0])
+    assert calls == [0.75]  # once per replay, at the replayed number
+    w.data, x.data = 0.25, 3.0
+    eager = DEFINED["hypot"](atan(w * x), w)
+    eager.backward()
+    assert_same(eager.data, replay.loss, "loss")
+    assert_same(w.grad, replay.grads[0], "d loss / d w")
+
+
+def test_two_defined_ops_of_one_name_are_two_rules_and_a_switch_is_a_graph_change() -> None:
+    first = define_op("f", lambda v: (2.0 * v, 2.0))
+    second = define_op("f", lambda v: (3.0 * v, 3.0))
+    w = Value(1.0, "w")
+    tape = trace(lambda: first(w) + second(w), [w])
+    assert tape.replay([2.0]) == (10.0, [5.0], [])
+    use_second = False
+    switching = trace(lambda: (second if use_second else first)(w), [w], check_every=1)
+    use_second = True
+    with pytest.raises(GraphChangedError, match=r"node 1 was f\(node 0\) \(the define_op at"):
+        switching.replay([1.0])
+
+
+def test_a_rule_that_fails_at_replay_names_the_op() -> None:
+    root = define_op("root", lambda v: (math.sqrt(v), 0.5 / math.sqrt(v)))
+    w = Value(4.0, "w")
+    tape = trace(lambda: root(w), [w])
+    with pytest.raises(ValueError, match=r"root\(-1\.0\): the rule raised ValueError"):
+        tape.replay([-1.0])
 
 
 def test_the_random_graphs_cover_every_op_of_the_engine() -> None:
@@ -439,7 +518,7 @@ def test_any_exponent_replays_exactly_from_the_op_not_its_name() -> None:
     third = 1.0 / 3.0
 
     def rounded_name() -> Value:  # a hand-built node named like a power, with no exponent
-        return engine._node(floats.power(w.data, third), "**0.333333", w, 0.0)
+        return engine.op_result(floats.power(w.data, third), "**0.333333", w, 0.0)
 
     # The tape reads the exponent from the op (PowerOp.exponent), never from its name.
     with pytest.raises(CompileError, match=r"cannot compile the op '\*\*0\.333333'"):
@@ -451,7 +530,7 @@ def test_any_exponent_replays_exactly_from_the_op_not_its_name() -> None:
 def test_an_op_the_tape_does_not_know_is_refused_by_name() -> None:
     w = Value(1.0, "w")
     with pytest.raises(CompileError, match="cannot compile the op 'cosh'"):
-        trace(lambda: engine._node(1.5, "cosh", w, 1.2), [w])
+        trace(lambda: engine.op_result(1.5, "cosh", w, 1.2), [w])
 
 
 def test_compiled_bce_training_equals_eager_even_when_the_floor_engages() -> None:

@@ -12,7 +12,7 @@ import math
 import pytest
 
 from tinygrad_xor import manual
-from tinygrad_xor.engine import Value, _node
+from tinygrad_xor.engine import Value, op_result
 from tinygrad_xor.gradcheck import (
     GradcheckError,
     GradientDiagnosis,
@@ -74,7 +74,7 @@ def test_gradcheck_prints_one_line_per_parameter() -> None:
 def _broken_sigmoid(x: Value) -> Value:
     """sigmoid with the derivative written as s instead of s * (1 - s): a typical slip."""
     s = 1.0 / (1.0 + math.exp(-x.data))
-    return _node(s, "sigmoid", x, s)
+    return op_result(s, "sigmoid", x, s)
 
 
 def test_gradcheck_catches_a_broken_derivative_and_names_the_worst_parameter() -> None:

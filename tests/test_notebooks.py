@@ -39,6 +39,16 @@ EXPECTED_DISPLAYS: dict[str, dict[str, int]] = {
 }
 TORCH_NOTEBOOK = "04_same_weights_as_pytorch.ipynb"
 
+# What a notebook must print, besides running: the point it is there to make.
+EXPECTED_TEXT: dict[str, list[str]] = {
+    # the planted bug in sin: found, shrunk to sin of one input, and named
+    "05_testing_gradients.ipynb": [
+        "the correct sin passed in 100 random expressions",
+        "shrunk by hypothesis to the smallest:\n  Expression(x0, x1: v2 = sin(x",
+        "sin, made by define_op, at x = 0.0: it records d/dx = -1.0",
+    ],
+}
+
 # Printed by graph.py where a picture was expected and could not be drawn.
 NOT_DRAWN_MARKERS = ("To draw it:", "not drawn:")
 
@@ -132,6 +142,8 @@ def _check_ran_cleanly(name: str, notebook: Any, workdir: Path, seconds: float) 
     for mime, fewest in EXPECTED_DISPLAYS[name].items():
         assert counts.get(mime, 0) >= fewest, f"{name} showed {counts}, expected {mime} >= {fewest}"
     text = _all_text(notebook)
+    for expected in EXPECTED_TEXT.get(name, []):
+        assert expected in text, f"{name} did not print {expected!r}:\n{text}"
     for marker in NOT_DRAWN_MARKERS:
         assert marker not in text, f"{name}: a graph was not drawn:\n{text}"
     assert _stderr(notebook) == "", f"{name} wrote to stderr:\n{_stderr(notebook)}"

@@ -4,6 +4,7 @@ Importing the package loads only the standard library; numpy, graphviz,
 matplotlib and tqdm load where they are used.
 """
 
+from tinygrad_xor.custom_ops import define_op
 from tinygrad_xor.data import AND, NAND, OR, XOR, Dataset
 from tinygrad_xor.engine import Value
 from tinygrad_xor.losses import bce, mse
@@ -13,6 +14,7 @@ from tinygrad_xor.train import History, train
 
 __all__ = [
     "Value",
+    "define_op",
     "Module",
     "Neuron",
     "Layer",

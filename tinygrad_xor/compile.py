@@ -30,7 +30,8 @@ that a learner can print and read (like a jit, shown):
 Generating Python source and running it with compile() and exec() is the point of this
 module, and this is the one place in the package that uses exec. The source is made
 only of node numbers, names derived from labels (checked to be plain identifiers), the
-op formulas below and float literals; it runs with no builtins.
+op formulas below, float literals and calls to the rules of ops made by define_op; it
+runs with no builtins.
 
 What each leaf of the traced graph is -- the caller says so, explicitly:
 
@@ -42,7 +43,8 @@ What each leaf of the traced graph is -- the caller says so, explicitly:
 
 Same numbers as eager: each op is written with the engine's own formula and helpers
 (tinygrad_xor.floats' exp, log, power, reciprocal, divide; sigmoid's two overflow-safe forms; relu's
-comparisons), and each gradient is summed in the order `backward()` sums it, so the loss,
+comparisons; an op made by define_op calls its rule through the engine's own checked call,
+RuleOp.evaluate), and each gradient is summed in the order `backward()` sums it, so the loss,
 the extra outputs and every parameter's gradient are bitwise those of
 `loss = fn(); loss.backward()` (interior gradients may differ in the sign of a zero,
 which cannot change any of those). `trace` checks this once, at the traced values.
@@ -68,7 +70,7 @@ from typing import Any, NamedTuple, TypeAlias
 from tinygrad_xor import floats
 from tinygrad_xor.checks import whole_number
 from tinygrad_xor.engine import Value, topological_order
-from tinygrad_xor.operands import PowerOp, to_float
+from tinygrad_xor.operands import PowerOp, RuleOp, to_float
 
 __all__ = [
     "CompileError",
@@ -89,7 +91,10 @@ CompiledFunction: TypeAlias = Callable[
 
 
 class CompileError(ValueError):
-    """The graph cannot be compiled faithfully (an unknown op, an exponent the op name hides)."""
+    """The graph cannot be compiled faithfully (an unknown op, an exponent the op name hides).
+
+    An op made by define_op is known: the tape calls its rule, as the engine does.
+    """
 
 
 class GraphChangedError(RuntimeError):
@@ -158,7 +163,9 @@ def _signature(
             else:
                 rows.append(("constant", float(node.data).hex()))
         else:
-            rows.append((node.op, position[a], -1 if b is None else position[b]))
+            row = (node.op, position[a], -1 if b is None else position[b])
+            # Two ops made by define_op may share a name: the rule itself tells them apart.
+            rows.append((*row, id(node.op)) if isinstance(node.op, RuleOp) else row)
     rows.append(("outputs", *(position[out] for out in outputs)))
     return rows
 
@@ -216,9 +223,10 @@ def _describe(row: tuple[object, ...]) -> str:
         return f"the constant {float.fromhex(str(row[1]))!r}"
     if kind == "outputs":
         return f"outputs at nodes {list(row[1:])}"
-    if row[2] == -1:
-        return f"{kind}(node {row[1]})"
-    return f"node {row[1]} {kind} node {row[2]}"
+    shown = f"{kind}(node {row[1]})" if row[2] == -1 else f"node {row[1]} {kind} node {row[2]}"
+    if len(row) == 4:  # an op made by define_op: its name may be another's too
+        shown += f" (the define_op at {row[3]:#x})"
+    return shown
 
 
 def _first_difference(old: list[tuple[object, ...]], new: list[tuple[object, ...]]) -> str:
@@ -232,8 +240,11 @@ def _first_difference(old: list[tuple[object, ...]], new: list[tuple[object, ...
 
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 # Names the generator uses itself: node values v<k>, their gradients g<k>, grad_<leaf>,
-# and the fallbacks p<i> / in<j> for leaves without a usable label.
-_RESERVED = re.compile(r"(v|g|p|in)[0-9]+|grad_.*|parameters|inputs|grads|outputs|exp|tanh")
+# the local derivatives da<k> / db<k> and rules _op<i> of ops made by define_op, and the
+# fallbacks p<i> / in<j> for leaves without a usable label.
+_RESERVED = re.compile(
+    r"(v|g|p|in|da|db|_op)[0-9]+|grad_.*|parameters|inputs|grads|outputs|exp|tanh"
+)
 
 
 def _leaf_names(leaves: Sequence[Value], fallback: str, taken: set[str]) -> list[str]:
@@ -309,8 +320,9 @@ def _generate(
     parameter_names: list[str],
     input_names: list[str],
     name: str,
-) -> str:
-    """The Python source of `name(parameters, inputs) -> (loss, grads, outputs)`."""
+) -> tuple[str, dict[str, object]]:
+    """The Python source of `name(parameters, inputs) -> (loss, grads, outputs)`, and the
+    rules it calls (ops made by define_op), by the names it calls them."""
     order = traced.order
     position = traced.position
     value: dict[Value, str] = {}
@@ -327,6 +339,13 @@ def _generate(
             grad[node] = f"g{position[node]}"
 
     ops = [n for n in order if n._a is not None and n not in traced.constant]
+    rules: dict[int, str] = {}  # id(op) -> _op<i>: two ops may share a name, not a rule
+    namespace: dict[str, object] = {}
+    for node in ops:
+        op = node.op
+        if isinstance(op, RuleOp) and id(op) not in rules:
+            rules[id(op)] = f"_op{len(rules)}"
+            namespace[rules[id(op)]] = op.evaluate  # the engine's own call, checks included
     constants = sum(1 for n in order if n in traced.constant)
     lines = [
         f"def {name}(parameters, inputs):",
@@ -342,7 +361,7 @@ def _generate(
 
     lines.append("    # -- forward: each op as the engine computes it --")
     for node in ops:
-        lines += _forward_lines(node, value)
+        lines += _forward_lines(node, value, rules)
 
     lines.append("    # -- backward: d loss / d node, from the loss back to the parameters --")
     lines.append(
@@ -385,7 +404,7 @@ def _generate(
         lines += _bracketed("grads = [", grads, "]")
         lines += _bracketed("outputs = [", outputs, "]")
         lines.append(f"    return {loss}, grads, outputs")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n", namespace
 
 
 _TERMS_PER_LINE = 32
@@ -404,11 +423,21 @@ def _sum_lines(target: str, summands: list[str]) -> list[str]:
     return lines
 
 
-def _forward_lines(node: Value, value: dict[Value, str]) -> list[str]:
+def _local_names(out: str) -> tuple[str, str]:
+    """Where an op made by define_op keeps its local derivatives: v<k> -> da<k>, db<k>."""
+    return f"da{out[1:]}", f"db{out[1:]}"
+
+
+def _forward_lines(node: Value, value: dict[Value, str], rules: dict[int, str]) -> list[str]:
     """The line(s) computing an op node's number, as the engine's op does."""
     out, a = value[node], value[_first_input(node)]
     b = value[node._b] if node._b is not None else ""
     op = node.op
+    if isinstance(op, RuleOp):  # first: its name could read like an op below
+        da, db = _local_names(out)
+        if node._b is None:
+            return [f"    {out}, {da} = {rules[id(op)]}({a})  # {op}, by its rule"]
+        return [f"    {out}, {da}, {db} = {rules[id(op)]}({a}, {b})  # {op}, by its rule"]
     if op == "+":
         return [f"    {out} = {a} + {b}"]
     if op == "*":
@@ -438,8 +467,9 @@ def _forward_lines(node: Value, value: dict[Value, str]) -> list[str]:
         return [f"    {out} = 0.0 if {a} < 0.0 else {a}"]
     raise CompileError(
         f"cannot compile the op {op!r}: the tape knows "
-        f"{', '.join([*_BINARY_OPS, '**<number>', *_UNARY_OPS])}. "
-        "Add its forward and backward formulas to tinygrad_xor/compile.py."
+        f"{', '.join([*_BINARY_OPS, '**<number>', *_UNARY_OPS])} and the ops made by "
+        "tinygrad_xor.define_op. Make it with define_op, or add its forward and backward "
+        "formulas to tinygrad_xor/compile.py."
     )
 
 
@@ -448,6 +478,9 @@ def _local_gradient_terms(node: Value, value: dict[Value, str], g: str) -> tuple
     out, a = value[node], value[_first_input(node)]
     b = value[node._b] if node._b is not None else ""
     op = node.op
+    if isinstance(op, RuleOp):  # the derivatives its rule returned, as backward() uses them
+        da, db = _local_names(out)
+        return f"{da} * {g}", f"{db} * {g}"
     if op == "+":
         return g, g  # the local derivative is 1.0, and 1.0 * g is g exactly
     if op == "*":
@@ -479,9 +512,9 @@ def _local_gradient_terms(node: Value, value: dict[Value, str], g: str) -> tuple
     raise CompileError(f"cannot compile the op {op!r}.")  # _forward_lines named the fix
 
 
-def _build_function(source: str, name: str) -> CompiledFunction:
+def _build_function(source: str, name: str, rules: dict[str, object]) -> CompiledFunction:
     code = compile(source, f"<tinygrad_xor.compile: {name}>", "exec")
-    namespace: dict[str, Any] = {"__builtins__": {}, **_NAMESPACE}
+    namespace: dict[str, Any] = {"__builtins__": {}, **_NAMESPACE, **rules}
     exec(code, namespace)  # the generated source, built above from the graph alone
     function: CompiledFunction = namespace[name]
     return function
@@ -584,8 +617,8 @@ class Tape:
         )
 
     def _load(self, traced: _Trace) -> None:
-        source = _generate(traced, self._parameter_names, self._input_names, self.name)
-        function = _build_function(source, self.name)
+        source, rules = _generate(traced, self._parameter_names, self._input_names, self.name)
+        function = _build_function(source, self.name, rules)
         _verify(function, traced)
         self.source = source
         self.function = function
@@ -692,7 +725,8 @@ def _verify(function: CompiledFunction, traced: _Trace) -> None:
             raise CompileError(
                 f"the generated code disagrees with the engine at the traced numbers "
                 f"(result {k}: engine {want!r}, compiled {have!r}). The engine's formulas "
-                "have changed: update tinygrad_xor/compile.py to match."
+                "have changed: update tinygrad_xor/compile.py to match; or a rule of "
+                "define_op gave other numbers for the same inputs (it must depend on them alone)."
             )
 
 

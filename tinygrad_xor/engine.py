@@ -32,7 +32,7 @@ from tinygrad_xor import operands
 from tinygrad_xor.floats import divide, exp, log, power, reciprocal
 from tinygrad_xor.operands import PowerOp, to_float
 
-__all__ = ["Value", "topological_order"]
+__all__ = ["Value", "topological_order", "op_result"]
 
 
 class Value:
@@ -60,17 +60,17 @@ class Value:
 
     def __add__(self, other: Value | float) -> Value:
         b = other if isinstance(other, Value) else _constant(other, "Value + other")
-        return _node(self.data + b.data, "+", self, 1.0, b, 1.0)
+        return op_result(self.data + b.data, "+", self, 1.0, b, 1.0)
 
     def __mul__(self, other: Value | float) -> Value:
         b = other if isinstance(other, Value) else _constant(other, "Value * other")
-        return _node(self.data * b.data, "*", self, b.data, b, self.data)
+        return op_result(self.data * b.data, "*", self, b.data, b, self.data)
 
     def __truediv__(self, other: Value | float) -> Value:
         # A primitive, not a * b**-1: 1/b overflows for tiny b where a/b is finite.
         b = other if isinstance(other, Value) else _constant(other, "Value / other")
         q = divide(self.data, b.data)
-        return _node(q, "/", self, reciprocal(b.data), b, -divide(q, b.data))
+        return op_result(q, "/", self, reciprocal(b.data), b, -divide(q, b.data))
 
     def __pow__(self, exponent: Value | float) -> Value:
         x = self.data
@@ -79,20 +79,20 @@ class Value:
             p = power(x, y)
             # d/dy = p * log(x), taken as 0 where x = 0 and y >= 0 (as PyTorch)
             dy = 0.0 if (x == 0.0 and y >= 0.0) else p * log(x)
-            return _node(p, "**", self, y * power(x, y - 1.0) if y else 0.0, exponent, dy)
+            return op_result(p, "**", self, y * power(x, y - 1.0) if y else 0.0, exponent, dy)
         c = to_float(exponent, "Value ** exponent")  # d/dx is 0 for c = 0 (as PyTorch)
-        return _node(power(x, c), PowerOp.of(c), self, c * power(x, c - 1.0) if c else 0.0)
+        return op_result(power(x, c), PowerOp.of(c), self, c * power(x, c - 1.0) if c else 0.0)
 
     def exp(self) -> Value:
         e = exp(self.data)
-        return _node(e, "exp", self, e)
+        return op_result(e, "exp", self, e)
 
     def log(self) -> Value:
-        return _node(log(self.data), "log", self, reciprocal(self.data))
+        return op_result(log(self.data), "log", self, reciprocal(self.data))
 
     def tanh(self) -> Value:
         t = math.tanh(self.data)  # saturates to +-1, never overflows
-        return _node(t, "tanh", self, 1.0 - t * t)
+        return op_result(t, "tanh", self, 1.0 - t * t)
 
     def sigmoid(self) -> Value:
         x = self.data
@@ -101,11 +101,11 @@ class Value:
         else:
             e = math.exp(x)
             s = e / (1.0 + e)
-        return _node(s, "sigmoid", self, s * (1.0 - s))
+        return op_result(s, "sigmoid", self, s * (1.0 - s))
 
     def relu(self) -> Value:
         x = self.data  # written so that nan stays nan with slope 1, as torch.relu
-        return _node(0.0 if x < 0.0 else x, "relu", self, 0.0 if x <= 0.0 else 1.0)
+        return op_result(0.0 if x < 0.0 else x, "relu", self, 0.0 if x <= 0.0 else 1.0)
 
     # -- derived ops, one line each ---------------------------------------------------
 
@@ -227,10 +227,11 @@ def _is_flat(node: Value) -> bool:
 _new_value = object.__new__  # a global name: 3% fewer instructions than object.__new__
 
 
-def _node(
+def op_result(
     data: float, op: str, a: Value | None, da: float, b: Value | None = None, db: float = 0.0
 ) -> Value:
-    """An op's result: its value, and each input with its local derivative."""
+    """How every op records its result: the value `data`, and each input with its local
+    derivative (da = d data / d a; db for b), unchecked. define_op makes checked ops."""
     out = _new_value(Value)  # skips __init__'s checks, ops pass floats: 30% fewer instructions
     out.data = data
     out.grad = 0.0
@@ -245,4 +246,4 @@ def _node(
 
 def _constant(x: object, where: str) -> Value:
     """A plain number as a constant leaf, as micrograd wraps it."""
-    return _node(to_float(x, where), "", None, 0.0)
+    return op_result(to_float(x, where), "", None, 0.0)

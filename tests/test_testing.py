@@ -1,0 +1,312 @@
+"""tinygrad_xor.testing itself: its strategies, what assert_gradients_match says, its machine.
+
+The property tests of the engine that use the toolkit are in test_engine_properties.py.
+Here: a wrong derivative is caught and named (an op of define_op, an engine op, the
+chain rule), kinks and singularities are skipped and said to be, the oracles agree on
+correct ops, the state machine catches a backward() that compounds, the strategies
+make what they promise, and the module says how to install hypothesis when it is not.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import pytest
+from hypothesis import Phase, given, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import run_state_machine_as_test
+
+from tinygrad_xor import Value, define_op, engine
+from tinygrad_xor.engine import op_result, topological_order
+from tinygrad_xor.testing import (
+    BUILTIN_OPS,
+    Expression,
+    GradientMachine,
+    GradientReport,
+    Network,
+    assert_gradients_match,
+    expressions,
+    networks,
+    values,
+)
+
+sin = define_op("sin", lambda x: (math.sin(x), math.cos(x)))
+wrong_sin = define_op("sin", lambda x: (math.sin(x), -math.cos(x)))  # the planted bug
+
+
+# -- a wrong derivative is caught and named ------------------------------------------------
+
+
+def test_a_wrong_defined_op_is_named_with_the_argument_and_both_numbers() -> None:
+    def f(x: Value, y: Value) -> Value:
+        return wrong_sin(x * y) + y
+
+    with pytest.raises(AssertionError) as caught:
+        assert_gradients_match(f, (0.5, 2.0))
+    message = str(caught.value)
+    assert message.startswith("gradients of f do not match central differences at x=0.5, y=2.0:")
+    slope = 2.0 * math.cos(1.0)
+    assert f"d f/d x: autograd {-slope!r}, central difference " in message
+    assert "relative error 2 (allowed: rel 1e-06, abs 1e-07)" in message
+    assert "d f/d y: autograd " in message  # y's path goes through sin too
+    assert "sin, made by define_op, at x = 1.0: it records d/dx = " in message
+    assert f"{-math.cos(1.0)!r}, its own central difference is 0.5403" in message
+
+
+def test_a_wrong_defined_op_is_named_even_where_its_error_does_not_reach_f() -> None:
+    # Times 0: f's gradient is right, but the op is still wrong, and said to be.
+    with pytest.raises(AssertionError, match=r"match central differences at x=0\.3, but an op"):
+        assert_gradients_match(lambda x: wrong_sin(x) * 0.0 + x, 0.3)
+
+
+def test_an_engine_op_with_a_broken_derivative_is_named() -> None:
+    def broken_tanh(v: Value) -> Value:  # tanh with 1 - t instead of 1 - t*t
+        t = math.tanh(v.data)
+        return op_result(t, "tanh", v, 1.0 - t)
+
+    with pytest.raises(AssertionError, match=r"tanh at x = 0\.7: it records d/dx = 0\.39"):
+        assert_gradients_match(lambda x: broken_tanh(x * 0.5) + x, 1.4)
+
+
+def test_when_every_op_is_right_the_chain_rule_is_the_suspect() -> None:
+    # Value(x.data) cuts the graph: autograd sees a constant where f has x.
+    with pytest.raises(AssertionError, match="suspect the chain rule itself"):
+        assert_gradients_match(lambda x: x * Value(x.data), 1.5)
+
+
+def test_a_correct_defined_op_passes_at_many_points_and_counts_them() -> None:
+    points = [(x / 7.0,) for x in range(-20, 21)]
+    report = assert_gradients_match(lambda x: sin(x * x) * x, *points)
+    assert (report.points, report.compared, report.skipped) == (41, 41, [])
+    assert str(report) == "41 gradients compared at 41 points"
+
+
+@settings(max_examples=50, database=None)
+@given(expressions(2, ops=[sin, "*", "+", "exp"]), values(), values())
+def test_sin_in_random_expressions_passes(f: Expression, x: float, y: float) -> None:
+    assert_gradients_match(f, (x, y))
+
+
+def test_hypothesis_finds_and_shrinks_the_planted_bug() -> None:
+    @settings(max_examples=200, database=None, derandomize=True)
+    @given(expressions(2, ops=[wrong_sin, "*", "+", "exp"]), values(), values())
+    def sin_is_right(f: Expression, x: float, y: float) -> None:
+        assert_gradients_match(f, (x, y))
+
+    with pytest.raises(AssertionError, match="sin, made by define_op") as caught:
+        sin_is_right()
+    shrunk = "\n".join(getattr(caught.value, "__notes__", []))
+    assert "f=Expression(x0, x1: v2 = sin(x" in shrunk  # one op: sin of an input
+
+
+# -- kinks and singularities ---------------------------------------------------------------
+
+
+def test_a_kink_at_the_point_is_skipped_and_said_to_be() -> None:
+    report = assert_gradients_match(lambda x: x.relu() * 3.0, 0.0, 1.0)
+    assert (report.points, report.compared) == (2, 1)
+    (why,) = report.skipped
+    assert why.startswith("at x=0.0, d f/d x: slopes 0 from the left, 3 from the right: a kink")
+
+
+def test_a_kink_next_to_the_point_is_never_a_false_alarm() -> None:
+    compared = 0
+    for i in range(-300, 301):
+        corner = 0.7 + i * 1e-5  # from 0.003 left of the point to 0.003 right of it
+        for size in (3.0, 1e-5):
+            report = assert_gradients_match(lambda x: (x - corner).relu() * size + x * x, 0.7)
+            compared += report.compared
+    assert compared > 100  # far enough away, or small enough, they are still compared
+
+
+def test_an_op_on_its_own_kink_inside_a_smooth_f_is_skipped() -> None:
+    # relu(x) - relu(-x) is x, but autograd follows relu'(0) = 0 twice.
+    report = assert_gradients_match(lambda x: x.relu() - (-x).relu(), 0.0)
+    (why,) = report.skipped
+    assert "autograd 0.0, central difference 1.0" in why and "but relu at x = 0.0, on a kink" in why
+
+
+def test_a_singularity_near_the_point_is_skipped() -> None:
+    report = assert_gradients_match(lambda x: x.log(), 1e-5, 0.5)
+    assert report.compared == 1
+    assert "f is inf or nan within 0.002: a singularity" in report.skipped[0]
+    root = define_op("root", lambda x: (math.sqrt(x), 0.5 / math.sqrt(x)))
+    report = assert_gradients_match(lambda x: root(x), 1e-4)  # raises left of 0
+    assert "f cannot be evaluated within 0.002: root(-0.0019" in report.skipped[0]
+
+
+def test_hypothesis_counts_the_skips_as_events() -> None:
+    @settings(max_examples=5, database=None)
+    @given(st.just(0.0))
+    def at_the_kink(x: float) -> None:
+        assert assert_gradients_match(lambda v: v.relu(), x).skipped
+
+    at_the_kink()
+
+
+# -- the other oracles ---------------------------------------------------------------------
+
+
+def test_sympy_and_torch_agree_and_a_mismatch_names_the_op() -> None:
+    def f(x: Value, y: Value) -> Value:
+        return (x * y).tanh() + (x * x + 1).log() * y.sigmoid() - x**2.5 + 2**y
+
+    assert assert_gradients_match(f, (1.5, -0.5), against="sympy").compared == 2
+    torch = pytest.importorskip("torch")
+    assert torch is not None
+    assert assert_gradients_match(f, (1.5, -0.5), (0.25, 2.0), against="torch").compared == 4
+    # torch cannot look inside a rule: it uses the derivative the rule gives, so f's
+    # gradient matches; the op's own check names it all the same.
+    with pytest.raises(AssertionError, match=r"(?s)match torch at x=0\.5, but an op.*sin, made"):
+        assert_gradients_match(lambda x: wrong_sin(x) * 2.0, 0.5, against="torch")
+
+
+def test_sympy_and_torch_see_a_wrong_engine_op() -> None:
+    def broken_exp(v: Value) -> Value:
+        return op_result(math.exp(v.data), "exp", v, 2.0 * math.exp(v.data))
+
+    with pytest.raises(AssertionError, match=r"(?s)do not match sympy.*exp at x = 0\.5"):
+        assert_gradients_match(lambda x: broken_exp(x), 0.5, against="sympy")
+
+
+def test_an_op_the_oracles_cannot_rebuild_is_named() -> None:
+    def cosh(v: Value) -> Value:
+        return engine.op_result(math.cosh(v.data), "cosh", v, math.sinh(v.data))
+
+    with pytest.raises(ValueError, match="the op 'cosh' .* make it with define_op"):
+        assert_gradients_match(cosh, 0.5, against="sympy")
+    assert assert_gradients_match(cosh, 0.5).compared == 1  # central needs no rebuilding
+
+
+# -- arguments -----------------------------------------------------------------------------
+
+
+def test_bad_arguments_say_what_was_received() -> None:
+    with pytest.raises(ValueError, match="unknown assert_gradients_match.against. 'numpy'"):
+        assert_gradients_match(sin, 0.5, against="numpy")
+    with pytest.raises(TypeError, match="give at least one point"):
+        assert_gradients_match(sin)
+    with pytest.raises(TypeError, match=r"point 0, argument 1: expected a number, got str"):
+        assert_gradients_match(lambda x, y: x * y, (1.0, "2"))
+    with pytest.raises(TypeError, match="f must return a Value, it returned float 0.5"):
+        assert_gradients_match(lambda x: 0.5, 1.0)
+    with pytest.raises(ValueError, match=r"rel\) must be a finite number >= 0, got -1"):
+        assert_gradients_match(sin, 0.5, rel=-1)
+
+
+def test_tolerances_are_the_callers_to_choose() -> None:
+    slightly = define_op("slightly", lambda x: (math.sin(x), math.cos(x) * (1 + 1e-4)))
+    with pytest.raises(AssertionError):
+        assert_gradients_match(lambda x: slightly(x) * 1.0, 0.5)
+    # Looser than the error: f's gradient passes; the op's own check keeps its default.
+    with pytest.raises(AssertionError, match="but an op is wrong"):
+        assert_gradients_match(lambda x: slightly(x) * 1.0, 0.5, rel=1e-3)
+
+
+# -- the state machine ---------------------------------------------------------------------
+
+# Enough runs to find a planted bug; no shrinking (slow, and the failure is all we need).
+MACHINE_HUNT = settings(
+    max_examples=200, database=None, deadline=None, phases=[Phase.generate], derandomize=True
+)
+
+
+def test_the_machine_catches_a_backward_whose_interior_grads_compound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def micrograd_backward(self: Value, grad: float = 1.0) -> None:
+        """micrograd's: no reset of the graph's grads, so a second call compounds."""
+        order = topological_order(self)
+        self.grad = grad
+        for node in reversed(order):
+            for parent, local in zip(node.parents, node.local_grads, strict=True):
+                parent.grad += local * node.grad
+
+    monkeypatch.setattr(Value, "backward", micrograd_backward)
+    with pytest.raises(AssertionError, match="the reference says"):
+        run_state_machine_as_test(GradientMachine, settings=MACHINE_HUNT)
+
+
+def test_the_machine_catches_a_leaf_that_forgets_its_earlier_grad(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    original = Value.backward
+
+    def forgetful(self: Value, grad: float = 1.0) -> None:
+        self.zero_grad()
+        original(self, grad)
+
+    monkeypatch.setattr(Value, "backward", forgetful)
+    with pytest.raises(AssertionError, match="the reference says"):
+        run_state_machine_as_test(GradientMachine, settings=MACHINE_HUNT)
+
+
+# -- the strategies ------------------------------------------------------------------------
+
+
+@given(expressions(2, max_depth=2, max_ops=6), values(), values())
+def test_an_expression_is_what_its_source_says(f: Expression, x: float, y: float) -> None:
+    namespace: dict[str, object] = {"Value": Value}
+    exec(f.source, namespace)  # the printed expression, run: the same numbers
+    built = namespace["f"](Value(x), Value(y))  # type: ignore[operator]
+    assert built.data == f(Value(x), Value(y)).data or (math.isnan(built.data))
+    assert repr(f).startswith("Expression(x0, x1: ") and "return v" in repr(f)
+
+
+@settings(max_examples=200)
+@given(expressions(3, max_depth=2))
+def test_max_depth_bounds_every_path(f: Expression) -> None:
+    depth = [0] * 3
+    for step in f.steps:
+        depth.append(1 + max((depth[i] for i in step.inputs), default=-1))
+    assert max(depth) <= 2
+
+
+@given(values(), values(-0.5, 0.5))
+def test_values_stay_in_their_range(x: float, y: float) -> None:
+    assert -2.0 <= x <= 2.0 and -0.5 <= y <= 0.5
+
+
+def test_expressions_take_names_and_defined_ops_and_refuse_anything_else() -> None:
+    with pytest.raises(ValueError, match=r"unknown op 'sin'; the built-in ones are \+, -, \*"):
+        expressions(2, ops=["sin"])
+    with pytest.raises(TypeError, match="neither a name from BUILTIN_OPS nor an op"):
+        expressions(2, ops=[math.sin])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="expected a non-empty list of ops"):
+        expressions(2, ops=sin)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"expressions\(n_inputs\) must be a whole number >= 1"):
+        expressions(0)
+    assert {"+", "log", "relu+", "c**"} <= set(BUILTIN_OPS)
+
+
+@settings(max_examples=20)
+@given(networks())
+def test_a_network_loss_uses_the_given_weights_and_leaves_the_model_alone(
+    network: Network,
+) -> None:
+    model = network.model
+    before = [p for p in model.parameters()]
+    weights = [Value(w) for w in network.weights]
+    loss = network.loss(*weights)
+    assert [p for p in model.parameters()] == before  # put back
+    loss.backward()
+    assert any(w.grad != 0.0 for w in weights)  # the loss was built from these
+    assert all(p.grad == 0.0 for p in model.parameters())
+    assert isinstance(assert_gradients_match(network.loss, network.weights), GradientReport)
+
+
+def test_importing_without_hypothesis_says_how_to_install_it() -> None:
+    code = (
+        "import sys\n"
+        "sys.modules['hypothesis'] = None\n"  # as if not installed
+        "import tinygrad_xor.testing\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == (
+        "ModuleNotFoundError: tinygrad_xor.testing needs hypothesis, which comes with the "
+        "testing extra: pip install tinygrad_xor[testing]"
+    )
