@@ -9,12 +9,13 @@ test_testing.py.
 
 from __future__ import annotations
 
+import doctest
 import math
 from fractions import Fraction
 
 import pytest
 
-from tinygrad_xor import Value, define_op
+from tinygrad_xor import Value, custom_ops, define_op
 from tinygrad_xor.custom_ops import DefinedOp
 from tinygrad_xor.graph import draw_dot
 from tinygrad_xor.operands import RuleOp
@@ -154,3 +155,8 @@ def test_calling_it_with_the_wrong_number_of_inputs_says_how_many() -> None:
         hypot(Value(1.0))
     with pytest.raises(TypeError, match=r"hypot\(x, y\): y: expected a Value or a real number"):
         hypot(1.0, "2")  # type: ignore[arg-type]
+
+
+def test_the_module_docstring_example_runs() -> None:
+    result = doctest.testmod(custom_ops)
+    assert result.attempted > 0 and result.failed == 0

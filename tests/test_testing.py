@@ -9,6 +9,7 @@ make what they promise, and the module says how to install hypothesis when it is
 
 from __future__ import annotations
 
+import doctest
 import math
 import subprocess
 import sys
@@ -18,8 +19,9 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
 
-from tinygrad_xor import Value, define_op, engine
+from tinygrad_xor import Value, define_op, engine, testing
 from tinygrad_xor.engine import op_result, topological_order
+from tinygrad_xor.operands import PowerOp
 from tinygrad_xor.testing import (
     BUILTIN_OPS,
     Expression,
@@ -116,7 +118,11 @@ def test_a_kink_next_to_the_point_is_never_a_false_alarm() -> None:
     for i in range(-300, 301):
         corner = 0.7 + i * 1e-5  # from 0.003 left of the point to 0.003 right of it
         for size in (3.0, 1e-5):
-            report = assert_gradients_match(lambda x: (x - corner).relu() * size + x * x, 0.7)
+
+            def f(x: Value, corner: float = corner, size: float = size) -> Value:
+                return (x - corner).relu() * size + x * x
+
+            report = assert_gradients_match(f, 0.7)
             compared += report.compared
     assert compared > 100  # far enough away, or small enough, they are still compared
 
@@ -175,7 +181,7 @@ def test_an_op_the_oracles_cannot_rebuild_is_named() -> None:
     def cosh(v: Value) -> Value:
         return engine.op_result(math.cosh(v.data), "cosh", v, math.sinh(v.data))
 
-    with pytest.raises(ValueError, match="the op 'cosh' .* make it with define_op"):
+    with pytest.raises(ValueError, match=r"the op 'cosh' .* make it with define_op"):
         assert_gradients_match(cosh, 0.5, against="sympy")
     assert assert_gradients_match(cosh, 0.5).compared == 1  # central needs no rebuilding
 
@@ -184,13 +190,13 @@ def test_an_op_the_oracles_cannot_rebuild_is_named() -> None:
 
 
 def test_bad_arguments_say_what_was_received() -> None:
-    with pytest.raises(ValueError, match="unknown assert_gradients_match.against. 'numpy'"):
+    with pytest.raises(ValueError, match=r"unknown assert_gradients_match\(against\) 'numpy'"):
         assert_gradients_match(sin, 0.5, against="numpy")
     with pytest.raises(TypeError, match="give at least one point"):
         assert_gradients_match(sin)
     with pytest.raises(TypeError, match=r"point 0, argument 1: expected a number, got str"):
         assert_gradients_match(lambda x, y: x * y, (1.0, "2"))
-    with pytest.raises(TypeError, match="f must return a Value, it returned float 0.5"):
+    with pytest.raises(TypeError, match=r"f must return a Value, it returned float 0\.5"):
         assert_gradients_match(lambda x: 0.5, 1.0)
     with pytest.raises(ValueError, match=r"rel\) must be a finite number >= 0, got -1"):
         assert_gradients_match(sin, 0.5, rel=-1)
@@ -310,3 +316,33 @@ def test_importing_without_hypothesis_says_how_to_install_it() -> None:
         "ModuleNotFoundError: tinygrad_xor.testing needs hypothesis, which comes with the "
         "testing extra: pip install tinygrad_xor[testing]"
     )
+
+
+def test_the_ten_lines_of_the_module_docstring_run() -> None:
+    result = doctest.testmod(testing)
+    assert result.attempted > 0 and result.failed == 0
+
+
+# Every op the engine records, x ** c (a PowerOp) as "**c": see engine.py's table.
+ENGINE_OPS = {"+", "*", "/", "**", "**c", "exp", "log", "tanh", "sigmoid", "relu"}
+
+
+def engine_ops_in(roots: list[Value]) -> set[str]:
+    ops = {node.op for root in roots for node in topological_order(root) if node.op}
+    return {"**c" if isinstance(op, PowerOp) else op for op in ops}
+
+
+def test_both_expression_generators_make_every_op_of_the_engine() -> None:
+    # The toolkit's expressions (kept off singular points, for gradient checks) and make
+    # fuzz's (aimed at them, judged by mpmath per op; random.Random, ~25 us a case where a
+    # hypothesis draw costs ~3 ms) keep separate tables; neither may miss an op.
+    import fuzz_torch
+
+    # Each name's op (test_engine_properties.py checks that expressions() draws each name).
+    from tinygrad_xor.testing.strategies import _BY_NAME
+
+    leaves = [Value(0.3), Value(0.7)]
+    ours = [op.apply((*op.numbers, 2.0)[0], *leaves[: op.arity]) for op in _BY_NAME.values()]
+    assert engine_ops_in(ours) == ENGINE_OPS
+    theirs = [fuzz_torch._apply(fuzz_torch.Step(op, 0, 1, c=2.0), leaves) for op in fuzz_torch.OPS]
+    assert engine_ops_in(theirs) == ENGINE_OPS
