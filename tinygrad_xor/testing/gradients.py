@@ -12,8 +12,9 @@ The oracles, by `against`:
               default rel 1e-9, abs 1e-12 * M
 
 M is the largest |number| in f's graph (at least 1): the scale of its rounding. A
-kink or a singularity near the point (the one-sided slopes disagree, or f is inf or nan
-within 2h) is not a wrong gradient: that argument is skipped, and the report says so.
+kink or a singularity near the point (the one-sided slopes disagree, f is inf or nan
+within 2h, or an op on the way sits on a kink of its own, as relu at 0) is not a wrong
+gradient: that argument is skipped, and the report says so.
 
 On a mismatch the AssertionError names the argument, autograd's and the oracle's
 numbers and their relative error, and then looks for the culprit: every op on the
@@ -103,12 +104,12 @@ def _slope(
     sides = max(abs(right - left) - 16.0 * noise, 0.0)  # each term: its rounding bound
     steps = max(abs(wide - narrow) - 4.5 * noise, 0.0)
     limit = max(abs_ + rel * abs(narrow), 1e-4 * max(1.0, abs(narrow)))
-    if not max(sides, steps) <= limit:  # not "<=": a nan slope is no smooth one
+    if not max(sides, steps) <= limit:  # written so that a nan counts as not smooth
         if sides >= steps:
-            return _Slope(narrow, math.inf, f"slopes {left:.6g} from the left, {right:.6g} "
-                          f"from the right: a kink within {h:.3g}")  # fmt: skip
-        return _Slope(narrow, math.inf, f"slopes {wide:.6g} at step {h:.3g}, {narrow:.6g} at "
-                      f"{h / 2:.3g}: a kink or a singularity within {2 * h:.3g}")  # fmt: skip
+            why = f"slopes {left:.6g} from the left, {right:.6g} from the right: a kink"
+            return _Slope(narrow, math.inf, f"{why} within {h:.3g}")
+        why = f"slopes {wide:.6g} at step {h:.3g}, {narrow:.6g} at {h / 2:.3g}"
+        return _Slope(narrow, math.inf, f"{why}: a kink or a singularity within {2 * h:.3g}")
     return _Slope(narrow, 2.0 * max(sides, steps) + 30.0 * noise, "")
 
 
