@@ -1,8 +1,8 @@
 """GradientMachine: graphs built op by op, backward and zero_grad in any order, every grad checked.
 
 A hypothesis RuleBasedStateMachine. Its rules make leaves, apply ops (those of
-expressions(): the built-in ones, or `ops` of a subclass, define_op's included) to
-nodes made earlier, call backward() on any node, with any upstream gradient, as often
+expressions(): the built-in ones, or the ones given to with_ops, define_op's included)
+to nodes made earlier, call backward() on any node, with any upstream gradient, as often
 as it likes, and zero_grad() on any node. After every step each Value's grad must be
 what PyTorch's rules say: a leaf adds each backward's gradient to what it had, every
 other Value holds d root / d itself from the last backward that reached it, and
