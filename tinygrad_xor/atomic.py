@@ -37,16 +37,24 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
-def check_target(path: str | os.PathLike[str]) -> Path:
-    """The real file `path` names (symlinks followed), once it can be replaced by a file."""
+def check_target(path: str | os.PathLike[str], *, new_folders: bool = False) -> Path:
+    """The real file `path` names (symlinks followed), once it can be replaced by a file.
+
+    new_folders: the folders on the way may be missing (the writer makes them).
+    """
     given = os.fspath(path)
     if not given or given.endswith(os.sep):
         raise TargetError(f"{given!r} is not a file name; give one, like out/model.json.")
     target = Path(os.path.realpath(given))
     try:
         mode = os.stat(target).st_mode
-    except FileNotFoundError:
-        if not target.parent.is_dir():
+    except (FileNotFoundError, NotADirectoryError):
+        folder = target.parent
+        while new_folders and not folder.exists():
+            folder = folder.parent
+        if folder.exists() and not folder.is_dir():
+            raise TargetError(f"cannot write {given}: {folder} is not a directory.") from None
+        if not folder.is_dir():
             raise TargetError(
                 f"{given}: the directory {Path(given).parent} does not exist; create it first."
             ) from None

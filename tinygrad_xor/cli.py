@@ -78,6 +78,7 @@ _momentum = _checked(float, real_number, at_least=0.0, below=1.0)
 _seed = _checked(int, whole_number, at_least=0)
 _numpy_seed = _checked(int, whole_number, at_least=0, at_most=2**32 - 1)  # np.random.seed's
 _torch_seed = _checked(int, whole_number, at_least=0, at_most=TORCH_MAX_SEED)
+_max_nodes = _checked(int, whole_number, at_most=1000)  # graph.MOST_NODES: a layout in seconds
 
 
 def _hidden(text: str) -> list[int]:
@@ -127,6 +128,17 @@ def _build_model(args: argparse.Namespace, nin: int) -> MLP:
     """The MLP the model options describe: nin inputs -> hidden layers -> 1 output."""
     settings = _model_settings(args)
     return MLP(nin, [*settings.pop("hidden"), 1], **settings)
+
+
+def _check_outputs(*outputs: tuple[str, str | None, Callable[[str], object]]) -> None:
+    """Refuse an output path that cannot be written (a directory, a device, a bad name)
+    before any work is done, not after it."""
+    for option, path, check in outputs:
+        try:
+            if path is not None:
+                check(path)
+        except (TargetError, ValueError) as error:
+            raise CommandError(f"{option} {error}") from None
 
 
 def _check_loss(model: MLP, loss: str) -> None:
@@ -205,13 +217,7 @@ def _run_train(args: argparse.Namespace) -> int:
             f"{dataset.nin} inputs and 1 output."
         )
     _check_loss(model, args.loss)
-    outputs = [("--save", args.save, check_target), ("--plot", args.plot, check_folder)]
-    for option, path, check in outputs:
-        try:  # before training, not after
-            if path is not None:
-                check(path)
-        except TargetError as error:
-            raise CommandError(f"{option} {error}") from None
+    _check_outputs(("--save", args.save, check_target), ("--plot", args.plot, check_folder))
     optimizer = SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
     settings = {"epochs": args.epochs, "loss": args.loss, "make_step": step_factory(args.compile)}
     show = not args.quiet and sys.stderr.isatty()
@@ -253,8 +259,10 @@ def _write_train_outputs(
         try:
             save_model(model, args.save, metadata=record)  # how it was trained, and the result
             written.append(args.save)
-        except (OSError, ValueError) as error:  # ValueError: a parameter that is not finite
-            failures.append(f"could not save the model to {args.save}: {error}; nothing written")
+        except ValueError as error:  # a parameter that is not finite
+            failures.append(f"could not save the model to {args.save}: {error}")
+        except OSError as error:
+            failures.append(f"could not save the model to {args.save}: {error}; old file kept")
     if args.plot is not None:
         from tinygrad_xor.plots import write_training_plots
 
@@ -316,8 +324,9 @@ def _check_manual_options(args: argparse.Namespace) -> None:
 
 def _run_manual(args: argparse.Namespace) -> int:
     _check_manual_options(args)
-    from tinygrad_xor import manual
+    from tinygrad_xor import manual, plots
 
+    _check_outputs(("--plot", args.plot, plots.image_target))
     weights = None
     if args.torch_init is not None:
         from tinygrad_xor.torch_bridge import from_torch, learner_torch_model
@@ -339,10 +348,10 @@ def _run_manual(args: argparse.Namespace) -> int:
         raise CommandError(str(error)) from None
 
     if args.plot:
-        from tinygrad_xor.plots import plot_comparison
-
         try:
-            plot_comparison(manual.loss_curves(runs), args.plot, title=manual.plot_title(runs))
+            plots.plot_comparison(
+                manual.loss_curves(runs), args.plot, title=manual.plot_title(runs)
+            )
         except OSError as error:
             raise CommandError(f"could not write the plot to {args.plot!r}: {error}") from None
     if args.json:
@@ -374,29 +383,31 @@ def _add_graph_parser(subparsers: Any) -> None:
     add("--order", action="store_true", help="number the nodes in backward()'s order")
     add("--local-grads", action="store_true", help="write d(op)/d(input) on each edge")
     add("--rankdir", choices=["LR", "TB"], default="LR", help="left-right or top-bottom")
-    add("--max-nodes", type=_positive_int, metavar="N", help="the most Values to draw (400)")
+    add("--max-nodes", type=_max_nodes, metavar="N", help="the most Values to draw (400; 1-1000)")
     add("--renderer", choices=RENDERERS, default="auto", help="auto: dot if on PATH, else wasm")
 
 
 def _run_graph(args: argparse.Namespace) -> int:
     from tinygrad_xor import graph, render
     from tinygrad_xor.data import XOR
-    from tinygrad_xor.train import sample_loss
+    from tinygrad_xor.train import sample_loss, widest_hidden
 
+    _check_outputs(("--out", args.out, graph.svg_target))
     model = _build_model(args, XOR.nin)
     _check_loss(model, args.loss)
-    loss = sample_loss(model, XOR, args.loss, None if args.sample is None else [args.sample - 1])
+    samples = None if args.sample is None else [args.sample - 1]
+    loss = sample_loss(model, XOR, args.loss, samples)
     max_nodes = graph.DEFAULT_MAX_NODES if args.max_nodes is None else args.max_nodes
     look = {"rankdir": args.rankdir, "show_order": args.order, "show_local_grads": args.local_grads}
     try:
         drawn = graph.draw_dot(loss, parameters=model.parameters(), max_nodes=max_nodes, **look)
     except graph.GraphTooLargeError as error:
-        advice = (
-            "Draw one sample with --sample 1" if args.sample is None else "Use a smaller --hidden"
-        )
+        settings = {key: value for key, value in _model_settings(args).items() if key != "hidden"}
+        widest = widest_hidden(XOR, args.loss, error.limit, samples or [0], **settings)
+        fits = f"--sample 1 with --hidden {widest} or fewer" if widest else "not one hidden unit"
         raise CommandError(
-            f"the graph has {error.count} Values, more than --max-nodes {error.limit}: "
-            f"too dense to read. {advice}, or raise --max-nodes."
+            f"the graph has {error.count} Values, more than --max-nodes {error.limit}: too "
+            f"dense to read. What fits: {fits}; or raise --max-nodes (at most {graph.MOST_NODES})."
         ) from None
     try:
         graph.to_svg(drawn, path=args.out, renderer=args.renderer)
@@ -441,3 +452,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as error:
         print(f"tinygrad-xor {args.command}: error: {error}", file=sys.stderr)
         return 2 if isinstance(error, UsageError) else 1
+    except KeyboardInterrupt:  # Ctrl-C: files are written whole or not at all (atomic)
+        print(f"tinygrad-xor {args.command}: interrupted", file=sys.stderr)
+        return 130

@@ -22,31 +22,33 @@ on demand only (never by `import tinygrad_xor`), so graphviz loads when somethin
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
 import graphviz
 
 from tinygrad_xor import render
-from tinygrad_xor.atomic import write_atomically
+from tinygrad_xor.atomic import check_target, write_atomically
 from tinygrad_xor.checks import choice, whole_number
 from tinygrad_xor.engine import Value, topological_order
 
 __all__ = [
-    "DEFAULT_MAX_NODES",
     "GraphTooLargeError",
     "ValueGraph",
     "draw_dot",
     "to_svg",
+    "svg_target",
     "value_mimebundle",
+    "DEFAULT_MAX_NODES",
+    "MOST_NODES",
 ]
 
-# The XOR graph (4 samples, MLP(2, [5, 1]), MSE) has about 190 Values and renders in
-# 0.1-0.3 s. Layout time grows faster than the graph: measured with both renderers,
-# 400 Values take about 0.5 s, 540 about 1 s, 800 about 3 s; and past a few hundred
-# records the picture is a thicket of crossing edges. One sample or one neuron is the
-# readable unit then.
+# Layout time grows far faster than the graph (docs/performance.md has the times):
+# past a few hundred Values a picture takes seconds and is a thicket of crossing edges.
 DEFAULT_MAX_NODES = 400
+# The most the command line draws: about 3 to 6 s of layout here; 1,300 took 15 s.
+MOST_NODES = 1000
 
 _RANKDIRS = ("LR", "TB", "RL", "BT")
 
@@ -294,12 +296,20 @@ def to_svg(
         raise TypeError(
             f"to_svg: expected a Value or the graph draw_dot returned, got {type(source).__name__}."
         )
+    target = None if path is None else svg_target(path)  # refused before the layout, if bad
     svg = render.render_svg(dot_source, renderer=renderer)
-    if path is not None:
-        target = Path(path)
+    if target is not None:
         target.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(target, svg.encode("utf-8"))
-    return str(svg)
+    return svg
+
+
+def svg_target(path: str | os.PathLike[str]) -> Path:
+    """The file an SVG goes to: a name ending in .svg, where a file can be written."""
+    target = check_target(path, new_folders=True)
+    if Path(path).suffix.lower() != ".svg":
+        raise ValueError(f"{os.fspath(path)}: the name of an SVG file ends in .svg.")
+    return target
 
 
 # -- Jupyter ------------------------------------------------------------------------------
