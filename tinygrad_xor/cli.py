@@ -40,6 +40,7 @@ from tinygrad_xor.train import (
     train,
     verdict,
 )
+from tinygrad_xor.training_view import TrainingSnapshots
 
 __all__ = ["main", "CommandError", "UsageError"]
 
@@ -164,6 +165,7 @@ def _add_train_parser(subparsers: Any) -> None:
     add("--json", action="store_true", help="print JSON instead of the table")
     add("--plot", metavar="DIR", help="write loss.png and decision_boundary.png into DIR")
     add("--save", metavar="FILE", help="write the trained model to FILE as JSON")
+    add("--html", metavar="FILE", help="write a page with a slider over ~50 snapshots of training")
     add("--quiet", action="store_true", help="no progress bar (it shows only on a terminal)")
 
 
@@ -209,7 +211,8 @@ def _run_train(args: argparse.Namespace) -> int:
     show = not args.quiet and sys.stderr.isatty()
     try:
         with ProgressBar(args.epochs, stop_at_loss=args.target_loss, show=show) as bar:
-            history = train(model, dataset, optimizer, callback=bar, **settings)
+            recorder = TrainingSnapshots(model, dataset, then=bar) if args.html else None
+            history = train(model, dataset, optimizer, callback=recorder or bar, **settings)
     except NonFiniteLossError as error:
         raise CommandError(
             f"the loss became {error.loss} at epoch {error.epoch} (after {error.epoch} updates "
@@ -225,6 +228,12 @@ def _run_train(args: argparse.Namespace) -> int:
         "loaded_from": args.load,
     }
     written, failures = _write_train_outputs(args, model, dataset, history, record)
+    if recorder is not None:
+        try:
+            recorder.to_html(history, args.html)
+            written.append(args.html)
+        except OSError as error:
+            failures.append(f"could not write {args.html}: {error}")
     if args.json:
         print(json.dumps({**record, "files": written}))
     else:
@@ -237,8 +246,9 @@ def _run_train(args: argparse.Namespace) -> int:
 
 
 def _check_output_paths(args: argparse.Namespace) -> None:
-    """Fail before training, not after, when --save or --plot cannot be written."""
+    """Fail before training, not after, when --save, --plot or --html cannot be written."""
     targets = [("--save", args.save, check_target), ("--plot", args.plot, check_folder)]
+    targets.append(("--html", args.html, lambda path: check_target(path, make_folders=True)))
     for option, path, check in targets:
         try:
             if path is not None:
@@ -395,6 +405,7 @@ def _add_graph_parser(subparsers: Any) -> None:
     add("--rankdir", choices=["LR", "TB"], default="LR", help="left-right or top-bottom")
     add("--max-nodes", type=_positive_int, metavar="N", help="the most Values to draw (400)")
     add("--renderer", choices=RENDERERS, default="auto", help="auto: dot if on PATH, else wasm")
+    add("--html", metavar="FILE", help="also write a page that steps through the backward pass")
 
 
 def _run_graph(args: argparse.Namespace) -> int:
@@ -407,8 +418,9 @@ def _run_graph(args: argparse.Namespace) -> int:
     loss = sample_loss(model, XOR, args.loss, None if args.sample is None else [args.sample - 1])
     max_nodes = graph.DEFAULT_MAX_NODES if args.max_nodes is None else args.max_nodes
     look = {"rankdir": args.rankdir, "show_order": args.order, "show_local_grads": args.local_grads}
+    limits: dict[str, Any] = {"parameters": model.parameters(), "max_nodes": max_nodes}
     try:
-        drawn = graph.draw_dot(loss, parameters=model.parameters(), max_nodes=max_nodes, **look)
+        drawn = graph.draw_dot(loss, **limits, **look)
     except graph.GraphTooLargeError as error:
         advice = (
             "Draw one sample with --sample 1" if args.sample is None else "Use a smaller --hidden"
@@ -417,9 +429,15 @@ def _run_graph(args: argparse.Namespace) -> int:
             f"the graph has {error.count} Values, more than --max-nodes {error.limit}: "
             f"too dense to read. {advice}, or raise --max-nodes."
         ) from None
+    if args.html:  # first: the page checks its path before any work
+        try:
+            graph.to_html(loss, args.html, renderer=args.renderer, **limits)
+            print(f"wrote {args.html}: its forward and backward pass, step by step, in a browser")
+        except (render.NoRendererError, render.GraphRenderError, TargetError, OSError) as error:
+            raise CommandError(f"cannot write {args.html}: {error}") from None
     try:
         graph.to_svg(drawn, path=args.out, renderer=args.renderer)
-    except (render.NoRendererError, render.GraphRenderError) as error:
+    except (render.NoRendererError, render.GraphRenderError, TargetError) as error:
         raise CommandError(str(error)) from None
     except OSError as error:
         raise CommandError(f"cannot write {args.out}: {error.strerror or error}") from None
