@@ -50,19 +50,17 @@ def check_target(path: str | os.PathLike[str], *, make_folders: bool = False) ->
     target = Path(os.path.realpath(given))
     try:
         mode = os.stat(target).st_mode
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # no such file, or a file on the way
         if target.parent.is_dir():
             return target
-        if not make_folders:
-            raise TargetError(
-                f"{given}: the directory {Path(given).parent} does not exist; create it first."
-            ) from None
         existing = target.parent
         while not existing.exists():
             existing = existing.parent
         if not existing.is_dir():
+            raise TargetError(f"{given}: {existing} is a file, not a folder.") from None
+        if not make_folders:
             raise TargetError(
-                f"{given}: {existing} is a file, so no folder can be made there."
+                f"{given}: the directory {Path(given).parent} does not exist; create it first."
             ) from None
         return target
     if not stat.S_ISREG(mode):

@@ -123,12 +123,12 @@
     show(to);
   });
 
-  // Zoom: 100% draws a Graphviz point (the SVG's unit) as one CSS pixel; a graph taller
-  // than its box starts at 80%. The box scrolls to each step's Value.
+  // Zoom: 100% draws a Graphviz point (the SVG's unit) as one CSS pixel, text at 12 px.
+  // A graph larger than its box scrolls there, to each step's Value.
   const svg = graph.querySelector("svg");
   const size = ["width", "height"].map((name) => parseFloat(svg.getAttribute(name)));
   const zooms = [0.4, 0.6, 0.8, 1, 1.25, 1.5, 2];
-  let zoom = size[1] <= 540 ? 1 : 0.8;
+  let zoom = 1;
   function setZoom(z) {
     zoom = z;
     svg.style.width = size[0] * zoom + "px";

@@ -1,6 +1,6 @@
 // The training page: a slider over snapshots of a run. The numbers come from Python
 // (tinygrad_xor.training_view): each snapshot's loss, predictions and its output over a
-// grid on the input square, one byte per point; this script only draws them.
+// grid on the input square (16 bits a point, 65535 for 1); this script only draws them.
 "use strict";
 (function () {
   const data = JSON.parse(document.getElementById("page-data").textContent);
@@ -10,7 +10,14 @@
   const slider = byId("slider");
   const playButton = byId("play");
   const n = data.resolution;
-  const grids = snapshots.map((s) => Uint8Array.from(atob(s.grid), (c) => c.charCodeAt(0)));
+  const grids = snapshots.map((s) => {
+    const bytes = atob(s.grid);
+    const outputs = new Float64Array(bytes.length / 2);
+    for (let i = 0; i < outputs.length; i++) {
+      outputs[i] = (bytes.charCodeAt(2 * i) * 256 + bytes.charCodeAt(2 * i + 1)) / 65535;
+    }
+    return outputs;
+  });
 
   // -- the decision boundary ------------------------------------------------------------
   const canvas = byId("boundary");
@@ -21,8 +28,8 @@
   const toY = (x2) => margin.top + ((data.high - x2) / (data.high - data.low)) * side;
   // Blue (0), white (0.5), red (1), through light blue and light red (matplotlib's RdBu_r).
   const stops = [[33, 102, 172], [146, 197, 222], [247, 247, 247], [244, 165, 130], [178, 24, 43]];
-  function colour(byte) {
-    const t = (byte / 255) * (stops.length - 1);
+  function colour(output) {
+    const t = output * (stops.length - 1);
     const i = Math.min(stops.length - 2, Math.floor(t));
     return stops[i].map((c, k) => Math.round(c + (stops[i + 1][k] - c) * (t - i)));
   }
@@ -30,6 +37,7 @@
   pixels.width = pixels.height = n;
 
   function drawBoundary(grid, snapshot) {
+    context.save(); // restored at the end: each draw starts from the same state
     context.clearRect(0, 0, canvas.width, canvas.height);
     // One pixel per grid point, row 0 (x2 = low) at the bottom, stretched smoothly.
     const image = pixels.getContext("2d").createImageData(n, n);
@@ -54,11 +62,12 @@
     context.strokeRect(margin.left, margin.top, side, side);
     drawTicks();
     data.points.forEach(([x1, x2, target], i) => drawPoint(x1, x2, target, snapshot, i));
+    context.restore();
   }
 
   // The 0.5 line by marching squares: in each cell, join the points where an edge crosses 0.5.
   function drawContour(grid, cell) {
-    const level = 127.5;
+    const level = 0.5;
     const at = (r, c) => grid[r * n + c];
     const x = (c) => margin.left + c * cell;
     const y = (r) => margin.top + side - r * cell;
