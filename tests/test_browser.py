@@ -284,6 +284,15 @@ def test_the_xor_sample_page_of_the_command_line(browser: Any, tmp_path: Path) -
 # -- the training page --------------------------------------------------------------------------
 
 
+# A few pixels of the decision-boundary canvas, inside the input square (its plot area is
+# x and y from 34 to 370 px: web/training.js), away from the corners' points and labels.
+HEAT = """() => {
+  const context = document.getElementById("boundary").getContext("2d");
+  return [[150, 150], [200, 200], [250, 120], [120, 260]].map(
+    ([x, y]) => [...context.getImageData(x, y, 1, 1).data]);
+}"""
+
+
 def test_training_page_slider_changes_the_epoch_and_the_picture(
     browser: Any, tmp_path: Path
 ) -> None:
@@ -301,6 +310,10 @@ def test_training_page_slider_changes_the_epoch_and_the_picture(
     def picture() -> str:
         return str(page.evaluate("document.getElementById('boundary').toDataURL()"))
 
+    def heat() -> list[list[int]]:
+        """The colours inside the square, away from the points and their labels."""
+        return list(page.evaluate(HEAT))
+
     def dot() -> tuple[str, str]:
         return (page.get_attribute("#curve .dot", "cx"), page.get_attribute("#curve .dot", "cy"))
 
@@ -310,10 +323,10 @@ def test_training_page_slider_changes_the_epoch_and_the_picture(
     )
     assert opened.text("#caption") == f"epoch 0 of 600: loss {first.loss:.4g}, {right} of 4 right"
     assert opened.text("#counter") == "snapshot 1 of 50"
-    at_start, dot_at_start = picture(), dot()
+    at_start, dot_at_start, heat_at_start = picture(), dot(), heat()
     page.fill("#slider", "30")
     assert opened.text("#caption").startswith(f"epoch {taken[30].epoch} of 600: loss ")
-    assert picture() != at_start and dot() != dot_at_start
+    assert picture() != at_start and dot() != dot_at_start and heat() != heat_at_start
     opened.press("End")
     assert opened.text("#caption") == (
         f"epoch 600 of 600: loss {history.final_loss:.4g}, 4 of 4 right"
