@@ -5,13 +5,15 @@
 #                 examples in README.md and docs/ too)
 #   make bench  - install micrograd and torch too, time every engine (benchmarks/), 5-9 min,
 #                 and write the table into docs/performance.md
-# Both are idempotent: the install steps re-run only when pyproject.toml changes.
+#   make fuzz   - install torch too, compare the engine with PyTorch float64 on 100,000 random
+#                 expressions, mpmath judging each disagreement (tests/fuzz_torch.py), ~1 min
+# All are idempotent: the install steps re-run only when pyproject.toml changes.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench lint venv clean
+.PHONY: demo test bench fuzz lint venv clean
 
 venv: $(BIN)/python
 
@@ -30,6 +32,11 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	touch $@ $(VENV)/.installed
+
+# The fuzz needs the test tools (mpmath comes with sympy) and torch (the bench extra pins it).
+$(VENV)/.installed-fuzz: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $@ $(VENV)/.installed-test $(VENV)/.installed-bench $(VENV)/.installed
 
 demo: $(VENV)/.installed
 	$(BIN)/tinygrad-xor train --plot out --html out/training.html
@@ -53,6 +60,9 @@ test: lint
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m benchmarks.run --write docs/performance.md
+
+fuzz: $(VENV)/.installed-fuzz
+	$(BIN)/python tests/fuzz_torch.py --count 100000 --seed 0
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -57,7 +57,7 @@ def _what_is_missing() -> str | None:
     return None
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     missing = _what_is_missing()
     if missing is not None:
@@ -284,8 +284,8 @@ def test_the_xor_sample_page_of_the_command_line(browser: Any, tmp_path: Path) -
 # -- the training page --------------------------------------------------------------------------
 
 
-# A few pixels of the decision-boundary canvas, inside the input square (its plot area is
-# x and y from 34 to 370 px: web/training.js), away from the corners' points and labels.
+# A few pixels of the decision-boundary canvas, inside the input square (its plot area: x
+# from 34 to 370 px, y from 10 to 346, in web/training.js), away from the points and labels.
 HEAT = """() => {
   const context = document.getElementById("boundary").getContext("2d");
   return [[150, 150], [200, 200], [250, 120], [120, 260]].map(

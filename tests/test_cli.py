@@ -5,15 +5,18 @@ from __future__ import annotations
 import inspect
 import json
 import os
+import stat
 import struct
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from special_files import deadline, device, fifo
 
 from tinygrad_xor import cli
-from tinygrad_xor.checkpoint import load_model, save_model
+from tinygrad_xor.checkpoint import MAX_FILE_BYTES, load_model, save_model
 from tinygrad_xor.cli import main
 from tinygrad_xor.nn import MLP
 
@@ -416,3 +419,100 @@ def test_model_option_defaults_are_mlps_own() -> None:
     cli_defaults = dict(cli._MODEL_DEFAULTS)
     assert cli_defaults.pop("hidden") == [5]
     assert cli_defaults == mlp_defaults
+
+
+# -- model files: symlinks, permissions, special files ------------------------------
+
+
+def no_training(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on, a call to train fails the test: the command must stop before it."""
+
+    def must_not_train(*args: object, **kwargs: object) -> None:
+        raise AssertionError("train ran: the bad path was not refused first")
+
+    monkeypatch.setattr(cli, "train", must_not_train)
+
+
+def directory(path: Path) -> Path:
+    path.mkdir()
+    return path
+
+
+def test_save_through_a_symlink_updates_its_target_and_keeps_the_link_and_permissions(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    models = tmp_path / "models"
+    models.mkdir()
+    target = models / "real.json"
+    old_bytes = model_file_bytes(target)
+    target.chmod(0o600)
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    assert main(["train", "--epochs", "5", "--save", str(link)]) == 0
+    assert f"wrote {link}" in capsys.readouterr().out
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_bytes() != old_bytes
+    _, metadata = load_model(target)
+    assert metadata["epochs"] == 5
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert sorted(p.name for p in models.iterdir()) == ["real.json"]  # no temporary file
+
+
+@pytest.mark.parametrize(("make", "kind"), [(fifo, "a FIFO"), (device, "a device")])
+def test_save_onto_a_special_file_is_refused_before_training(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    make: Callable[[Path], Path],
+    kind: str,
+) -> None:
+    path = make(tmp_path / "model.json")
+    mode = path.stat().st_mode
+    no_training(monkeypatch)
+    with deadline(10):
+        assert main(["train", "--save", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"error: --save {path} is {kind}; give the path of a regular file." in err
+    assert path.stat().st_mode == mode  # still the special file
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json"]
+
+
+@pytest.mark.parametrize(
+    ("make", "refusal"),
+    [
+        (fifo, "is a FIFO, not a file to read"),
+        (device, "is a device, not a file to read"),
+        (directory, "is a directory, not a file to read"),
+    ],
+    ids=["FIFO", "device", "directory"],
+)
+def test_load_of_a_special_file_exits_1_without_blocking(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    make: Callable[[Path], Path],
+    refusal: str,
+) -> None:
+    path = make(tmp_path / "model.json")
+    no_training(monkeypatch)
+    with deadline(10):  # a FIFO with no writer must not be waited on
+        assert main(["train", "--load", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"error: {path} {refusal}. A model file is a small JSON file." in err
+    assert "Traceback" not in err
+
+
+def test_load_of_a_file_over_the_size_limit_exits_1_before_reading_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "huge.json"
+    with path.open("wb") as file:  # sparse: the size without the bytes
+        file.truncate(MAX_FILE_BYTES + 1)
+    no_training(monkeypatch)
+    assert main(["train", "--load", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert (
+        f"error: {path} is {MAX_FILE_BYTES + 1} bytes, more than the {MAX_FILE_BYTES} a file "
+        "may have. A model file is a small JSON file."
+    ) in err
+    assert "Traceback" not in err

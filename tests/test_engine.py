@@ -138,6 +138,23 @@ SINGULAR = [
     ("x ** x at 0", lambda x: x**x, 0.0, 1.0, 0.0),
 ]
 
+STRUCTURAL_ZEROS = [
+    # name, f, x, value, d value / dx. The output does not depend on x there (relu below 0,
+    # relu'(0) = 0 by convention, x ** 0 = 1), so an inf or nan gradient from above passes
+    # as 0, as PyTorch masks it -- not as 0 * inf = nan.
+    ("relu below 0, then sqrt", lambda x: x.relu() ** 0.5, -1.0, 0.0, 0.0),
+    ("relu below 0, then log", lambda x: x.relu().log(), -1.0, -INF, 0.0),
+    ("relu below 0, then 1 / x", lambda x: 1 / x.relu(), -1.0, INF, 0.0),
+    ("relu at 0, then sqrt", lambda x: x.relu() ** 0.5, 0.0, 0.0, 0.0),
+    ("relu at -0, then 1 / x", lambda x: 1 / x.relu(), -0.0, -INF, 0.0),
+    ("relu below 0, nan from above", lambda x: x.relu() / x.relu(), -1.0, NAN, 0.0),
+    ("x ** 0, then 1 / (. - 1)", lambda x: 1 / (x**0 - 1), 3.0, INF, 0.0),
+    ("x ** -0.0, then log(. - 1)", lambda x: (x**-0.0 - 1).log(), 3.0, -INF, 0.0),
+    # Zeros that are values, not structure, still give 0 * inf = nan, as in PyTorch:
+    ("x ** 2 at 0, then log", lambda x: (x**2).log(), 0.0, -INF, NAN),
+    ("x * 0, then log", lambda x: (x * 0.0).log(), 2.0, -INF, NAN),
+]
+
 
 @pytest.mark.parametrize(
     ("f", "x", "value", "grad"),
@@ -151,9 +168,11 @@ def test_singular_points_give_ieee_results(f, x, value, grad):
 
 
 @pytest.mark.parametrize(
-    ("f", "x"), [case[1:3] for case in SINGULAR], ids=[case[0] for case in SINGULAR]
+    ("f", "x"),
+    [case[1:3] for case in SINGULAR + STRUCTURAL_ZEROS],
+    ids=[case[0] for case in SINGULAR + STRUCTURAL_ZEROS],
 )
-def test_singular_points_match_pytorch_float64(f, x):
+def test_singular_points_and_structural_zeros_match_pytorch_float64(f, x):
     torch = pytest.importorskip("torch", reason="PyTorch is the third oracle when installed")
     ours_value, (ours_grad,) = grads_of(f, x)
     t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
@@ -185,6 +204,29 @@ def test_no_op_leaks_a_python_math_exception():
                 out.backward()
                 assert isinstance(out.data, float)
                 assert isinstance(a.grad, float) and isinstance(b.grad, float)
+
+
+# -- structural zeros: relu below 0 and x ** 0 pass 0, whatever comes from above -----------
+
+
+@pytest.mark.parametrize(
+    ("f", "x", "value", "grad"),
+    [case[1:] for case in STRUCTURAL_ZEROS],
+    ids=[case[0] for case in STRUCTURAL_ZEROS],
+)
+def test_a_structural_zero_passes_zero_even_from_inf_or_nan(f, x, value, grad):
+    got_value, (got_grad,) = grads_of(f, x)
+    assert same(got_value, value), f"value {got_value!r}, expected {value!r}"
+    assert close(got_grad, grad), f"grad {got_grad!r}, expected {grad!r}"
+
+
+def test_x_to_a_zero_exponent_passes_zero_to_x_and_the_rest_to_the_exponent():
+    # d/dx x ** y at y = 0 is structurally 0; d/dy = x ** y * log x is not: -inf * log 3
+    # (PyTorch gives the same three numbers).
+    x, y = Value(3.0), Value(0.0)
+    out = 1 / (x**y - 1)
+    out.backward()
+    assert (out.data, x.grad, y.grad) == (INF, 0.0, -INF)
 
 
 # -- bad operands: TypeError saying what was received -------------------------------

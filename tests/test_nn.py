@@ -239,3 +239,52 @@ def test_state_names_are_the_state_dict_keys_in_order(
 ) -> None:
     model = MLP(nin, sizes, bias=bias)
     assert state_names(nin, sizes, bias) == list(model.state_dict())
+
+
+@pytest.mark.parametrize(
+    ("nin", "sizes", "shape"), [(2, [5, 1], "2-5-1"), (3, [8, 4, 2], "3-8-4-2"), (1, [1], "1-1")]
+)
+def test_shape_gives_the_widths_from_input_to_output(
+    nin: int, sizes: list[int], shape: str
+) -> None:
+    assert MLP(nin, sizes).shape == shape
+
+
+def test_describe_is_one_line_naming_every_setting() -> None:
+    assert MLP(2, [5, 1], seed=0).describe() == (
+        "2-5-1 MLP (sigmoid hidden, sigmoid output, biases, torch init, seed 0)"
+    )
+    model = MLP(3, [4, 2], "relu", "linear", bias=False, init="uniform01", seed=7)
+    assert model.describe() == (
+        "3-4-2 MLP (relu hidden, linear output, no biases, uniform01 init, seed 7)"
+    )
+    # no hidden layer: no hidden activation to name
+    assert MLP(2, [1], activation="tanh", seed=1).describe() == (
+        "2-1 MLP (sigmoid output, biases, torch init, seed 1)"
+    )
+    assert MLP(2, [1], seed=None).describe().endswith("seed None)")
+
+
+def test_a_numpy_integer_seed_is_the_same_seed() -> None:
+    from_numpy = MLP(2, [5, 1], seed=np.int64(3))  # type: ignore[arg-type]
+    plain = MLP(2, [5, 1], seed=3)
+    assert from_numpy.state_dict() == plain.state_dict()
+    assert from_numpy.seed == 3 and type(from_numpy.seed) is int
+    json.dumps({"seed": from_numpy.seed})  # a checkpoint can store it
+
+
+@pytest.mark.parametrize(
+    ("seed", "error", "message"),
+    [
+        (-1, ValueError, "seed must be a whole number >= 0, got -1."),
+        ("abc", TypeError, "seed must be a whole number >= 0, got str 'abc'."),
+        (1.5, TypeError, "seed must be a whole number >= 0, got float 1.5."),
+        (True, TypeError, "seed must be a whole number >= 0, got bool True."),
+    ],
+)
+def test_a_bad_seed_is_refused_when_the_model_is_built(
+    seed: object, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error) as caught:
+        MLP(2, [5, 1], seed=seed)  # type: ignore[arg-type]
+    assert str(caught.value) == message

@@ -1,5 +1,6 @@
 """The training loop: losses recorded before each update, callbacks, early stop, divergence,
-a pluggable step, and the datasets."""
+a pluggable step, and the datasets; a run's verdict, summary and record; sample_loss;
+which step runs (step_factory) and how compiled_step checks its tape."""
 
 from __future__ import annotations
 
@@ -9,22 +10,37 @@ import json
 import math
 import subprocess
 import sys
+from collections.abc import Sequence
 
 import pytest
 
+from tinygrad_xor.compile import Tape, trace
 from tinygrad_xor.data import AND, DATASETS, NAND, OR, XOR, Dataset, get_dataset, is_solved
-from tinygrad_xor.losses import get_loss
+from tinygrad_xor.engine import Value, topological_order
+from tinygrad_xor.losses import FIXED_GRAPH_LOSSES, LOSSES, LossFn, get_loss
 from tinygrad_xor.nn import MLP
 from tinygrad_xor.optim import SGD
 from tinygrad_xor.train import (
     EpochReport,
+    History,
     NonFiniteLossError,
     Step,
     StepResult,
     autograd_step,
+    compiled_step,
     evaluate,
+    loss_for,
+    prediction_table,
+    run_record,
+    sample_loss,
+    step_factory,
+    summary,
     train,
+    verdict,
 )
+
+# The module, not the function tinygrad_xor exports under the same name.
+train_module = importlib.import_module("tinygrad_xor.train")
 
 
 def learner_model(seed: int = 0) -> MLP:
@@ -248,3 +264,290 @@ def test_importing_the_package_loads_only_the_standard_library() -> None:
         and name.split(".")[0] != "tinygrad_xor"
     ]
     assert not_standard == []
+
+
+# -- a run's verdict, its report and its record --------------------------------------
+
+
+def test_verdict_counts_the_right_predictions() -> None:
+    model = learner_model()
+    outcome = verdict(model, XOR, [0.1, 0.9, 0.4, 0.6])  # samples 0 and 1 right
+    assert (outcome.right, outcome.total, outcome.saturated) == (2, 4, False)
+    assert not outcome.solved
+    assert verdict(model, XOR, [0.4, 0.6, 0.6, 0.4]).solved
+    assert verdict(model, XOR, [0.5, 0.5, 0.5, 0.5]).right == 0  # 0.5 is on neither side
+
+
+def test_verdict_calls_sigmoid_outputs_within_0_01_of_0_or_1_saturated() -> None:
+    model = learner_model()
+    stuck = [0.0099, 0.001, 0.999, 0.9901]  # wrong on samples 1 and 2, all pinned
+    assert verdict(model, XOR, stuck).saturated
+    assert verdict(model, XOR, [0.0, 0.0, 1.0, 1.0]).saturated
+    # one output off the edge is enough to say it is not stuck
+    assert not verdict(model, XOR, [0.011, 0.001, 0.999, 0.999]).saturated
+    assert not verdict(model, XOR, [0.001, 0.001, 0.999, 0.989]).saturated
+    assert not verdict(model, XOR, [math.nan, 0.001, 0.999, 0.999]).saturated
+
+
+def test_verdict_never_calls_a_solved_run_saturated() -> None:
+    outcome = verdict(learner_model(), XOR, [0.001, 0.999, 0.999, 0.001])
+    assert outcome.solved and not outcome.saturated
+
+
+@pytest.mark.parametrize("output_activation", ["tanh", "relu", "linear"])
+def test_verdict_never_calls_another_activations_output_saturated(output_activation: str) -> None:
+    model = MLP(2, [5, 1], output_activation=output_activation, seed=0)
+    outcome = verdict(model, XOR, [0.001, 0.001, 0.999, 0.999])
+    assert outcome.right == 2 and not outcome.saturated
+
+
+@pytest.mark.parametrize("output_activation", ["sigmoid", "tanh", "relu", "linear"])
+@pytest.mark.parametrize("loss", ["mse", "mse_sum", "mse_half_sum", "bce"])
+def test_loss_for_refuses_only_bce_without_a_sigmoid_output(
+    output_activation: str, loss: str
+) -> None:
+    model = MLP(2, [5, 1], output_activation=output_activation, seed=0)
+    if loss == "bce" and output_activation != "sigmoid":
+        with pytest.raises(ValueError) as caught:
+            loss_for(model, loss)
+        assert str(caught.value) == (
+            "bce needs outputs in [0, 1], i.e. a sigmoid output activation; this model's is "
+            f"{output_activation}. Use mse instead."
+        )
+    else:
+        assert loss_for(model, loss) is LOSSES[loss]
+
+
+def test_loss_for_refuses_an_unknown_loss() -> None:
+    with pytest.raises(ValueError, match="unknown loss 'hinge'; choose one of: mse"):
+        loss_for(learner_model(), "hinge")
+
+
+def labels(root: Value) -> set[str]:
+    return {node.label for node in topological_order(root) if node.label}
+
+
+def test_sample_loss_labels_the_samples_it_draws() -> None:
+    model = learner_model()
+    root = sample_loss(model, XOR, "mse", [2])
+    assert root.label == "loss"
+    named = labels(root)
+    assert {"x1[3]", "x2[3]", "pred[3]", "loss"} <= named
+    assert not {"pred[1]", "pred[2]", "pred[4]", "x1[1]"} & named
+    both = labels(sample_loss(learner_model(), XOR, "mse", [0, 3]))
+    assert {"x1[1]", "x2[1]", "pred[1]", "x1[4]", "x2[4]", "pred[4]"} <= both
+
+
+def test_sample_loss_is_the_loss_of_those_samples_after_backward() -> None:
+    model = learner_model()
+    root = sample_loss(model, XOR, "bce", [1, 2])
+    reference = learner_model()
+    predictions = [reference(list(XOR.inputs[s]))[0] for s in (1, 2)]
+    expected = get_loss("bce")(predictions, [XOR.targets[1], XOR.targets[2]])
+    expected.backward()
+    assert root.data == expected.data
+    assert [p.grad for p in model.parameters()] == [p.grad for p in reference.parameters()]
+    assert all(p.grad != 0.0 for p in model.parameters())
+
+
+def test_sample_loss_of_every_sample_is_the_batch_loss() -> None:
+    model = learner_model()
+    everything = sample_loss(model, "xor", "mse")
+    assert everything.data == evaluate(learner_model(), XOR).loss
+    listed = sample_loss(learner_model(), XOR, "mse", [0, 1, 2, 3])
+    assert listed.data == everything.data
+    assert {f"pred[{s}]" for s in range(1, 5)} <= labels(everything)
+
+
+def test_sample_loss_refuses_samples_out_of_range_and_unsuited_losses() -> None:
+    model = learner_model()
+    with pytest.raises(ValueError) as caught:
+        sample_loss(model, XOR, "mse", [4])
+    assert str(caught.value) == "sample must be a whole number from 0 to 3, got 4."
+    with pytest.raises(ValueError, match="from 0 to 3, got -1"):
+        sample_loss(model, XOR, "mse", [0, -1])
+    with pytest.raises(TypeError, match=r"got float 1\.0"):
+        sample_loss(model, XOR, "mse", [1.0])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="bce needs outputs in"):
+        sample_loss(MLP(2, [5, 1], output_activation="linear"), XOR, "bce")
+    with pytest.raises(ValueError, match="the model takes 3 inputs"):
+        sample_loss(MLP(3, [5, 1]), XOR, "mse")
+    assert all(p.grad == 0.0 for p in model.parameters())  # refused before any backward
+
+
+def hand_made_history(**changes: object) -> History:
+    fields: dict[str, object] = {
+        "losses": [0.3, 0.2],
+        "epochs": 2,
+        "stopped_early": False,
+        "final_loss": 0.1,
+        "predictions": [0.2, 0.7, 0.8, 0.3],
+        "solved": True,
+        "first_solved_epoch": 1,
+    }
+    return History(**{**fields, **changes})  # type: ignore[arg-type]
+
+
+def test_summary_says_what_was_trained_and_how_it_ended() -> None:
+    model = learner_model()
+    optimizer = SGD(model.parameters(), lr=0.5, momentum=0.25)
+    lines = summary(model, XOR, hand_made_history(), optimizer, "mse").splitlines()
+    assert lines[0] == "XOR: 2-5-1 MLP (sigmoid hidden, sigmoid output, biases, torch init, seed 0)"
+    assert lines[1] == "trained 2 epochs: SGD lr 0.5 momentum 0.25, loss mse"
+    assert lines[2] == "" and lines[-3] == ""
+    assert lines[3:8] == prediction_table(XOR, [0.2, 0.7, 0.8, 0.3]).splitlines()
+    assert lines[-2] == "final loss: 0.1 (mse)"
+    assert lines[-1] == "solved: all 4 right (first at epoch 1)"
+
+
+def test_summary_says_stopped_early_and_where_the_model_was_loaded_from() -> None:
+    model = MLP(2, [3, 1], activation="tanh", bias=False, init="xavier", seed=4)
+    optimizer = SGD(model.parameters(), lr=0.3)
+    text = summary(
+        model,
+        AND,
+        hand_made_history(stopped_early=True, epochs=1),
+        optimizer,
+        "bce",
+        loaded_from="runs/model.json",
+    )
+    first, second = text.splitlines()[:2]
+    assert first == (
+        "AND: 2-3-1 MLP (tanh hidden, sigmoid output, no biases, xavier init, seed 4), "
+        "loaded from runs/model.json"
+    )
+    assert second == "trained 1 epochs (stopped early): SGD lr 0.3 momentum 0, loss bce"
+    plain = summary(model, AND, hand_made_history(), optimizer, "bce")
+    assert "loaded from" not in plain and "stopped early" not in plain
+
+
+def test_summary_of_a_run_that_failed_counts_the_right_ones_and_names_saturation() -> None:
+    model = learner_model()
+    optimizer = SGD(model.parameters(), lr=0.3)
+    wrong = hand_made_history(
+        solved=False, first_solved_epoch=None, predictions=[0.2, 0.7, 0.8, 0.6]
+    )
+    assert summary(model, XOR, wrong, optimizer, "mse").splitlines()[-1] == (
+        "not solved: 3 of 4 right"
+    )
+    stuck = hand_made_history(
+        solved=False, first_solved_epoch=None, predictions=[0.001, 0.001, 0.999, 0.999]
+    )
+    assert summary(model, XOR, stuck, optimizer, "mse").splitlines()[-1] == (
+        "not solved: 2 of 4 right, and every output is stuck near 0 or 1 "
+        "(saturated units learn almost nothing)"
+    )
+
+
+def test_run_record_is_json_and_holds_the_run() -> None:
+    model = MLP(2, [4, 3, 1], activation="tanh", init="xavier", seed=2)
+    optimizer = SGD(model.parameters(), lr=0.3)
+    history = train(model, XOR, optimizer, epochs=7)
+    record = run_record(model, XOR, history, optimizer, "mse")
+    assert set(record) == {
+        "dataset", "inputs", "targets", "predictions", "solved", "first_solved_epoch",
+        "final_loss", "initial_loss", "epochs", "stopped_early", "seed", "hidden",
+        "activation", "output_activation", "bias", "init", "loss", "lr", "momentum",
+    }  # fmt: skip
+    assert (record["loss"], record["lr"], record["momentum"]) == ("mse", 0.3, 0.0)
+    assert json.loads(json.dumps(record, allow_nan=False)) == record  # JSON, no tuples
+    assert record["dataset"] == "xor"
+    assert record["inputs"] == [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
+    assert record["targets"] == [0.0, 1.0, 1.0, 0.0]
+    assert record["hidden"] == [4, 3] and record["seed"] == 2
+    assert (record["activation"], record["output_activation"]) == ("tanh", "sigmoid")
+    assert (record["bias"], record["init"]) == (True, "xavier")
+    assert record["epochs"] == 7 and record["stopped_early"] is False
+    assert record["initial_loss"] == history.losses[0]
+    assert record["final_loss"] == history.final_loss
+    assert record["predictions"] == history.predictions
+
+
+# -- which step runs each epoch -------------------------------------------------------
+
+
+def test_step_factory_picks_the_compiled_or_the_autograd_step() -> None:
+    assert step_factory(True) is compiled_step
+    assert step_factory(False) is autograd_step
+    with pytest.raises(TypeError, match="compiled must be True or False, got int 1"):
+        step_factory(1)  # type: ignore[arg-type]
+
+
+def traced_with(
+    monkeypatch: pytest.MonkeyPatch, loss_fn: LossFn, dataset: Dataset = XOR, **options: object
+) -> Tape:
+    """The tape compiled_step traces, caught on its way out of trace()."""
+    tapes: list[Tape] = []
+
+    def recording_trace(*args: object, **kwargs: object) -> Tape:
+        tape = trace(*args, **kwargs)  # type: ignore[arg-type]
+        tapes.append(tape)
+        return tape
+
+    monkeypatch.setattr(train_module, "trace", recording_trace)
+    model = MLP(dataset.nin, [5, 1], seed=0)
+    step = compiled_step(model, dataset, loss_fn, **options)  # type: ignore[arg-type]
+    assert step().loss == evaluate(MLP(dataset.nin, [5, 1], seed=0), dataset, loss_fn).loss
+    (tape,) = tapes
+    return tape
+
+
+@pytest.mark.parametrize("name", ["mse", "mse_sum", "mse_half_sum"])
+def test_a_fixed_graph_loss_is_replayed_unchecked(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    assert LOSSES[name] in FIXED_GRAPH_LOSSES
+    tape = traced_with(monkeypatch, LOSSES[name])
+    assert (tape.check_every, tape.retrace) == (0, False)
+    assert tape.name == "xor_loss"
+
+
+def test_any_other_loss_is_checked_every_step_and_retraced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bce = traced_with(monkeypatch, LOSSES["bce"])
+    assert (bce.check_every, bce.retrace) == (1, True)
+
+    def my_mse(predictions: Sequence[Value], targets: Sequence[float]) -> Value:
+        return get_loss("mse")(predictions, targets)  # the same graph, but we cannot know
+
+    mine = traced_with(monkeypatch, my_mse)
+    assert (mine.check_every, mine.retrace) == (1, True)
+
+
+def test_the_check_policy_can_be_chosen(monkeypatch: pytest.MonkeyPatch) -> None:
+    tape = traced_with(monkeypatch, LOSSES["bce"], check_every=5, retrace=False)
+    assert (tape.check_every, tape.retrace) == (5, False)
+    tape = traced_with(monkeypatch, LOSSES["mse"], check_every=2)
+    assert (tape.check_every, tape.retrace) == (2, False)
+    tape = traced_with(monkeypatch, LOSSES["mse"], retrace=True)
+    assert (tape.check_every, tape.retrace) == (0, True)
+
+
+def test_a_dataset_name_that_is_no_identifier_gives_the_default_tape_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    gate = Dataset("my gate", XOR.inputs, XOR.targets)
+    assert traced_with(monkeypatch, LOSSES["mse"], gate).name == "loss_and_grads"
+
+
+# -- datasets refuse numbers that are not finite ---------------------------------------
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_a_dataset_refuses_non_finite_inputs_and_targets(bad: float) -> None:
+    with pytest.raises(ValueError) as caught:
+        Dataset("gate", ((0.0, 0.0), (0.0, bad)), (0.0, 1.0))
+    assert str(caught.value) == f"dataset 'gate': input 1 must be a finite number, got {bad!r}."
+    with pytest.raises(ValueError) as caught:
+        Dataset("gate", ((0.0, 0.0), (0.0, 1.0)), (bad, 1.0))
+    assert str(caught.value) == f"dataset 'gate': target 0 must be a finite number, got {bad!r}."
+
+
+def test_a_dataset_refuses_inputs_and_targets_that_are_not_numbers() -> None:
+    with pytest.raises(
+        TypeError, match=r"dataset 'gate': input 0 must be a finite number, got str"
+    ):
+        Dataset("gate", (("0", 0.0),), (0.0,))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"dataset 'gate': target 0 .* got NoneType None"):
+        Dataset("gate", ((0.0, 0.0),), (None,))  # type: ignore[arg-type]

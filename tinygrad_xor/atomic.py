@@ -112,14 +112,19 @@ def read_limited(path: str | os.PathLike[str], limit: int) -> bytes:
     """The bytes of the regular file at `path`, if there are at most `limit` of them."""
     # O_NONBLOCK: opening a FIFO with no writer would otherwise wait forever.
     descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    with os.fdopen(descriptor, "rb") as file:
-        info = os.fstat(file.fileno())
+    # Checked before fdopen, which raises for a directory and leaves the descriptor open.
+    try:
+        info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):
             raise TargetError(f"{os.fspath(path)} is {_kind(info.st_mode)}, not a file to read.")
         if info.st_size > limit:
             raise TargetError(
                 f"{os.fspath(path)} is {info.st_size} bytes, more than the {limit} a file may have."
             )
+    except BaseException:
+        os.close(descriptor)
+        raise
+    with os.fdopen(descriptor, "rb") as file:
         data = file.read(limit + 1)
     if len(data) > limit:  # it grew while being read
         raise TargetError(f"{os.fspath(path)} is more than the {limit} bytes a file may have.")

@@ -33,6 +33,7 @@ __all__ = [
     "VERSION",
     "ModelFileError",
     "architecture",
+    "disagreements",
     "save_model",
     "load_model",
 ]
@@ -66,6 +67,17 @@ def architecture(model: MLP) -> dict[str, Any]:
         "init": model.init,
         "seed": model.seed,
     }
+
+
+def disagreements(model: MLP, settings: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """The settings `model` does not have: name -> (the setting, the model's own).
+
+    Names are MLP's arguments ("activation", "bias", "seed", ...), and "hidden" for the
+    widths of the hidden layers (sizes without the output). `tinygrad-xor train --load`
+    refuses options that disagree with the file this way.
+    """
+    own = {**architecture(model), "hidden": model.sizes[:-1]}
+    return {key: (value, own[key]) for key, value in settings.items() if value != own[key]}
 
 
 def save_model(

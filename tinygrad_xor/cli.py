@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from tinygrad_xor.atomic import TargetError, check_folder, check_target
-from tinygrad_xor.checkpoint import ModelFileError, architecture, load_model, save_model
+from tinygrad_xor.checkpoint import ModelFileError, disagreements, load_model, save_model
 from tinygrad_xor.checks import real_number, whole_number
 from tinygrad_xor.data import DATASETS, Dataset, get_dataset
 from tinygrad_xor.losses import LOSSES
@@ -143,6 +143,9 @@ def _check_loss(model: MLP, loss: str) -> None:
 
 # -- train --------------------------------------------------------------------------
 
+_SMALLER_STEPS = "a smaller --lr or --momentum"  # saturated outputs barely move
+_MORE_TRAINING = "more --epochs, another --seed, or a larger --lr"
+
 
 def _add_train_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
@@ -175,23 +178,22 @@ def _load_for_training(args: argparse.Namespace) -> MLP:
         model, _ = load_model(args.load)
     except ModelFileError as error:
         raise CommandError(str(error)) from None
-    in_file = {**architecture(model), "hidden": model.sizes[:-1]}
-    disagreements = []
-    for key, given in _model_settings(args).items():
-        if vars(args)[key] is None or given == in_file[key]:
-            continue
+    given = {key: vars(args)[key] for key in _MODEL_DEFAULTS if vars(args)[key] is not None}
+    differ = []
+    for key, (value, in_file) in disagreements(model, given).items():
         if key == "bias":
-            has = "biases" if in_file[key] else "no biases"
-            disagreements.append(f"{'--bias' if given else '--no-bias'} (the file has {has})")
+            differ.append(
+                f"--{'' if value else 'no-'}bias (the file has {'' if in_file else 'no '}biases)"
+            )
         elif key == "hidden":
-            has = ",".join(map(str, in_file[key])) or "no hidden layer"
-            disagreements.append(f"--hidden {','.join(map(str, given))} (the file has {has})")
+            widths = ",".join(map(str, in_file)) or "no hidden layer"
+            differ.append(f"--hidden {','.join(map(str, value))} (the file has {widths})")
         else:
-            disagreements.append(f"--{key.replace('_', '-')} {given} (the file has {in_file[key]})")
-    if disagreements:
+            differ.append(f"--{key.replace('_', '-')} {value} (the file has {in_file})")
+    if differ:
         raise CommandError(
             f"{args.load} holds a {model.shape} network, and --load rebuilds it from the "
-            f"file; these options disagree with it: {'; '.join(disagreements)}. Drop them."
+            f"file; these options disagree with it: {'; '.join(differ)}. Drop them."
         )
     return model
 
@@ -205,7 +207,14 @@ def _run_train(args: argparse.Namespace) -> int:
             f"{dataset.nin} inputs and 1 output."
         )
     _check_loss(model, args.loss)
-    _check_output_paths(args)
+    outputs = [("--save", args.save, check_target), ("--plot", args.plot, check_folder)]
+    outputs.append(("--html", args.html, lambda path: check_target(path, make_folders=True)))
+    for option, path, check in outputs:
+        try:  # before training, not after
+            if path is not None:
+                check(path)
+        except TargetError as error:
+            raise CommandError(f"{option} {error}") from None
     optimizer = SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
     settings = {"epochs": args.epochs, "loss": args.loss, "make_step": step_factory(args.compile)}
     show = not args.quiet and sys.stderr.isatty()
@@ -220,24 +229,20 @@ def _run_train(args: argparse.Namespace) -> int:
             f"--lr {args.lr / 10:g}. Nothing was written."
         ) from None
 
-    record = run_record(model, dataset, history)
-    record |= {
-        "loss": args.loss,
-        "lr": args.lr,
-        "momentum": args.momentum,
-        "loaded_from": args.load,
-    }
+    record = {**run_record(model, dataset, history, optimizer, args.loss), "loaded_from": args.load}
     written, failures = _write_train_outputs(args, model, dataset, history, record)
-    if recorder is not None:
-        try:
-            recorder.to_html(history, args.html)
-            written.append(args.html)
-        except OSError as error:
-            failures.append(f"could not write {args.html}: {error}")
+    try:  # --html last: the page shows the training, the files before are its result
+        written += [recorder.write(history, args.html)] if recorder else []
+    except OSError as error:
+        failures.append(f"could not write {args.html}: {error}")
     if args.json:
         print(json.dumps({**record, "files": written}))
     else:
-        print(_train_table(args, model, dataset, history, optimizer))
+        text = summary(model, dataset, history, optimizer, args.loss, loaded_from=args.load)
+        if not history.solved:  # the advice, in the options' words
+            saturated = verdict(model, dataset, history.predictions).saturated
+            text += f". Try {_SMALLER_STEPS if saturated else _MORE_TRAINING}."
+        print(text)
         for path in written:
             print(f"wrote {path}")
     if failures:
@@ -245,59 +250,33 @@ def _run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_output_paths(args: argparse.Namespace) -> None:
-    """Fail before training, not after, when --save, --plot or --html cannot be written."""
-    targets = [("--save", args.save, check_target), ("--plot", args.plot, check_folder)]
-    targets.append(("--html", args.html, lambda path: check_target(path, make_folders=True)))
-    for option, path, check in targets:
-        try:
-            if path is not None:
-                check(path)
-        except TargetError as error:
-            raise CommandError(f"{option} {error}") from None
-
-
 def _write_train_outputs(
     args: argparse.Namespace, model: MLP, dataset: Dataset, history: History, record: dict[str, Any]
 ) -> tuple[list[str], list[str]]:
-    """Write --save, then --plot, each whatever happened to the other; the model goes first,
-    as it is the result of the training. Return the paths written and the failures."""
+    """Write --save, then --plot, each whatever happened to the other (the model first: it
+    is the result of the training). Return the paths written and the failures."""
     written: list[str] = []
     failures: list[str] = []
     if args.save is not None:
         try:
             save_model(model, args.save, metadata=record)  # how it was trained, and the result
             written.append(args.save)
-        except OSError as error:
-            failures.append(
-                f"could not save the model to {args.save}: {error}; the old file, if any, "
-                "is unchanged"
-            )
+        except (OSError, ValueError) as error:  # ValueError: a parameter that is not finite
+            failures.append(f"could not save the model to {args.save}: {error}; nothing written")
     if args.plot is not None:
-        try:
-            from tinygrad_xor.plots import write_training_plots
+        from tinygrad_xor.plots import write_training_plots
 
-            label = f"{dataset.name.upper()}, {model.shape}, {args.loss}, lr {args.lr:g}"
-            first = history.first_solved_epoch
+        label = f"{dataset.name.upper()}, {model.shape}, {args.loss}, lr {args.lr:g}"
+        first = history.first_solved_epoch
+        try:
             paths = write_training_plots(
                 args.plot, model, dataset, history.losses, first_solved_epoch=first, label=label
             )
             written.extend(str(path) for path in paths)
-        except (OSError, ImportError) as error:  # ImportError: matplotlib is not installed
+        except OSError as error:
             saved = f" (the model was saved to {args.save})" if args.save in written else ""
             failures.append(f"could not write the plots into {args.plot}: {error}{saved}")
     return written, failures
-
-
-def _train_table(
-    args: argparse.Namespace, model: MLP, dataset: Dataset, history: History, optimizer: SGD
-) -> str:
-    text = summary(model, dataset, history, optimizer, args.loss, loaded_from=args.load)
-    if history.solved:
-        return text
-    if verdict(model, dataset, history.predictions).saturated:
-        return f"{text}. Try a smaller --lr or --momentum."
-    return f"{text}. Try more --epochs, another --seed, or a larger --lr."
 
 
 # -- manual -------------------------------------------------------------------------
@@ -418,9 +397,9 @@ def _run_graph(args: argparse.Namespace) -> int:
     loss = sample_loss(model, XOR, args.loss, None if args.sample is None else [args.sample - 1])
     max_nodes = graph.DEFAULT_MAX_NODES if args.max_nodes is None else args.max_nodes
     look = {"rankdir": args.rankdir, "show_order": args.order, "show_local_grads": args.local_grads}
-    limits: dict[str, Any] = {"parameters": model.parameters(), "max_nodes": max_nodes}
+    drawing: dict[str, Any] = {"parameters": model.parameters(), "max_nodes": max_nodes}
     try:
-        drawn = graph.draw_dot(loss, **limits, **look)
+        drawn = graph.draw_dot(loss, **drawing, **look)
     except graph.GraphTooLargeError as error:
         advice = (
             "Draw one sample with --sample 1" if args.sample is None else "Use a smaller --hidden"
@@ -431,10 +410,10 @@ def _run_graph(args: argparse.Namespace) -> int:
         ) from None
     if args.html:  # first: the page checks its path before any work
         try:
-            graph.to_html(loss, args.html, renderer=args.renderer, **limits)
-            print(f"wrote {args.html}: its forward and backward pass, step by step, in a browser")
+            graph.to_html(loss, args.html, renderer=args.renderer, **drawing)
         except (render.NoRendererError, render.GraphRenderError, TargetError, OSError) as error:
             raise CommandError(f"cannot write {args.html}: {error}") from None
+        print(f"wrote {args.html}: its forward and backward pass, step by step, in a browser")
     try:
         graph.to_svg(drawn, path=args.out, renderer=args.renderer)
     except (render.NoRendererError, render.GraphRenderError, TargetError) as error:

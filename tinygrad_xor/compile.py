@@ -454,15 +454,17 @@ def _local_gradient_terms(node: Value, value: dict[Value, str], g: str) -> tuple
         return f"{b} * {g}", f"{a} * {g}"
     if op == "/":
         return f"_reciprocal({b}) * {g}", f"-_divide({out}, {b}) * {g}"
+    # A structural zero (relu at or below 0, x ** 0, x ** y's base at y = 0) passes 0.0
+    # whatever g is, as backward() does when g is inf or nan.
     if op == "**":
         return (
-            f"({b} * _pow({a}, {b} - 1.0) if {b} != 0.0 else 0.0) * {g}",
+            f"(0.0 if {b} == 0.0 else {b} * _pow({a}, {b} - 1.0) * {g})",
             f"(0.0 if ({a} == 0.0 and {b} >= 0.0) else {out} * _log({a})) * {g}",
         )
     if isinstance(op, PowerOp):
         c = _power_exponent(node)
         if c == 0.0:
-            return f"0.0 * {g}", ""
+            return "0.0", ""
         return f"{_literal(c)} * _pow({a}, {_literal(c - 1.0)}) * {g}", ""
     if op == "exp":
         return f"{out} * {g}", ""
@@ -473,7 +475,7 @@ def _local_gradient_terms(node: Value, value: dict[Value, str], g: str) -> tuple
     if op == "sigmoid":
         return f"{out} * (1.0 - {out}) * {g}", ""
     if op == "relu":
-        return f"(0.0 if {a} <= 0.0 else 1.0) * {g}", ""
+        return f"(0.0 if {a} <= 0.0 else {g})", ""
     raise CompileError(f"cannot compile the op {op!r}.")  # _forward_lines named the fix
 
 

@@ -98,6 +98,7 @@ class PowerOp(str):
     @staticmethod
     @functools.lru_cache(maxsize=256)  # formatting the name costs more than the op itself
     def of(c: float) -> PowerOp:
+        c += 0.0  # -0.0 and 0.0 are one exponent (and one cache entry): "**0"
         short = f"{c:g}"
         op = PowerOp(f"**{short}" if float(short) == c else f"**{c!r}")  # exact: "**0.1"
         op.exponent = c

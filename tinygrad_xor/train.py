@@ -262,8 +262,10 @@ def summary(
     )
 
 
-def run_record(model: MLP, dataset: Dataset, history: History) -> dict[str, Any]:
-    """A run as JSON-able data: the dataset, the model's settings and how training went."""
+def run_record(
+    model: MLP, dataset: Dataset, history: History, optimizer: SGD, loss: str
+) -> dict[str, Any]:
+    """A run as JSON-able data: the dataset, the model, the training settings, the result."""
     return {
         "dataset": dataset.name,
         "inputs": [list(x) for x in dataset.inputs],
@@ -281,6 +283,9 @@ def run_record(model: MLP, dataset: Dataset, history: History) -> dict[str, Any]
         "output_activation": model.output_activation,
         "bias": model.bias,
         "init": model.init,
+        "loss": loss,
+        "lr": optimizer.lr,
+        "momentum": optimizer.momentum,
     }
 
 

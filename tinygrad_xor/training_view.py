@@ -146,6 +146,11 @@ class TrainingSnapshots:
             ],
         }
 
+    def write(self, history: History, path: str | Path, *, title: str | None = None) -> str:
+        """to_html(history, path): the page, written; return the path, as given."""
+        self.to_html(history, path, title=title)
+        return str(path)
+
     def to_html(
         self, history: History, path: str | Path | None = None, *, title: str | None = None
     ) -> str:
