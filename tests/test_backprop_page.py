@@ -120,6 +120,8 @@ def test_something_else_than_a_value_is_a_type_error_saying_what_it_got(given: o
         TypeError, match=f"to_html\\(root\\): expected a Value, got {type(given).__name__}"
     ):
         to_html(given)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="show_backprop\\(root\\): expected a Value, got"):
+        show_backprop(given)  # type: ignore[arg-type]
 
 
 def test_a_graph_too_large_for_the_svg_is_too_large_for_the_page() -> None:

@@ -333,7 +333,7 @@ def to_html(
 
     >>> page = to_html(loss, "out/backprop.html", parameters=model.parameters())  # doctest: +SKIP
     """
-    return _backprop_page(root, path, parameters, max_nodes, renderer)[0]
+    return _backprop_page("to_html", root, path, parameters, max_nodes, renderer)[0]
 
 
 def show_backprop(
@@ -347,11 +347,12 @@ def show_backprop(
 
     >>> show_backprop(loss)  # the last line of a cell  # doctest: +SKIP
     """
-    page, svg = _backprop_page(root, None, parameters, max_nodes, renderer)
+    page, svg = _backprop_page("show_backprop", root, None, parameters, max_nodes, renderer)
     return pages.PageView(page, height=pages.frame_height(svg))
 
 
 def _backprop_page(
+    caller: str,
     root: Value,
     path: str | Path | None,
     parameters: Iterable[Value] | None,
@@ -361,8 +362,8 @@ def _backprop_page(
     """The page and its SVG; written to `path` when one is given."""
     if not isinstance(root, Value):
         raise TypeError(
-            f"to_html(root): expected a Value, got {type(root).__name__}. "
-            "Pass the Value whose backward pass you want to step through, e.g. to_html(loss)."
+            f"{caller}(root): expected a Value, got {type(root).__name__}. Pass the Value "
+            f"whose backward pass you want to step through, e.g. {caller}(loss)."
         )
     target = None if path is None else check_target(path, make_folders=True)
     count = len(topological_order(root))
