@@ -14,6 +14,7 @@ use them, so `tinygrad-xor --help` stays fast.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -40,6 +41,7 @@ from tinygrad_xor.train import (
     train,
     verdict,
 )
+from tinygrad_xor.training_view import TrainingSnapshots
 
 __all__ = ["main", "CommandError", "UsageError"]
 
@@ -141,6 +143,9 @@ def _check_outputs(*outputs: tuple[str, str | None, Callable[[str], object]]) ->
             raise CommandError(f"{option} {error}") from None
 
 
+_new_file = functools.partial(check_target, make_folders=True)  # the writer makes its folders
+
+
 def _check_loss(model: MLP, loss: str) -> None:
     """train and graph refuse the same model and loss pairs (train.loss_for's), in options."""
     try:
@@ -179,6 +184,7 @@ def _add_train_parser(subparsers: Any) -> None:
     add("--json", action="store_true", help="print JSON instead of the table")
     add("--plot", metavar="DIR", help="write loss.png and decision_boundary.png into DIR")
     add("--save", metavar="FILE", help="write the trained model to FILE as JSON")
+    add("--html", metavar="FILE", help="write a page with a slider over ~50 snapshots of training")
     add("--quiet", action="store_true", help="no progress bar (it shows only on a terminal)")
 
 
@@ -218,12 +224,14 @@ def _run_train(args: argparse.Namespace) -> int:
         )
     _check_loss(model, args.loss)
     _check_outputs(("--save", args.save, check_target), ("--plot", args.plot, check_folder))
+    _check_outputs(("--html", args.html, _new_file))
     optimizer = SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
     settings = {"epochs": args.epochs, "loss": args.loss, "make_step": step_factory(args.compile)}
     show = not args.quiet and sys.stderr.isatty()
     try:
         with ProgressBar(args.epochs, stop_at_loss=args.target_loss, show=show) as bar:
-            history = train(model, dataset, optimizer, callback=bar, **settings)
+            recorder = TrainingSnapshots(model, dataset, then=bar) if args.html else None
+            history = train(model, dataset, optimizer, callback=recorder or bar, **settings)
     except NonFiniteLossError as error:
         raise CommandError(
             f"the loss became {error.loss} at epoch {error.epoch} (after {error.epoch} updates "
@@ -233,6 +241,10 @@ def _run_train(args: argparse.Namespace) -> int:
 
     record = {**run_record(model, dataset, history, optimizer, args.loss), "loaded_from": args.load}
     written, failures = _write_train_outputs(args, model, dataset, history, record)
+    try:  # --html last: the page shows the training, the files before are its result
+        written += [recorder.write(history, args.html)] if recorder else []
+    except OSError as error:
+        failures.append(f"could not write {args.html}: {error}")
     if args.json:
         print(json.dumps({**record, "files": written}))
     else:
@@ -385,6 +397,7 @@ def _add_graph_parser(subparsers: Any) -> None:
     add("--rankdir", choices=["LR", "TB"], default="LR", help="left-right or top-bottom")
     add("--max-nodes", type=_max_nodes, metavar="N", help="the most Values to draw (400; 1-1000)")
     add("--renderer", choices=RENDERERS, default="auto", help="auto: dot if on PATH, else wasm")
+    add("--html", metavar="FILE", help="also write a page that steps through the backward pass")
 
 
 def _run_graph(args: argparse.Namespace) -> int:
@@ -392,15 +405,16 @@ def _run_graph(args: argparse.Namespace) -> int:
     from tinygrad_xor.data import XOR
     from tinygrad_xor.train import sample_loss, widest_hidden
 
-    _check_outputs(("--out", args.out, graph.svg_target))
+    _check_outputs(("--out", args.out, graph.svg_target), ("--html", args.html, _new_file))
     model = _build_model(args, XOR.nin)
     _check_loss(model, args.loss)
     samples = None if args.sample is None else [args.sample - 1]
     loss = sample_loss(model, XOR, args.loss, samples)
     max_nodes = graph.DEFAULT_MAX_NODES if args.max_nodes is None else args.max_nodes
     look = {"rankdir": args.rankdir, "show_order": args.order, "show_local_grads": args.local_grads}
+    drawing: dict[str, Any] = {"parameters": model.parameters(), "max_nodes": max_nodes}
     try:
-        drawn = graph.draw_dot(loss, parameters=model.parameters(), max_nodes=max_nodes, **look)
+        drawn = graph.draw_dot(loss, **drawing, **look)
     except graph.GraphTooLargeError as error:
         settings = {key: value for key, value in _model_settings(args).items() if key != "hidden"}
         widest = widest_hidden(XOR, args.loss, error.limit, samples or [0], **settings)
@@ -409,9 +423,15 @@ def _run_graph(args: argparse.Namespace) -> int:
             f"the graph has {error.count} Values, more than --max-nodes {error.limit}: too "
             f"dense to read. What fits: {fits}; or raise --max-nodes (at most {graph.MOST_NODES})."
         ) from None
+    if args.html:  # first: the page checks its path before any work
+        try:
+            graph.to_html(loss, args.html, renderer=args.renderer, **drawing)
+        except (render.NoRendererError, render.GraphRenderError, TargetError, OSError) as error:
+            raise CommandError(f"cannot write {args.html}: {error}") from None
+        print(f"wrote {args.html}: its forward and backward pass, step by step, in a browser")
     try:
         graph.to_svg(drawn, path=args.out, renderer=args.renderer)
-    except (render.NoRendererError, render.GraphRenderError) as error:
+    except (render.NoRendererError, render.GraphRenderError, TargetError) as error:
         raise CommandError(str(error)) from None
     except OSError as error:
         raise CommandError(f"cannot write {args.out}: {error.strerror or error}") from None
