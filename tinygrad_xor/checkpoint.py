@@ -83,8 +83,9 @@ def disagreements(model: MLP, settings: Mapping[str, Any]) -> dict[str, tuple[An
 
 def save_model(
     model: MLP, path: str | os.PathLike[str], metadata: Mapping[str, Any] | None = None
-) -> None:
-    """Write `model` to `path` as JSON, atomically: the old file survives any failure.
+) -> Path:
+    """Write `model` to `path` as JSON, atomically (the old file survives any failure);
+    return `path`.
 
     A parameter that is inf or nan (training diverged) is refused by name: such a model
     cannot be trained on or loaded back.
@@ -105,6 +106,7 @@ def save_model(
     }
     text = json.dumps(document, indent=2, allow_nan=False) + "\n"
     write_atomically(path, text.encode("utf-8"))
+    return Path(path)
 
 
 def _read_document(path: Path) -> dict[str, Any]:
