@@ -499,3 +499,32 @@ def test_the_make_test_transcript_counts_what_the_project_holds() -> None:
     contracts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     kept = len(contracts["tool"]["importlinter"]["contracts"])
     assert f"Contracts: {kept} kept, 0 broken." in transcript.splitlines()
+
+
+# -- claims the pages make about the code -----------------------------------------------------
+
+
+def test_the_concepts_op_table_lists_every_primitive_of_the_engine() -> None:
+    """docs/concepts.md's table of ops and derivatives has a row for each the engine has."""
+    engine_table = (tinygrad_xor.engine.__doc__ or "").split("op          value")[1]
+    engine_ops = re.findall(r"^    (a \S+ [bc]|a\.\w+\(\))", engine_table, flags=re.MULTILINE)
+    concepts = (ROOT / "docs" / "concepts.md").read_text(encoding="utf-8")
+    page_ops = re.findall(r"^\| `(a [^`]+ [bc]|a\.\w+\(\))`", concepts, flags=re.MULTILINE)
+    assert len(engine_ops) == 10 and sorted(engine_ops) == sorted(page_ops)
+
+
+def test_the_sample_option_says_how_much_of_the_graph_one_sample_is() -> None:
+    from tinygrad_xor.engine import topological_order
+    from tinygrad_xor.train import sample_loss
+
+    model = tinygrad_xor.MLP(2, [5, 1])
+    one, all_four = (
+        len(topological_order(sample_loss(model, "xor", "mse", samples))) for samples in ([0], None)
+    )
+    assert (one, all_four) == (64, 190)  # a third, as `graph --help` and getting-started say
+    help_text = io.StringIO()
+    with contextlib.redirect_stdout(help_text), contextlib.suppress(SystemExit):
+        cli_main(["graph", "--help"])
+    assert "a third of the graph" in " ".join(help_text.getvalue().split())
+    page = (ROOT / "docs" / "getting-started.md").read_text(encoding="utf-8")
+    assert "a third the size (64 of 190 Values)" in page
