@@ -69,7 +69,7 @@ def backprop_page(svg: str, steps: dict[str, Any], *, title: str) -> str:
         "CSS": css,
         "SVG": _svg_element(svg),
         "DATA": _script_json(steps),
-        "SCRIPT": _asset("backprop.js"),
+        "SCRIPT": _asset("controls.js") + _asset("backprop.js"),
     }
     return _fill("backprop.html", slots)
 
@@ -80,7 +80,7 @@ def training_page(view: dict[str, Any], *, title: str) -> str:
         "TITLE": html.escape(title),
         "CSS": _asset("page.css") + _asset("training.css"),
         "DATA": _script_json(view),
-        "SCRIPT": _asset("training.js"),
+        "SCRIPT": _asset("controls.js") + _asset("training.js"),
     }
     return _fill("training.html", slots)
 

@@ -8,8 +8,6 @@
   const last = steps.length - 1;
   const byId = (id) => document.getElementById(id);
   const graph = byId("graph");
-  const slider = byId("slider");
-  const playButton = byId("play");
 
   // Graphviz gives each node and edge a <title>: "v3" (a Value), "v3_op" (its op),
   // "v1->v3_op" (an edge). A Value used twice by one op has two edges of one title.
@@ -27,14 +25,13 @@
   });
 
   let current = 0;
-  let timer = null;
 
   function mark(elements, name) {
     for (const element of elements) element.classList.add(name);
   }
 
-  function show(k) {
-    current = Math.max(0, Math.min(last, k));
+  function draw(k) {
+    current = k;
     const step = steps[current];
     // Replay steps 1..current on a blank graph: each reveals a data or a grad.
     const computed = data.nodes.map(() => false);
@@ -68,9 +65,6 @@
     byId("caption").textContent = step.caption;
     byId("arithmetic").textContent = step.lines.join("\n");
     byId("counter").textContent = "step " + current + " of " + last;
-    slider.value = String(current);
-    byId("first").disabled = byId("previous").disabled = current === 0;
-    byId("next").disabled = byId("last").disabled = current === last;
   }
 
   // Scroll the graph so that the step's Value, op and inputs are in view (centred, when
@@ -92,36 +86,6 @@
     }
   }
 
-  function pause() {
-    if (timer !== null) clearInterval(timer);
-    timer = null;
-    playButton.textContent = "▶ play";
-  }
-
-  function play() {
-    if (current === last) show(0);
-    playButton.textContent = "‖ pause";
-    timer = setInterval(() => {
-      if (current >= last) pause();
-      else show(current + 1);
-    }, 700);
-  }
-
-  const go = (k) => () => { pause(); show(k()); };
-  byId("first").addEventListener("click", go(() => 0));
-  byId("previous").addEventListener("click", go(() => current - 1));
-  byId("next").addEventListener("click", go(() => current + 1));
-  byId("last").addEventListener("click", go(() => last));
-  playButton.addEventListener("click", () => (timer === null ? play() : pause()));
-  slider.addEventListener("input", go(() => Number(slider.value)));
-  document.addEventListener("keydown", (event) => {
-    if (event.altKey || event.ctrlKey || event.metaKey) return;
-    const to = { ArrowRight: current + 1, ArrowLeft: current - 1, Home: 0, End: last }[event.key];
-    if (to === undefined) return;
-    event.preventDefault(); // the slider, when focused, would move a second time
-    pause();
-    show(to);
-  });
 
   // Zoom: 100% draws a Graphviz point (the SVG's unit) as one CSS pixel, text at 12 px.
   // A graph larger than its box scrolls there, to each step's Value.
@@ -145,8 +109,7 @@
   byId("zoom-in").addEventListener("click", zoomBy(1));
 
   setZoom(zoom);
-  slider.max = String(last);
-  show(0);
+  stepThrough(last, draw, 700);
   // Inside Jupyter's <iframe srcdoc>, grow the frame to fit the page where that is allowed.
   if (window.frameElement) {
     window.frameElement.style.height = document.documentElement.scrollHeight + 4 + "px";

@@ -7,8 +7,6 @@
   const snapshots = data.snapshots;
   const last = snapshots.length - 1;
   const byId = (id) => document.getElementById(id);
-  const slider = byId("slider");
-  const playButton = byId("play");
   const n = data.resolution;
   const grids = snapshots.map((s) => {
     const bytes = atob(s.grid);
@@ -189,10 +187,9 @@
 
   // -- stepping -----------------------------------------------------------------------------
   let current = 0;
-  let timer = null;
 
-  function show(k) {
-    current = Math.max(0, Math.min(last, k));
+  function draw(k) {
+    current = k;
     const snapshot = snapshots[current];
     drawBoundary(grids[current], snapshot);
     const x = curveX(snapshot.epoch);
@@ -205,44 +202,10 @@
       "epoch " + snapshot.epoch + " of " + data.epochs + ": loss " + snapshot.loss + ", " +
       right + " of " + snapshot.right.length + " right";
     byId("counter").textContent = "snapshot " + (current + 1) + " of " + snapshots.length;
-    slider.value = String(current);
-    byId("first").disabled = byId("previous").disabled = current === 0;
-    byId("next").disabled = byId("last").disabled = current === last;
   }
 
-  function pause() {
-    if (timer !== null) clearInterval(timer);
-    timer = null;
-    playButton.textContent = "▶ play";
-  }
 
-  function play() {
-    if (current === last) show(0);
-    playButton.textContent = "‖ pause";
-    timer = setInterval(() => {
-      if (current >= last) pause();
-      else show(current + 1);
-    }, 250);
-  }
-
-  const go = (k) => () => { pause(); show(k()); };
-  byId("first").addEventListener("click", go(() => 0));
-  byId("previous").addEventListener("click", go(() => current - 1));
-  byId("next").addEventListener("click", go(() => current + 1));
-  byId("last").addEventListener("click", go(() => last));
-  playButton.addEventListener("click", () => (timer === null ? play() : pause()));
-  slider.addEventListener("input", go(() => Number(slider.value)));
-  document.addEventListener("keydown", (event) => {
-    if (event.altKey || event.ctrlKey || event.metaKey) return;
-    const to = { ArrowRight: current + 1, ArrowLeft: current - 1, Home: 0, End: last }[event.key];
-    if (to === undefined) return;
-    event.preventDefault(); // the slider, when focused, would move a second time
-    pause();
-    show(to);
-  });
-
-  slider.max = String(last);
-  show(0);
+  stepThrough(last, draw, 250);
   if (window.frameElement) {
     window.frameElement.style.height = document.documentElement.scrollHeight + 4 + "px";
   }
