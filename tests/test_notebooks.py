@@ -75,6 +75,8 @@ def _execute(path: Path, tmp_path: Path) -> tuple[Any, Path, float]:
         kernel_name="python3",
         timeout=CELL_TIMEOUT,
         resources={"metadata": {"path": str(workdir)}},
+        # One output per stream: a print that ipykernel flushes in two pieces stays whole.
+        coalesce_streams=True,
     )
     started = time.perf_counter()
     client.execute()
