@@ -1,5 +1,5 @@
 # Two commands on a fresh machine with only python3 and make:
-#   make demo   - create .venv, install the project, train XOR
+#   make demo   - create .venv, install the project, train XOR, write pictures and pages into out/
 #   make test   - create .venv, install the project with its test tools, run ruff, mypy,
 #                 lint-imports, pytest (the tests run the notebooks in notebooks/ and the
 #                 examples in README.md and docs/ too)
@@ -39,9 +39,9 @@ $(VENV)/.installed-fuzz: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed-test $(VENV)/.installed-bench $(VENV)/.installed
 
 demo: $(VENV)/.installed
-	$(BIN)/tinygrad-xor train --plot out
+	$(BIN)/tinygrad-xor train --plot out --html out/training.html
 	$(BIN)/tinygrad-xor manual --compare --plot out/manual-compare.png
-	$(BIN)/tinygrad-xor graph --out out/graph.svg
+	$(BIN)/tinygrad-xor graph --sample 1 --out out/graph.svg --html out/backprop.html
 
 # lint-imports: the layer contracts in pyproject.toml ([tool.importlinter]).
 lint: $(VENV)/.installed-test

@@ -98,6 +98,31 @@ def test_check_target_refuses_a_path_whose_folder_is_missing(tmp_path: Path) -> 
     assert names(tmp_path) == []
 
 
+def test_with_make_folders_a_missing_folder_is_fine_and_write_atomically_makes_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "no" / "such" / "page.html"
+    assert check_target(path, make_folders=True) == path
+    assert names(tmp_path) == []  # checking makes nothing
+    assert write_atomically(path, b"<html>", make_folders=True) == path
+    assert path.read_bytes() == b"<html>" and names(path.parent) == ["page.html"]
+
+
+@pytest.mark.parametrize("make_folders", [False, True])
+def test_a_file_where_a_folder_must_be_is_refused_with_or_without_make_folders(
+    tmp_path: Path, make_folders: bool
+) -> None:
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("a file")
+    for path in (a_file / "page.html", a_file / "sub" / "page.html"):
+        with pytest.raises(TargetError) as caught:
+            check_target(path, make_folders=make_folders)
+        assert str(caught.value) == f"cannot write {path}: {a_file} is a file, not a folder."
+    with pytest.raises(TargetError, match="is a file, not a folder"):
+        write_atomically(a_file / "sub" / "page.html", b"x", make_folders=make_folders)
+    assert names(tmp_path) == ["notes.txt"]
+
+
 @pytest.mark.parametrize("given", ["", "out/", f"somewhere{os.sep}"])
 def test_check_target_refuses_a_name_that_is_not_a_file_name(given: str) -> None:
     with pytest.raises(TargetError) as caught:

@@ -72,8 +72,8 @@ def test_a_failing_serialisation_leaves_the_old_file_intact(
     save_model(MLP(2, [5, 1], seed=0), path)
     old_bytes = path.read_bytes()
     model = MLP(2, [5, 1], seed=1)
-    model.layers[0].neurons[0].w[0].data = float("nan")  # not JSON: allow_nan=False refuses it
-    with pytest.raises(ValueError, match="Out of range float"):
+    model.layers[0].neurons[0].w[0].data = float("nan")  # refused by name, before any write
+    with pytest.raises(ValueError, match=r"layers\.0\.neurons\.0\.weight\.0 is nan"):
         save_model(model, path)
     assert path.read_bytes() == old_bytes
     assert leftovers(tmp_path) == []

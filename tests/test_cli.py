@@ -516,3 +516,28 @@ def test_load_of_a_file_over_the_size_limit_exits_1_before_reading_it(
         "may have. A model file is a small JSON file."
     ) in err
     assert "Traceback" not in err
+
+
+def test_a_diverged_model_prints_its_table_writes_its_plots_and_refuses_the_save(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # lr 1e308 drives a weight to -inf while the loss stays finite (2 with mse_sum).
+    save, plots = tmp_path / "m.json", tmp_path / "p"
+    argv = ["train", "--lr", "1e308", "--loss", "mse_sum", "--epochs", "30"]
+    assert main([*argv, "--save", str(save), "--plot", str(plots)]) == 1
+    captured = capsys.readouterr()
+    assert "final loss: 2 (mse_sum)" in captured.out  # the table
+    assert sorted(p.name for p in plots.iterdir()) == ["decision_boundary.png", "loss.png"]
+    assert "could not save the model to" in captured.err
+    assert "layers.1.neurons.0.bias is -inf: a model whose parameters are not all finite" in (
+        captured.err
+    )
+    assert "Traceback" not in captured.err and not save.exists()
+
+
+@pytest.mark.parametrize("seed", ["-1", "1.5", "abc"])
+def test_a_seed_that_is_not_a_whole_number_from_0_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], seed: str
+) -> None:
+    assert main(["train", "--seed", seed]) == 2
+    assert "argument --seed: expected a whole number >= 0" in capsys.readouterr().err

@@ -20,6 +20,7 @@ import io
 import pkgutil
 import re
 import shlex
+import subprocess
 import tomllib
 import types
 from pathlib import Path
@@ -449,3 +450,81 @@ def test_getting_started_shows_what_make_demo_prints(
         assert cli_main(argv) == 0, argv
         printed.append(".venv/bin/tinygrad-xor " + " ".join(argv) + "\n" + capsys.readouterr().out)
     assert "".join(printed) == transcript
+
+
+# -- the transcript of `make test` ------------------------------------------------------------
+
+
+def _recipe(target: str) -> list[str]:
+    """The command lines of a Makefile target, with $(BIN) spelled .venv/bin."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = re.search(rf"^{target}:.*\n((?:\t.*\n)+)", makefile, flags=re.MULTILINE)
+    assert recipe is not None, f"the Makefile has no {target} recipe"
+    return [line.strip().replace("$(BIN)", ".venv/bin") for line in recipe.group(1).splitlines()]
+
+
+def _make_test_transcript() -> str:
+    return next(
+        b.source
+        for b in blocks_of(ROOT / "docs" / "getting-started.md")
+        if b.language == "text" and ".venv/bin/mypy" in b.source
+    )
+
+
+def _count_after(transcript: str, command: str, pattern: str) -> int:
+    """The number the line after `command` shows, by `pattern` (its one group)."""
+    lines = transcript.splitlines()
+    match = re.search(pattern, lines[lines.index(command) + 1])
+    assert match is not None, f"after {command!r}: no line like {pattern!r}"
+    return int(match.group(1))
+
+
+def test_the_make_test_transcript_runs_the_makefiles_commands() -> None:
+    transcript = _make_test_transcript()
+    shown = [line for line in transcript.splitlines() if line.startswith(".venv/bin/")]
+    assert shown == _recipe("lint") + _recipe("test")
+
+
+def test_the_make_test_transcript_counts_what_the_project_holds() -> None:
+    transcript = _make_test_transcript()
+    ruff = ROOT / ".venv" / "bin" / "ruff"
+    for target in (".", "notebooks"):
+        checked = subprocess.run(
+            [str(ruff), "format", "--check", target], cwd=ROOT, capture_output=True, text=True
+        )
+        count = _count_after(transcript, f".venv/bin/ruff format --check {target}", r"(\d+) files")
+        assert f"{count} files already formatted" in checked.stdout, (target, checked.stdout)
+    modules = len(list((ROOT / "tinygrad_xor").rglob("*.py")))
+    assert _count_after(transcript, ".venv/bin/mypy", r"in (\d+) source files") == modules
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    kept = len(contracts["tool"]["importlinter"]["contracts"])
+    assert f"Contracts: {kept} kept, 0 broken." in transcript.splitlines()
+
+
+# -- claims the pages make about the code -----------------------------------------------------
+
+
+def test_the_concepts_op_table_lists_every_primitive_of_the_engine() -> None:
+    """docs/concepts.md's table of ops and derivatives has a row for each the engine has."""
+    engine_table = (tinygrad_xor.engine.__doc__ or "").split("op          value")[1]
+    engine_ops = re.findall(r"^    (a \S+ [bc]|a\.\w+\(\))", engine_table, flags=re.MULTILINE)
+    concepts = (ROOT / "docs" / "concepts.md").read_text(encoding="utf-8")
+    page_ops = re.findall(r"^\| `(a [^`]+ [bc]|a\.\w+\(\))`", concepts, flags=re.MULTILINE)
+    assert len(engine_ops) == 10 and sorted(engine_ops) == sorted(page_ops)
+
+
+def test_the_sample_option_says_how_much_of_the_graph_one_sample_is() -> None:
+    from tinygrad_xor.engine import topological_order
+    from tinygrad_xor.train import sample_loss
+
+    model = tinygrad_xor.MLP(2, [5, 1])
+    one, all_four = (
+        len(topological_order(sample_loss(model, "xor", "mse", samples))) for samples in ([0], None)
+    )
+    assert (one, all_four) == (64, 190)  # a third, as `graph --help` and getting-started say
+    help_text = io.StringIO()
+    with contextlib.redirect_stdout(help_text), contextlib.suppress(SystemExit):
+        cli_main(["graph", "--help"])
+    assert "a third of the graph" in " ".join(help_text.getvalue().split())
+    page = (ROOT / "docs" / "getting-started.md").read_text(encoding="utf-8")
+    assert "a third the size (64 of 190 Values)" in page

@@ -236,3 +236,15 @@ def test_attempt1_manual_output_gradients_are_all_positive_in_the_diagnosis() ->
     for _, _, d in _attempt1_diagnoses():
         output_rows = [row for row in d.rows if row.name.startswith("W2")]
         assert all(row.manual > 0 for row in output_rows)
+
+
+def test_gradients_that_vanished_are_not_called_right() -> None:
+    # Saturated units: every gradient round-off small. Nothing can be judged there.
+    tiny = diagnose_gradients({"w": 6.5e-16, "b": -1e-17}, {"w": 6.4e-16, "b": 2e-17})
+    assert tiny.finding == "vanished"
+    assert tiny.summary.startswith("Every gradient has vanished: the largest, yours or the true")
+    assert "6.5e-16" in tiny.summary
+    alive = diagnose_gradients({"w": 6.4e-16, "b": 0.5}, {"w": 6.4e-16, "b": 0.5})
+    assert alive.finding == "correct"  # one live component: judged as usual
+    zeros = diagnose_gradients({"w": 0.0}, {"w": 0.0})
+    assert zeros.finding == "vanished"

@@ -508,8 +508,21 @@ def test_cli_graph_over_the_node_limit_says_to_draw_one_sample(
     error = capsys.readouterr().err
     assert "more than --max-nodes 400" in error and "--sample 1" in error
     assert main(["graph", "--out", str(out), "--sample", "1", "--max-nodes", "10"]) == 1
-    assert "smaller --hidden" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "What fits: not one hidden unit; or raise --max-nodes (at most 1000)" in error
     assert not out.exists()
+
+
+@needs_a_renderer
+def test_cli_graph_over_the_limit_suggests_a_graph_that_fits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "big.svg"
+    assert main(["graph", "--out", str(out), "--hidden", "1000"]) == 1
+    assert "What fits: --sample 1 with --hidden 35 or fewer" in capsys.readouterr().err
+    assert main(["graph", "--out", str(out), "--sample", "1", "--hidden", "36"]) == 1
+    assert main(["graph", "--out", str(out), "--sample", "1", "--hidden", "35"]) == 0
+    assert "394 Values" in capsys.readouterr().out  # 20 + 11 per hidden unit beyond the first
 
 
 def test_cli_graph_with_no_renderer_fails_with_the_install_hint_and_writes_nothing(
@@ -539,3 +552,39 @@ def test_cli_graph_rejects_bad_option_values_with_usage_status(
 ) -> None:
     assert main(["graph", *argv]) == 2
     assert "tinygrad-xor graph: error: argument --" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("out", "says"),
+    [
+        ("x.png", "--out x.png: the name of an SVG file ends in .svg"),
+        ("", "--out '' is not a file name"),
+        ("/", "--out '/' is not a file name"),
+    ],
+)
+def test_cli_graph_refuses_an_out_that_is_not_an_svg_file_before_any_work(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, out: str, says: str
+) -> None:
+    assert main(["graph", "--out", str(tmp_path / out) if out == "x.png" else out]) == 1
+    err = capsys.readouterr().err
+    assert says.replace("x.png", str(tmp_path / "x.png")) in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_graph_refuses_bce_with_an_output_train_refuses_it_for(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["--loss", "bce", "--output-activation", "linear", "--activation", "relu"]
+    assert main(["graph", *argv]) == 2
+    graph_error = capsys.readouterr().err
+    assert main(["train", *argv]) == 2
+    train_error = capsys.readouterr().err
+    assert "argument --loss: bce needs outputs in [0, 1]" in graph_error
+    assert graph_error.split(": error: ")[1] == train_error.split(": error: ")[1]
+
+
+def test_cli_graph_max_nodes_is_bounded_so_a_layout_takes_seconds(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["graph", "--max-nodes", "1001"]) == 2
+    assert "argument --max-nodes: expected a whole number from 1 to 1000" in capsys.readouterr().err

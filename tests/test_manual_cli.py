@@ -74,7 +74,10 @@ def test_plot_into_an_unwritable_place_fails_cleanly(
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     assert main(["manual", "--epochs", "5", "--plot", str(blocker / "x.png")]) == 1
-    assert "could not write the plot" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    refused = f"--plot cannot write {blocker / 'x.png'}: {blocker} is a file, not a folder"
+    assert refused in captured.err
+    assert captured.out == ""  # refused before the runs: nothing was trained or printed
 
 
 def test_diagnose_names_each_bug(capsys: pytest.CaptureFixture[str]) -> None:
@@ -157,3 +160,35 @@ def test_json_with_diagnose_includes_the_diagnosis(capsys: pytest.CaptureFixture
     # without --diagnose the objects are as before
     assert main(["manual", "--epochs", "5", "--json"]) == 0
     assert "diagnosis" not in json.loads(capsys.readouterr().out)[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--seed", "-1"], "argument --seed: expected a whole number from 0 to 4294967295, got -1"),
+        (["--seed", "4294967296"], "from 0 to 4294967295, got 4294967296"),
+        (["--torch-init", "99999999999999999999999"], "from 0 to 18446744073709551615"),
+        (["--plot", "x.txt"], "--plot x.txt: the format comes from the name's suffix"),
+        (["--plot", "/"], "--plot '/' is not a file name"),
+    ],
+)
+def test_seeds_and_plot_names_are_refused_before_any_work(
+    capsys: pytest.CaptureFixture[str], argv: list[str], says: str
+) -> None:
+    status = main(["manual", *argv])
+    captured = capsys.readouterr()
+    assert status == (1 if argv[0] == "--plot" else 2)
+    assert says in captured.err and "Traceback" not in captured.err
+    assert captured.out == ""  # nothing was trained
+
+
+def test_saturated_units_are_diagnosed_as_vanished_not_as_right(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["manual", "--compare", "--diagnose", "--lr", "1000", "--epochs", "200"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out.replace("\n  ", " ")
+    after = [line for line in out.splitlines() if line.startswith("after 200 epochs")]
+    assert len(after) == 2  # attempt1 and attempt2 at the end: every gradient below 1e-12
+    assert all("Every gradient has vanished" in line for line in after)
+    assert "Your gradients are right" not in " ".join(after)

@@ -30,8 +30,9 @@ NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 # What each notebook must show when it runs: MIME type -> the fewest outputs of that type.
 EXPECTED_DISPLAYS: dict[str, dict[str, int]] = {
     "01_the_learners_question.ipynb": {"image/png": 1},  # plots.plot_comparison
-    # draw_dot with local grads, with visit order, a Value itself, the reused Value
-    "02_value_and_the_chain_rule.ipynb": {"image/svg+xml": 4},
+    # draw_dot with local grads, with visit order, a Value itself, the reused Value; and
+    # show_backprop's pages (an iframe each) of the neuron and of b = a + a; c = b * b
+    "02_value_and_the_chain_rule.ipynb": {"image/svg+xml": 4, "text/html": 2},
     # loss curve and decision boundary; the graph of one neuron and of the network
     "03_an_mlp_learns_xor.ipynb": {"image/png": 2, "image/svg+xml": 2},
     "04_same_weights_as_pytorch.ipynb": {"image/png": 1},  # the overlaid curves (with torch)
@@ -85,6 +86,8 @@ def _execute(path: Path, tmp_path: Path) -> tuple[Any, Path, float]:
         kernel_name="python3",
         timeout=CELL_TIMEOUT,
         resources={"metadata": {"path": str(workdir)}},
+        # One output per stream: a print that ipykernel flushes in two pieces stays whole.
+        coalesce_streams=True,
     )
     started = time.perf_counter()
     client.execute()
@@ -105,14 +108,12 @@ def _count_displays(notebook: Any) -> dict[str, int]:
 
 
 def _all_text(notebook: Any) -> str:
-    # Stream chunks are joined as printed: a busy kernel may send one print in two chunks.
     parts = []
     for output in _outputs(notebook):
         if output.output_type == "stream":
             parts.append(output.text)
-        else:
-            parts.append("\n" + output.get("data", {}).get("text/plain", "") + "\n")
-    return "".join(parts)
+        parts.append(output.get("data", {}).get("text/plain", ""))
+    return "\n".join(parts)
 
 
 def _stderr(notebook: Any) -> str:

@@ -551,3 +551,11 @@ def test_a_dataset_refuses_inputs_and_targets_that_are_not_numbers() -> None:
         Dataset("gate", (("0", 0.0),), (0.0,))  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"dataset 'gate': target 0 .* got NoneType None"):
         Dataset("gate", ((0.0, 0.0),), (None,))  # type: ignore[arg-type]
+
+
+def test_an_optimizer_of_another_model_is_refused_rather_than_training_nothing() -> None:
+    model, other = MLP(2, [5, 1], seed=0), MLP(2, [5, 1], seed=1)
+    before = model.state_dict()
+    with pytest.raises(ValueError, match="the optimizer holds none of the model's parameters"):
+        train(model, XOR, SGD(other.parameters(), lr=0.3), epochs=5)
+    assert model.state_dict() == before

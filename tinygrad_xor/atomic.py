@@ -1,11 +1,12 @@
 """Files the library writes and reads: atomically, through symlinks, never onto a device.
 
 Writing: `check_target(path)` refuses, before any work is done, a path that is a
-directory, a device, a FIFO or a socket, or whose folder is missing. `write_atomically`
-then writes the bytes to a temporary file beside the real target (a symlink is followed,
-so the link survives and its target is updated), flushes them to disk, gives them the
-old file's permission bits, and replaces the target in one step: readers see the old
-file or the new one, never half of one, and a failure leaves the old file as it was.
+directory, a device, a FIFO or a socket, or whose folder is missing (unless the writer
+makes it: make_folders=True). `write_atomically` then writes the bytes to a temporary
+file beside the real target (a symlink is followed, so the link survives and its target
+is updated), flushes them to disk, gives them the old file's permission bits, and
+replaces the target in one step: readers see the old file or the new one, never half of
+one, and a failure leaves the old file as it was.
 
 Reading: `read_limited(path, limit)` reads a regular file of at most `limit` bytes and
 refuses a FIFO (which would block) or a device (/dev/zero never ends) before reading.
@@ -37,16 +38,29 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
-def check_target(path: str | os.PathLike[str]) -> Path:
-    """The real file `path` names (symlinks followed), once it can be replaced by a file."""
+def check_target(path: str | os.PathLike[str], *, make_folders: bool = False) -> Path:
+    """The real file `path` names (symlinks followed), once it can be replaced by a file.
+
+    make_folders: a missing folder is fine (the writer creates it), if nothing in its
+    place is a file.
+    """
     given = os.fspath(path)
     if not given or given.endswith(os.sep):
         raise TargetError(f"{given!r} is not a file name; give one, like out/model.json.")
     target = Path(os.path.realpath(given))
     try:
         mode = os.stat(target).st_mode
-    except FileNotFoundError:
-        if not target.parent.is_dir():
+    except (FileNotFoundError, NotADirectoryError):  # no such file, or a file on the way
+        if target.parent.is_dir():
+            return target
+        existing = target.parent
+        while not existing.exists():
+            existing = existing.parent
+        if not existing.is_dir():
+            raise TargetError(
+                f"cannot write {given}: {existing} is a file, not a folder."
+            ) from None
+        if not make_folders:
             raise TargetError(
                 f"{given}: the directory {Path(given).parent} does not exist; create it first."
             ) from None
@@ -65,9 +79,16 @@ def check_folder(path: str | os.PathLike[str]) -> Path:
     return folder
 
 
-def write_atomically(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Replace the file at `path` (through a symlink: its target) with `data`; return it."""
-    target = check_target(path)
+def write_atomically(
+    path: str | os.PathLike[str], data: bytes, *, make_folders: bool = False
+) -> Path:
+    """Replace the file at `path` (through a symlink: its target) with `data`; return it.
+
+    make_folders: create the missing folders of `path` first.
+    """
+    target = check_target(path, make_folders=make_folders)
+    if make_folders:
+        target.parent.mkdir(parents=True, exist_ok=True)
     try:
         mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
     except FileNotFoundError:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -82,17 +83,30 @@ def disagreements(model: MLP, settings: Mapping[str, Any]) -> dict[str, tuple[An
 
 def save_model(
     model: MLP, path: str | os.PathLike[str], metadata: Mapping[str, Any] | None = None
-) -> None:
-    """Write `model` to `path` as JSON, atomically: the old file survives any failure."""
+) -> Path:
+    """Write `model` to `path` as JSON, atomically (the old file survives any failure);
+    return `path`.
+
+    A parameter that is inf or nan (training diverged) is refused by name: such a model
+    cannot be trained on or loaded back.
+    """
+    state = model.state_dict()
+    for name, number in state.items():
+        if not math.isfinite(number):
+            raise ValueError(
+                f"{name} is {number}: a model whose parameters are not all finite is not "
+                "saved (training diverged: try a smaller learning rate)."
+            )
     document = {
         "format": FORMAT,
         "version": VERSION,
         "architecture": architecture(model),
-        "state": model.state_dict(),
+        "state": state,
         "metadata": dict(metadata) if metadata is not None else {},
     }
     text = json.dumps(document, indent=2, allow_nan=False) + "\n"
     write_atomically(path, text.encode("utf-8"))
+    return Path(path)
 
 
 def _read_document(path: Path) -> dict[str, Any]:

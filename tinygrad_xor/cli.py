@@ -14,6 +14,7 @@ use them, so `tinygrad-xor --help` stays fast.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -23,15 +24,14 @@ from typing import Any
 from tinygrad_xor.atomic import TargetError, check_folder, check_target
 from tinygrad_xor.checkpoint import ModelFileError, disagreements, load_model, save_model
 from tinygrad_xor.checks import real_number, whole_number
-from tinygrad_xor.data import DATASETS, Dataset, get_dataset
+from tinygrad_xor.data import DATASETS, get_dataset
 from tinygrad_xor.losses import LOSSES
 from tinygrad_xor.nn import ACTIVATIONS, INITS, MLP
 from tinygrad_xor.optim import SGD
 from tinygrad_xor.progress import ProgressBar
-from tinygrad_xor.render import RENDERERS
+from tinygrad_xor.render import RENDERERS, GraphRenderError, NoRendererError
 from tinygrad_xor.torch_bridge import TORCH_MAX_SEED
 from tinygrad_xor.train import (
-    History,
     NonFiniteLossError,
     loss_for,
     run_record,
@@ -40,6 +40,7 @@ from tinygrad_xor.train import (
     train,
     verdict,
 )
+from tinygrad_xor.training_view import TrainingSnapshots
 
 __all__ = ["main", "CommandError", "UsageError"]
 
@@ -78,6 +79,7 @@ _momentum = _checked(float, real_number, at_least=0.0, below=1.0)
 _seed = _checked(int, whole_number, at_least=0)
 _numpy_seed = _checked(int, whole_number, at_least=0, at_most=2**32 - 1)  # np.random.seed's
 _torch_seed = _checked(int, whole_number, at_least=0, at_most=TORCH_MAX_SEED)
+_max_nodes = _checked(int, whole_number, at_most=1000)  # graph.MOST_NODES: a layout in seconds
 
 
 def _hidden(text: str) -> list[int]:
@@ -90,29 +92,17 @@ def _hidden(text: str) -> list[int]:
 # What each model option means when not given. The options parse to None when absent,
 # so `train --load` can tell a given option (which must agree with the file) from a
 # default: read them through _model_settings(args). All but "hidden" are MLP's defaults.
-_MODEL_DEFAULTS: dict[str, Any] = {
-    "hidden": [5],
-    "activation": "sigmoid",
-    "output_activation": "sigmoid",
-    "init": "torch",
-    "bias": True,
-    "seed": 0,
-}
+_MODEL_DEFAULTS: dict[str, Any] = {"hidden": [5], "init": "torch", "bias": True, "seed": 0}
+_MODEL_DEFAULTS |= {"activation": "sigmoid", "output_activation": "sigmoid"}
 
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("model (defaults: the learner's 2-5-1 sigmoid network)")
     add = group.add_argument
-    add(
-        "--hidden", type=_hidden, metavar="N[,N...]", help="hidden widths: 5, or 8,4 for two layers"
-    )
+    add("--hidden", type=_hidden, metavar="N[,N...]", help="5, or 8,4 for two hidden layers")
     add("--activation", choices=ACTIVATIONS, help="of the hidden layers (default: sigmoid)")
     add("--output-activation", choices=ACTIVATIONS, help="of the output (default: sigmoid)")
-    add(
-        "--init",
-        choices=INITS,
-        help="torch: as nn.Linear; uniform01: the learner's (default: torch)",
-    )
+    add("--init", choices=INITS, help="torch: as nn.Linear; uniform01: as the learner's")
     add("--bias", action=argparse.BooleanOptionalAction, help="biases (default: on)")
     add("--seed", type=_seed, help="seed of the initial weights, >= 0 (default: 0)")
 
@@ -127,6 +117,20 @@ def _build_model(args: argparse.Namespace, nin: int) -> MLP:
     """The MLP the model options describe: nin inputs -> hidden layers -> 1 output."""
     settings = _model_settings(args)
     return MLP(nin, [*settings.pop("hidden"), 1], **settings)
+
+
+def _check_outputs(*outputs: tuple[str, str | None, Callable[[str], object]]) -> None:
+    """Refuse an output path that cannot be written (a directory, a device, a bad name)
+    before any work is done, not after it."""
+    for option, path, check in outputs:
+        try:
+            if path is not None:
+                check(path)
+        except (TargetError, ValueError) as error:
+            raise CommandError(f"{option} {error}") from None
+
+
+_new_file = functools.partial(check_target, make_folders=True)  # the writer makes its folders
 
 
 def _check_loss(model: MLP, loss: str) -> None:
@@ -167,15 +171,13 @@ def _add_train_parser(subparsers: Any) -> None:
     add("--json", action="store_true", help="print JSON instead of the table")
     add("--plot", metavar="DIR", help="write loss.png and decision_boundary.png into DIR")
     add("--save", metavar="FILE", help="write the trained model to FILE as JSON")
+    add("--html", metavar="FILE", help="write a page with a slider over ~50 snapshots of training")
     add("--quiet", action="store_true", help="no progress bar (it shows only on a terminal)")
 
 
 def _load_for_training(args: argparse.Namespace) -> MLP:
     """The model saved in args.load; every model option given must agree with it."""
-    try:
-        model, _ = load_model(args.load)
-    except ModelFileError as error:
-        raise CommandError(str(error)) from None
+    model, _ = load_model(args.load)  # ModelFileError: main reports it
     given = {key: vars(args)[key] for key in _MODEL_DEFAULTS if vars(args)[key] is not None}
     differ = []
     for key, (value, in_file) in disagreements(model, given).items():
@@ -205,19 +207,15 @@ def _run_train(args: argparse.Namespace) -> int:
             f"{dataset.nin} inputs and 1 output."
         )
     _check_loss(model, args.loss)
-    outputs = [("--save", args.save, check_target), ("--plot", args.plot, check_folder)]
-    for option, path, check in outputs:
-        try:  # before training, not after
-            if path is not None:
-                check(path)
-        except TargetError as error:
-            raise CommandError(f"{option} {error}") from None
+    _check_outputs(("--save", args.save, check_target), ("--plot", args.plot, check_folder))
+    _check_outputs(("--html", args.html, _new_file))
     optimizer = SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
     settings = {"epochs": args.epochs, "loss": args.loss, "make_step": step_factory(args.compile)}
     show = not args.quiet and sys.stderr.isatty()
     try:
         with ProgressBar(args.epochs, stop_at_loss=args.target_loss, show=show) as bar:
-            history = train(model, dataset, optimizer, callback=bar, **settings)
+            recorder = TrainingSnapshots(model, dataset, then=bar) if args.html else None
+            history = train(model, dataset, optimizer, callback=recorder or bar, **settings)
     except NonFiniteLossError as error:
         raise CommandError(
             f"the loss became {error.loss} at epoch {error.epoch} (after {error.epoch} updates "
@@ -226,7 +224,16 @@ def _run_train(args: argparse.Namespace) -> int:
         ) from None
 
     record = {**run_record(model, dataset, history, optimizer, args.loss), "loaded_from": args.load}
-    written, failures = _write_train_outputs(args, model, dataset, history, record)
+    from tinygrad_xor.plots import write_training_plots
+
+    label = f"{dataset.name.upper()}, {model.shape}, {args.loss}, lr {args.lr:g}"
+    solved = history.first_solved_epoch
+    written, failures = _write_all(  # the model first: it is the result of the training
+        ("save the model to", args.save, lambda: [save_model(model, args.save, record)]),
+        ("write the plots into", args.plot, lambda: write_training_plots(
+            args.plot, model, dataset, history.losses, first_solved_epoch=solved, label=label)),
+        ("write", args.html, lambda: [recorder.write(history, args.html)] if recorder else []),
+    )  # fmt: skip
     if args.json:
         print(json.dumps({**record, "files": written}))
     else:
@@ -238,36 +245,23 @@ def _run_train(args: argparse.Namespace) -> int:
         for path in written:
             print(f"wrote {path}")
     if failures:
-        raise CommandError("; ".join(failures))
+        saved = f" (the model was saved to {args.save})" if args.save in written else ""
+        raise CommandError("; ".join(failures) + saved)
     return 0
 
 
-def _write_train_outputs(
-    args: argparse.Namespace, model: MLP, dataset: Dataset, history: History, record: dict[str, Any]
+def _write_all(
+    *outputs: tuple[str, str | None, Callable[[], Sequence[object]]],
 ) -> tuple[list[str], list[str]]:
-    """Write --save, then --plot, each whatever happened to the other (the model first: it
-    is the result of the training). Return the paths written and the failures."""
+    """Write each output whose path was given, whatever happened to the others; return the
+    files written and what failed (ValueError: a model whose parameters are not finite)."""
     written: list[str] = []
     failures: list[str] = []
-    if args.save is not None:
+    for what, path, write in outputs:
         try:
-            save_model(model, args.save, metadata=record)  # how it was trained, and the result
-            written.append(args.save)
-        except (OSError, ValueError) as error:  # ValueError: a parameter that is not finite
-            failures.append(f"could not save the model to {args.save}: {error}; nothing written")
-    if args.plot is not None:
-        from tinygrad_xor.plots import write_training_plots
-
-        label = f"{dataset.name.upper()}, {model.shape}, {args.loss}, lr {args.lr:g}"
-        first = history.first_solved_epoch
-        try:
-            paths = write_training_plots(
-                args.plot, model, dataset, history.losses, first_solved_epoch=first, label=label
-            )
-            written.extend(str(path) for path in paths)
-        except OSError as error:
-            saved = f" (the model was saved to {args.save})" if args.save in written else ""
-            failures.append(f"could not write the plots into {args.plot}: {error}{saved}")
+            written += [str(done) for done in write()] if path is not None else []
+        except (OSError, ValueError) as error:
+            failures.append(f"could not {what} {path}: {error}")
     return written, failures
 
 
@@ -316,35 +310,24 @@ def _check_manual_options(args: argparse.Namespace) -> None:
 
 def _run_manual(args: argparse.Namespace) -> int:
     _check_manual_options(args)
-    from tinygrad_xor import manual
+    from tinygrad_xor import manual, plots
 
+    _check_outputs(("--plot", args.plot, plots.image_target))
     weights = None
     if args.torch_init is not None:
         from tinygrad_xor.torch_bridge import from_torch, learner_torch_model
 
-        try:
-            torch_model = from_torch(learner_torch_model(seed=args.torch_init, hidden=args.hidden))
-        except ModuleNotFoundError as error:  # torch is not installed
-            raise CommandError(str(error)) from None
+        torch_model = from_torch(learner_torch_model(seed=args.torch_init, hidden=args.hidden))
         weights = manual.Weights.from_state_dict(torch_model.state_dict())
     settings = {"epochs": args.epochs, "lr": args.lr, "loss": args.loss, "biases": args.bias}
     settings |= {"weights": weights, "hidden": args.hidden, "seed": args.seed or 0}
-    try:
-        if args.compare:
-            runs = manual.compare(**settings)
-        else:
-            keep = (0, args.epochs)  # for --diagnose: the first and the last epoch
-            runs = [manual.train(args.variant or "correct", keep_weights_at=keep, **settings)]
-    except FloatingPointError as error:
-        raise CommandError(str(error)) from None
-
+    if args.compare:
+        runs = manual.compare(**settings)
+    else:
+        keep = (0, args.epochs)  # for --diagnose: the first and the last epoch
+        runs = [manual.train(args.variant or "correct", keep_weights_at=keep, **settings)]
     if args.plot:
-        from tinygrad_xor.plots import plot_comparison
-
-        try:
-            plot_comparison(manual.loss_curves(runs), args.plot, title=manual.plot_title(runs))
-        except OSError as error:
-            raise CommandError(f"could not write the plot to {args.plot!r}: {error}") from None
+        plots.plot_comparison(manual.loss_curves(runs), args.plot, title=manual.plot_title(runs))
     if args.json:
         print(json.dumps(manual.report_json(runs, diagnose=args.diagnose), indent=2))
         return 0
@@ -374,41 +357,49 @@ def _add_graph_parser(subparsers: Any) -> None:
     add("--order", action="store_true", help="number the nodes in backward()'s order")
     add("--local-grads", action="store_true", help="write d(op)/d(input) on each edge")
     add("--rankdir", choices=["LR", "TB"], default="LR", help="left-right or top-bottom")
-    add("--max-nodes", type=_positive_int, metavar="N", help="the most Values to draw (400)")
+    add("--max-nodes", type=_max_nodes, metavar="N", help="the most Values to draw (400; 1-1000)")
     add("--renderer", choices=RENDERERS, default="auto", help="auto: dot if on PATH, else wasm")
+    add("--html", metavar="FILE", help="also write a page that steps through the backward pass")
 
 
 def _run_graph(args: argparse.Namespace) -> int:
-    from tinygrad_xor import graph, render
+    from tinygrad_xor import graph
     from tinygrad_xor.data import XOR
-    from tinygrad_xor.train import sample_loss
+    from tinygrad_xor.train import sample_loss, widest_hidden
 
+    _check_outputs(("--out", args.out, graph.svg_target), ("--html", args.html, _new_file))
     model = _build_model(args, XOR.nin)
     _check_loss(model, args.loss)
-    loss = sample_loss(model, XOR, args.loss, None if args.sample is None else [args.sample - 1])
+    samples = None if args.sample is None else [args.sample - 1]
+    loss = sample_loss(model, XOR, args.loss, samples)
     max_nodes = graph.DEFAULT_MAX_NODES if args.max_nodes is None else args.max_nodes
     look = {"rankdir": args.rankdir, "show_order": args.order, "show_local_grads": args.local_grads}
+    drawing: dict[str, Any] = {"parameters": model.parameters(), "max_nodes": max_nodes}
     try:
-        drawn = graph.draw_dot(loss, parameters=model.parameters(), max_nodes=max_nodes, **look)
+        drawn = graph.draw_dot(loss, **drawing, **look)
     except graph.GraphTooLargeError as error:
-        advice = (
-            "Draw one sample with --sample 1" if args.sample is None else "Use a smaller --hidden"
-        )
+        settings = {key: value for key, value in _model_settings(args).items() if key != "hidden"}
+        widest = widest_hidden(XOR, args.loss, error.limit, samples or [0], **settings)
+        fits = f"--sample 1 with --hidden {widest} or fewer" if widest else "not one hidden unit"
         raise CommandError(
-            f"the graph has {error.count} Values, more than --max-nodes {error.limit}: "
-            f"too dense to read. {advice}, or raise --max-nodes."
+            f"the graph has {error.count} Values, more than --max-nodes {error.limit}: too "
+            f"dense to read. What fits: {fits}; or raise --max-nodes (at most {graph.MOST_NODES})."
         ) from None
-    try:
-        graph.to_svg(drawn, path=args.out, renderer=args.renderer)
-    except (render.NoRendererError, render.GraphRenderError) as error:
-        raise CommandError(str(error)) from None
-    except OSError as error:
-        raise CommandError(f"cannot write {args.out}: {error.strerror or error}") from None
+    if args.html:
+        graph.to_html(loss, args.html, renderer=args.renderer, **drawing)
+        print(f"wrote {args.html}: its forward and backward pass, step by step, in a browser")
+    graph.to_svg(drawn, path=args.out, renderer=args.renderer)
     print(f"wrote {args.out}: {drawn.summary}")
     return 0
 
 
 # -- entry point --------------------------------------------------------------------
+
+# What a run can fail with for a reason the user can fix: each says what and why (exit 1).
+_FAILURES = (
+    *(CommandError, TargetError, ModelFileError, NoRendererError, GraphRenderError),
+    *(OSError, ArithmeticError, ImportError),  # a disk, a diverged run, torch not installed
+)
 
 # Every subcommand: name -> (add its parser, run it). Add new ones here.
 SUBCOMMANDS: dict[str, tuple[Callable[[Any], None], Callable[[argparse.Namespace], int]]] = {
@@ -438,6 +429,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # and point stdout at devnull so the interpreter's final flush cannot fail too.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    except CommandError as error:
+    except _FAILURES as error:
         print(f"tinygrad-xor {args.command}: error: {error}", file=sys.stderr)
         return 2 if isinstance(error, UsageError) else 1
+    except KeyboardInterrupt:  # Ctrl-C: files are written whole or not at all (atomic)
+        print(f"tinygrad-xor {args.command}: interrupted", file=sys.stderr)
+        return 130

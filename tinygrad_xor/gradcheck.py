@@ -232,7 +232,8 @@ class GradientDiagnosis:
       "scaled"     the true gradient times a positive constant `scale` (not 1);
       "negated"    the true gradient times a negative constant: a sign error;
       "wrong_way"  not proportional, and the cosine is negative: a step along it goes uphill;
-      "different"  not proportional, cosine >= 0: the gradient of some other function.
+      "different"  not proportional, cosine >= 0: the gradient of some other function;
+      "vanished"   every gradient (theirs and the true one) below `vanished`: nothing to judge.
     `scale_name` names the constant when it matches one of the `constants` given.
     """
 
@@ -293,12 +294,15 @@ def diagnose_gradients(
     *,
     constants: Mapping[str, float] | None = None,
     rtol: float = 1e-6,
+    vanished: float = 1e-12,
 ) -> GradientDiagnosis:
     """Compare hand-written gradients with the true ones (from `backward()`), per parameter.
 
     `constants` names numbers the manual gradient may have been multiplied by,
     e.g. {"the loss value": 0.7556}; a detected constant is named when it is one of
-    them (to `rtol`). The summary says what is wrong in plain words.
+    them (to `rtol`). Where every gradient, theirs and the true one, is below `vanished`
+    (saturated units), there is nothing to compare: the finding is "vanished". The
+    summary says what is wrong in plain words.
 
     >>> d = diagnose_gradients({"w": 3.0, "b": -1.5}, {"w": 2.0, "b": -1.0},
     ...                        constants={"the loss value": 1.5})
@@ -344,8 +348,16 @@ def diagnose_gradients(
     mismatched = sum(not row.same_sign for row in rows)
     n = len(rows)
     proportional = norm_m > 0.0 and norm_t > 0.0 and proportionality_error <= rtol
+    largest = max(max(abs(x) for x in m), max(abs(x) for x in t))
 
-    if max_error <= rtol:
+    if largest < vanished:
+        finding = "vanished"
+        summary = (
+            f"Every gradient has vanished: the largest, yours or the true one, is {largest:.1e} "
+            "(saturated units pass almost nothing back), so nothing can be judged here. "
+            "Compare them where the gradient is alive, such as at the first epoch."
+        )
+    elif max_error <= rtol:
         finding = "correct"
         summary = (
             f"Your gradients are right: every one of the {n} matches the true gradient "

@@ -1,9 +1,12 @@
-"""Computation graphs as pictures: draw_dot, to_svg, the Jupyter display.
+"""Computation graphs as pictures: draw_dot, to_svg, the backprop page, the Jupyter display.
 
     draw_dot(root)        the graph that made root, as Graphviz DOT (a ValueGraph): a record
                           per Value (label, data, grad), an oval per op; GraphTooLargeError
                           past max_nodes (DEFAULT_MAX_NODES)
     to_svg(x, path=)      a Value's or a drawn graph's SVG (render.render_svg), written atomically
+    to_html(root, path)   a page that steps through root's forward and backward pass: that
+                          SVG, with the steps of backprop_steps, put together by pages
+    show_backprop(root)   the same page inline in Jupyter (a pages.PageView)
     value_mimebundle      Jupyter's view of a Value (ValueGraph has its own): SVG and text, or
                           text saying what to install, never a traceback
 
@@ -22,31 +25,36 @@ on demand only (never by `import tinygrad_xor`), so graphviz loads when somethin
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import graphviz
 
-from tinygrad_xor import render
-from tinygrad_xor.atomic import write_atomically
+from tinygrad_xor import pages, render
+from tinygrad_xor.atomic import check_target, write_atomically
+from tinygrad_xor.backprop_steps import record_steps
 from tinygrad_xor.checks import choice, whole_number
 from tinygrad_xor.engine import Value, topological_order
 
 __all__ = [
-    "DEFAULT_MAX_NODES",
     "GraphTooLargeError",
     "ValueGraph",
     "draw_dot",
     "to_svg",
+    "svg_target",
+    "to_html",
+    "show_backprop",
     "value_mimebundle",
+    "DEFAULT_MAX_NODES",
+    "MOST_NODES",
 ]
 
-# The XOR graph (4 samples, MLP(2, [5, 1]), MSE) has about 190 Values and renders in
-# 0.1-0.3 s. Layout time grows faster than the graph: measured with both renderers,
-# 400 Values take about 0.5 s, 540 about 1 s, 800 about 3 s; and past a few hundred
-# records the picture is a thicket of crossing edges. One sample or one neuron is the
-# readable unit then.
+# Layout time grows far faster than the graph (docs/performance.md has the times):
+# past a few hundred Values a picture takes seconds and is a thicket of crossing edges.
 DEFAULT_MAX_NODES = 400
+# The most the command line draws: about 3 to 6 s of layout here; 1,300 took 15 s.
+MOST_NODES = 1000
 
 _RANKDIRS = ("LR", "TB", "RL", "BT")
 
@@ -129,6 +137,7 @@ def draw_dot(
     digits: int = 4,
     max_nodes: int | None = DEFAULT_MAX_NODES,
     legend: bool = True,
+    grads: Mapping[Value, float] | None = None,
 ) -> ValueGraph:
     """The graph that made `root`, as a graphviz.Digraph (a ValueGraph).
 
@@ -139,6 +148,7 @@ def draw_dot(
     digits            significant digits of data, grad and local derivatives
     max_nodes         most Values to draw (None: no limit); past it, GraphTooLargeError
     legend            a line under the graph saying what the colours mean
+    grads             the grad to show for each Value in place of its .grad (to_html's)
 
     >>> a, b = Value(2.0, "a"), Value(-3.0, "b")
     >>> y = a * b
@@ -182,7 +192,8 @@ def draw_dot(
         if node.label:
             fields.append(_escape_record(node.label))
         fields.append(f"data {_number(node.data, digits)}")
-        fields.append(f"grad {_number(node.grad, digits)}")
+        grad = node.grad if grads is None else grads[node]
+        fields.append(f"grad {_number(grad, digits)}")
         row = " | ".join(fields)
         # In a left-to-right graph record fields stack vertically unless braced; a
         # single row keeps each node short, so a rank of many Values stays compact.
@@ -294,12 +305,94 @@ def to_svg(
         raise TypeError(
             f"to_svg: expected a Value or the graph draw_dot returned, got {type(source).__name__}."
         )
+    target = None if path is None else svg_target(path)  # refused before the layout, if bad
     svg = render.render_svg(dot_source, renderer=renderer)
-    if path is not None:
-        target = Path(path)
+    if target is not None:
         target.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(target, svg.encode("utf-8"))
-    return str(svg)
+    return svg
+
+
+def svg_target(path: str | os.PathLike[str]) -> Path:
+    """The file an SVG goes to: a name ending in .svg, where a file can be written."""
+    target = check_target(path, make_folders=True)
+    if Path(path).suffix.lower() != ".svg":
+        raise ValueError(f"{os.fspath(path)}: the name of an SVG file ends in .svg.")
+    return target
+
+
+# -- stepping through backprop --------------------------------------------------------------
+
+
+def to_html(
+    root: Value,
+    path: str | Path | None = None,
+    *,
+    parameters: Iterable[Value] | None = None,
+    max_nodes: int | None = DEFAULT_MAX_NODES,
+    renderer: str = "auto",
+) -> str:
+    """One self-contained HTML page that steps through root's forward and backward pass.
+
+    The graph is draw_dot's (show_order=True), rendered as to_svg renders it; the steps are
+    backprop_steps.record_steps(root): each Value computed in topological order, then
+    visited in backward()'s order with its chain-rule arithmetic, numbers to 4 significant
+    digits as in the SVG. root's Values keep their data and grad, and backward() need not
+    have run. With `path`, also writes the page there atomically (creating missing
+    folders); the path is checked before any work.
+
+    >>> page = to_html(loss, "out/backprop.html", parameters=model.parameters())  # doctest: +SKIP
+    """
+    return _backprop_page("to_html", root, path, parameters, max_nodes, renderer)[0]
+
+
+def show_backprop(
+    root: Value,
+    *,
+    parameters: Iterable[Value] | None = None,
+    max_nodes: int | None = DEFAULT_MAX_NODES,
+    renderer: str = "auto",
+) -> pages.PageView:
+    """to_html's page, shown inline by Jupyter (JupyterLab, Notebook, an nbconvert export).
+
+    >>> show_backprop(loss)  # the last line of a cell  # doctest: +SKIP
+    """
+    page, svg = _backprop_page("show_backprop", root, None, parameters, max_nodes, renderer)
+    return pages.PageView(page, height=pages.frame_height(svg))
+
+
+def _backprop_page(
+    caller: str,
+    root: Value,
+    path: str | Path | None,
+    parameters: Iterable[Value] | None,
+    max_nodes: int | None,
+    renderer: str,
+) -> tuple[str, str]:
+    """The page and its SVG; written to `path` when one is given."""
+    if not isinstance(root, Value):
+        raise TypeError(
+            f"{caller}(root): expected a Value, got {type(root).__name__}. Pass the Value "
+            f"whose backward pass you want to step through, e.g. {caller}(loss)."
+        )
+    target = None if path is None else check_target(path, make_folders=True)
+    count = len(topological_order(root))
+    if max_nodes is not None and count > whole_number("max_nodes", max_nodes):
+        raise GraphTooLargeError(count, max_nodes)
+    walk = record_steps(root)
+    drawn = draw_dot(
+        root,
+        parameters=() if parameters is None else parameters,
+        show_order=True,
+        max_nodes=None,
+        grads=dict(zip(walk.values, walk.grads, strict=True)),
+    )
+    svg = render.render_svg(drawn.source, renderer=renderer)
+    title = f"Backprop, step by step: {root.label or 'root'} = {_number(root.data, 4)}"
+    page = pages.backprop_page(svg, walk.describe(digits=4), title=title)
+    if target is not None:
+        write_atomically(target, page.encode("utf-8"), make_folders=True)
+    return page, svg
 
 
 # -- Jupyter ------------------------------------------------------------------------------

