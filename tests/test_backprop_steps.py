@@ -190,3 +190,16 @@ def test_digits_follow_the_svgs_format() -> None:
 def test_something_else_than_a_value_is_a_type_error_naming_it() -> None:
     with pytest.raises(TypeError, match="expected a Value, got float"):
         record_steps(1.5)  # type: ignore[arg-type]
+
+
+def test_a_defined_op_is_written_as_a_call_and_a_power_by_its_exponent() -> None:
+    import math
+
+    from tinygrad_xor import define_op
+
+    hyp = define_op("hyp", lambda x, y: (math.hypot(x, y), x / math.hypot(x, y), y / 5.0))
+    a, b = Value(3.0, "a"), Value(4.0, "b")
+    steps = record_steps(hyp(a, b) ** 2).describe(digits=4)["steps"]
+    lines = [line for step in steps for line in step["lines"]]
+    assert "#2 = hyp(a, b) = hyp(3, 4) = 5" in lines
+    assert "#2.grad += 10 (local: 2·#2^1) \u00d7 1 (#1.grad) → 10" in lines

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tinygrad_xor.engine import Value, topological_order
+from tinygrad_xor.operands import PowerOp, RuleOp
 
 __all__ = ["Contribution", "BackwardStep", "Walkthrough", "record_steps"]
 
@@ -193,10 +194,12 @@ def _forward_words(
         return f"{name} = {result} is given", f"{name}.data = {result}"
     shown = [_bracketed(number(p.data)) for p in value.parents]
     op = value.op
-    if len(inputs) == 2:
+    if isinstance(op, RuleOp):  # an op of define_op's: sin(x), hypot(x, y)
+        line = f"{name} = {op}({', '.join(inputs)}) = {op}({', '.join(shown)})"
+    elif len(inputs) == 2:
         sign = _TIMES if op == "*" else op
         line = f"{name} = {inputs[0]} {op} {inputs[1]} = {shown[0]} {sign} {shown[1]}"
-    elif op.startswith("**"):  # a power by a number: "**2"
+    elif isinstance(op, PowerOp):  # a power by a number: "**2"
         line = f"{name} = {inputs[0]}{op} = {shown[0]}{op}"
     else:
         line = f"{name} = {op}({inputs[0]}) = {op}({shown[0]})"
@@ -207,8 +210,8 @@ def _local_formula(op: str, which: int, inputs: list[str], out: str) -> str:
     """What d out / d inputs[which] is for the engine's ops (engine.py's table); "" for others."""
     a = inputs[0]
     b = inputs[1] if len(inputs) > 1 else ""
-    if op.startswith("**") and op != "**":  # a ** c for a number c
-        c = float(op[2:])
+    if isinstance(op, PowerOp):  # a ** c for a number c
+        c = op.exponent
         return f"{c:g}·{a}^{c - 1:g}"
     formulas = {
         "+": ("1", "1"),
