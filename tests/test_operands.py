@@ -90,7 +90,7 @@ def test_a_long_repr_is_cut_in_the_message() -> None:
     with pytest.raises(TypeError) as caught:
         to_float("x" * 200, "here")
     message = str(caught.value)
-    assert "'" + "x" * 56 + "..." in message and "x" * 57 not in message
+    assert "'" + "x" * 76 + "..." in message and "x" * 77 not in message  # checks.shown: 80
 
 
 def test_the_expected_text_can_be_given() -> None:

@@ -48,3 +48,15 @@ def test_no_curves_is_refused_before_anything_is_written(tmp_path: Path) -> None
     with pytest.raises(ValueError, match="no curves to draw"):
         plots.plot_comparison([], tmp_path / "empty.png")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_grid_resolution_is_checked_as_every_whole_number_is(tmp_path: Path) -> None:
+    from tinygrad_xor import MLP
+    from tinygrad_xor.data import XOR
+    from tinygrad_xor.plots import plot_decision_boundary
+
+    with pytest.raises(ValueError, match="resolution must be a whole number >= 2, got 1"):
+        plot_decision_boundary(MLP(2, [2, 1]), XOR, tmp_path / "b.png", resolution=1)
+    with pytest.raises(TypeError, match="resolution must be a whole number >= 2, got bool"):
+        plot_decision_boundary(MLP(2, [2, 1]), XOR, tmp_path / "b.png", resolution=True)
+    assert not (tmp_path / "b.png").exists()

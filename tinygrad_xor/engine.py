@@ -19,8 +19,8 @@ with respect to it (`grad`). Every op returns a new Value that remembers its inp
 
 `-a`, `a - b`, `2 * a` are built from these. `backward()` walks from the root to the
 leaves and applies the chain rule on every edge: input.grad += local * output.grad.
-As PyTorch: leaves accumulate grads across calls; IEEE 754 results (floats.py: log(0) =
--inf); relu'(0) = 0; a flat edge (relu below 0, x ** 0) passes 0 even under inf or nan.
+As in PyTorch: leaves accumulate across calls; floats.py gives IEEE results (log 0 = -inf);
+relu'(0) = 0; a flat edge (relu below 0, x ** 0) passes 0 even under an inf or nan grad.
 """
 
 from __future__ import annotations

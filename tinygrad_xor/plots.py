@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from tinygrad_xor.atomic import check_target, write_atomically
+from tinygrad_xor.checks import whole_number
 from tinygrad_xor.data import Dataset
 from tinygrad_xor.nn import MLP
 
@@ -119,8 +120,7 @@ def plot_decision_boundary(
             f"plot_decision_boundary draws two inputs; the model takes {model.nin} "
             f"and dataset {dataset.name!r} has {dataset.nin}."
         )
-    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
-        raise ValueError(f"resolution must be a whole number >= 2, got {resolution!r}.")
+    resolution = whole_number("resolution", resolution, at_least=2)
     # The grid reaches a little past the unit square so the corner points sit inside it.
     low, high = -0.1, 1.1
     steps = [low + (high - low) * i / (resolution - 1) for i in range(resolution)]
