@@ -20,6 +20,7 @@ from tinygrad_xor.engine import Value, topological_order
 from tinygrad_xor.losses import FIXED_GRAPH_LOSSES, LOSSES, LossFn, get_loss
 from tinygrad_xor.nn import MLP
 from tinygrad_xor.optim import SGD
+from tinygrad_xor.report import prediction_table, run_record, summary, verdict
 from tinygrad_xor.train import (
     EpochReport,
     History,
@@ -30,13 +31,9 @@ from tinygrad_xor.train import (
     compiled_step,
     evaluate,
     loss_for,
-    prediction_table,
-    run_record,
     sample_loss,
     step_factory,
-    summary,
     train,
-    verdict,
 )
 
 # The module, not the function tinygrad_xor exports under the same name.

@@ -30,15 +30,13 @@ from tinygrad_xor.nn import ACTIVATIONS, INITS, MLP
 from tinygrad_xor.optim import SGD
 from tinygrad_xor.progress import ProgressBar
 from tinygrad_xor.render import RENDERERS, GraphRenderError, NoRendererError
+from tinygrad_xor.report import run_record, summary, verdict
 from tinygrad_xor.torch_bridge import TORCH_MAX_SEED
 from tinygrad_xor.train import (
     NonFiniteLossError,
     loss_for,
-    run_record,
     step_factory,
-    summary,
     train,
-    verdict,
 )
 from tinygrad_xor.training_view import TrainingSnapshots
 
