@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from example_graphs import micrograd_neuron, reused
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -21,27 +22,6 @@ from tinygrad_xor.testing import Expression, expressions, values
 from tinygrad_xor.train import sample_loss
 
 TIMES = "\u00d7"  # the multiplication sign the arithmetic lines show
-
-
-def micrograd_neuron() -> tuple[Value, list[Value]]:
-    """micrograd's lecture neuron: o = tanh(x1*w1 + x2*w2 + b), o = 0.7071."""
-    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
-    w1, w2, b = Value(-3.0, "w1"), Value(1.0, "w2"), Value(6.8813735870195432, "b")
-    n = x1 * w1 + x2 * w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o, [x1, x2, w1, w2, b, n, o]
-
-
-def reused() -> tuple[Value, Value, Value]:
-    """b = a + a; c = b * b: a feeds one op twice, b feeds one op twice."""
-    a = Value(3.0, "a")
-    b = a + a
-    b.label = "b"
-    c = b * b
-    c.label = "c"
-    return a, b, c
 
 
 def state(values: list[Value]) -> list[tuple[float, float]]:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from example_graphs import micrograd_neuron
 
 from tinygrad_xor import MLP, SGD, XOR, render, train
 from tinygrad_xor.backprop_steps import record_steps
@@ -153,20 +154,10 @@ def engine_records(root: Value) -> dict[str, list[str]]:
     }
 
 
-def micrograd_neuron() -> Value:
-    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
-    w1, w2, b = Value(-3.0, "w1"), Value(1.0, "w2"), Value(6.8813735870195432, "b")
-    n = x1 * w1 + x2 * w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o
-
-
 def test_backprop_page_reveals_each_step_and_ends_at_backwards_numbers(
     browser: Any, tmp_path: Path
 ) -> None:
-    o = micrograd_neuron()
+    o, _ = micrograd_neuron()
     path = tmp_path / "neuron.html"
     to_html(o, path)
     opened = open_file(browser, path)
@@ -198,7 +189,7 @@ def test_backprop_page_reveals_each_step_and_ends_at_backwards_numbers(
 
 
 def test_backprop_page_buttons_slider_play_and_zoom(browser: Any, tmp_path: Path) -> None:
-    o = micrograd_neuron()
+    o, _ = micrograd_neuron()
     path = tmp_path / "neuron.html"
     to_html(o, path)
     opened = open_file(browser, path)

@@ -205,7 +205,7 @@ def plot_comparison(
     """
     if not curves:
         raise ValueError("plot_comparison: no curves to draw; pass at least one (label, losses).")
-    image_target(path)  # before the drawing: a bad name is refused at once
+    target, image_format = image_target(path)  # before the drawing: a bad name is refused
     figure = _new_figure(7.5, 4.5, layout="tight")  # as docs/manual-compare.png was drawn
     axes = figure.subplots()
     for label, losses in curves:
@@ -216,5 +216,5 @@ def plot_comparison(
     axes.set_title(title)
     axes.grid(True, which="both", alpha=0.3)
     axes.legend()
-    _save(figure, *image_target(path))
+    _save(figure, target, image_format)
     return Path(path)
