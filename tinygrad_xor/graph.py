@@ -26,6 +26,7 @@ on demand only (never by `import tinygrad_xor`), so graphviz loads when somethin
 from __future__ import annotations
 
 import os
+import textwrap
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -56,7 +57,12 @@ DEFAULT_MAX_NODES = 400
 # The most the command line draws: about 3 to 6 s of layout here; 1,300 took 15 s.
 MOST_NODES = 1000
 
-_RANKDIRS = ("LR", "TB", "RL", "BT")
+_RANKDIRS = ("auto", "LR", "TB", "RL", "BT")
+
+# How much narrower a left-to-right picture must be for "auto" to choose it: a level of a
+# top-to-bottom graph is a row of boxes, while a left-to-right one adds an op and two gaps
+# to each box (about 1.5 boxes wide per level).
+_LEFT_TO_RIGHT_COST = 1.5
 
 # A monospace font, because text widths must agree between the program that lays the
 # graph out and the one that shows the SVG: the WebAssembly build has no font files and
@@ -82,6 +88,10 @@ _LEGEND_NAMES = {
     "intermediate": "white = intermediate",
     "output": "orange = output",
 }
+
+# The legend under a graph, in lines of at most this many characters, so that it is never
+# what makes a small graph wide.
+_LEGEND_WIDTH = 48
 
 
 class GraphTooLargeError(ValueError):
@@ -131,7 +141,7 @@ def draw_dot(
     root: Value,
     *,
     parameters: Iterable[Value] = (),
-    rankdir: str = "LR",
+    rankdir: str = "auto",
     show_order: bool = False,
     show_local_grads: bool = False,
     digits: int = 4,
@@ -142,7 +152,8 @@ def draw_dot(
     """The graph that made `root`, as a graphviz.Digraph (a ValueGraph).
 
     parameters        leaves to draw as parameters, e.g. model.parameters()
-    rankdir           "LR" (inputs on the left), "TB", "RL" or "BT"
+    rankdir           "auto" (the narrower of "TB" and "LR" for this graph), "TB" (inputs
+                      at the top), "LR" (inputs on the left), "RL" or "BT"
     show_order        number each Value in the order backward() visits it: #1 is root
     show_local_grads  write d(output)/d(input) on each edge into an op
     digits            significant digits of data, grad and local derivatives
@@ -154,7 +165,7 @@ def draw_dot(
     >>> y = a * b
     >>> y.backward()
     >>> graph = draw_dot(y)
-    >>> 'label="{a | data 2 | grad -3}"' in graph.source
+    >>> 'label="a | data 2 | grad -3"' in graph.source
     True
     """
     if not isinstance(root, Value):
@@ -175,11 +186,13 @@ def draw_dot(
     names = {node: f"v{index}" for index, node in enumerate(order)}
     # backward() walks reversed(order): position 1 there is the root.
     visit_number = {node: position for position, node in enumerate(reversed(order), start=1)}
-    horizontal = rankdir in ("LR", "RL")
+    if rankdir == "auto":
+        rankdir = _narrower_direction(order)
 
     graph = ValueGraph(
-        graph_attr={"rankdir": rankdir, "fontname": _FONT},
-        node_attr={"fontname": _FONT, "fontsize": "12"},
+        # Gaps in inches, smaller than Graphviz's 0.25 and 0.5: the pictures fit a notebook cell.
+        graph_attr={"rankdir": rankdir, "fontname": _FONT, "nodesep": "0.15", "ranksep": "0.25"},
+        node_attr={"fontname": _FONT, "fontsize": "12", "height": "0.3"},
         edge_attr={"fontname": _FONT, "fontsize": "10", "arrowsize": "0.7"},
     )
     kinds_drawn: set[str] = set()
@@ -194,12 +207,12 @@ def draw_dot(
         fields.append(f"data {_number(node.data, digits)}")
         grad = node.grad if grads is None else grads[node]
         fields.append(f"grad {_number(grad, digits)}")
-        row = " | ".join(fields)
-        # In a left-to-right graph record fields stack vertically unless braced; a
-        # single row keeps each node short, so a rank of many Values stays compact.
-        label = "{" + row + "}" if horizontal else row
+        # Fields run across the ranks: side by side in a top-to-bottom graph (a short box),
+        # stacked in a left-to-right one (a narrow box), so each rank stays thin.
         fill, style = _KIND_STYLE[kind]
-        graph.node(names[node], label=label, shape="record", style=style, fillcolor=fill)
+        graph.node(
+            names[node], label=" | ".join(fields), shape="record", style=style, fillcolor=fill
+        )
 
         if node.op:
             op_name = names[node] + "_op"
@@ -217,10 +230,35 @@ def draw_dot(
             parts.append("#n = n-th Value backward() visits")
         if show_local_grads:
             parts.append("edge number = local derivative d(op)/d(input)")
-        graph.attr(label=_escape_plain("; ".join(parts)), labelloc="b", fontsize="11")
+        lines = textwrap.wrap("; ".join(parts), _LEGEND_WIDTH)
+        legend_text = "".join(_escape_plain(line) + "\\n" for line in lines)  # DOT's line break
+        graph.attr(label=legend_text, labelloc="b", fontsize="11")
 
     graph.summary = _summary(root, order, parameter_set)
     return graph
+
+
+def _narrower_direction(order: list[Value]) -> str:
+    """ "TB", unless this graph is so much broader than deep that "LR" draws it narrower.
+
+    Levels as Graphviz ranks them: an op's result one below its lowest input, a leaf just
+    above the first op that uses it. Breadth is the most Values on one level.
+    """
+    level: dict[Value, int] = {}
+    for node in order:  # inputs before outputs
+        level[node] = 1 + max((level[parent] for parent in node.parents), default=-1)
+    used_at: dict[Value, int] = {}
+    for node in order:
+        for parent in node.parents:
+            used_at[parent] = min(used_at.get(parent, level[node]), level[node])
+    for node in order:
+        if node.is_leaf and node in used_at:
+            level[node] = used_at[node] - 1
+    counts: dict[int, int] = {}
+    for node_level in level.values():
+        counts[node_level] = counts.get(node_level, 0) + 1
+    breadth, depth = max(counts.values()), len(counts)
+    return "LR" if breadth > _LEFT_TO_RIGHT_COST * depth else "TB"
 
 
 def _parameter_set(parameters: Iterable[Value]) -> set[Value]:
@@ -255,8 +293,8 @@ def _kind(node: Value, root: Value, parameters: set[Value]) -> str:
 
 
 def _number(x: float, digits: int) -> str:
-    """x with `digits` significant digits: 0.6140, -1.2e-05, 3, nan, inf."""
-    return f"{x:.{digits}g}"
+    """x with `digits` significant digits: 0.6140, -1.2e-05, 3, nan, inf; 0 for -0.0."""
+    return f"{x + 0.0:.{digits}g}"  # -0.0 + 0.0 is 0.0: a learner reads "-0" as a bug
 
 
 def _escape_plain(text: str) -> str:

@@ -1,0 +1,88 @@
+"""How draw_dot lays a graph out: the direction "auto" picks, the boxes, the legend, the numbers.
+
+What the pictures look like in a notebook cell (their width, their text size on screen) is
+tests/test_graph_display.py's and, in a real JupyterLab, tests/test_jupyterlab.py's.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+from example_graphs import chain_rule, first_hidden_neuron, one_xor_prediction
+
+from tinygrad_xor.engine import Value
+from tinygrad_xor.graph import draw_dot
+
+
+def rankdir(source: str) -> str:
+    found = re.search(r"rankdir=(\w+)", source)
+    assert found is not None, source
+    return found.group(1)
+
+
+def balanced_sum(leaves: int) -> Value:
+    """A sum of `leaves` labelled Values as a balanced tree: broad and shallow."""
+    level = [Value(float(i), f"x{i}") for i in range(leaves)]
+    while len(level) > 1:
+        level = [level[i] + level[i + 1] for i in range(0, len(level), 2)]
+    return level[0]
+
+
+@pytest.mark.parametrize(
+    "example", [chain_rule, first_hidden_neuron, one_xor_prediction], ids=lambda f: f.__name__
+)
+def test_auto_draws_the_notebooks_graphs_top_to_bottom(example: object) -> None:
+    root, parameters = example()  # type: ignore[operator]
+    assert rankdir(draw_dot(root, parameters=parameters).source) == "TB"
+
+
+def test_auto_draws_a_broad_shallow_graph_left_to_right() -> None:
+    # 16 leaves on one level, 5 levels: top to bottom would be 16 boxes wide.
+    assert rankdir(draw_dot(balanced_sum(16)).source) == "LR"
+    # 4 leaves, 3 levels: not broad enough to turn.
+    assert rankdir(draw_dot(balanced_sum(4)).source) == "TB"
+
+
+@pytest.mark.parametrize("direction", ["LR", "TB", "RL", "BT"])
+def test_a_direction_asked_for_is_kept(direction: str) -> None:
+    assert rankdir(draw_dot(balanced_sum(16), rankdir=direction).source) == direction
+
+
+def test_a_record_is_one_label_in_every_direction() -> None:
+    # No braces: Graphviz puts the fields across the ranks, side by side top to bottom
+    # (a short box) and stacked left to right (a narrow box).
+    a = Value(2.0, "a")
+    y = a * 3.0
+    for direction in ("TB", "LR"):
+        assert 'label="a | data 2 | grad 0"' in draw_dot(y, rankdir=direction).source
+
+
+def test_minus_zero_is_shown_as_zero() -> None:
+    # A positive weight times an input of -0.0 (notebook 3: a negative weight times 0).
+    w, x = Value(0.5, "w"), Value(-0.0, "x")
+    y = w * x
+    y.label = "y"
+    y.backward()
+    local_w = y.local_grads[0]  # d(w * x)/dw = x
+    assert math.copysign(1.0, y.data) == -1.0 and math.copysign(1.0, local_w) == -1.0
+    source = draw_dot(y, show_local_grads=True).source
+    assert 'label="y | data 0 | grad 1"' in source
+    assert 'label="x | data 0 | grad 0.5"' in source
+    assert re.search(r'^\tv0 -> v2_op \[label=" 0 "\]$', source, flags=re.MULTILINE), source
+    assert not re.search(r"-0\b(?!\.)", source), source
+
+
+def test_the_legend_is_wrapped_into_short_lines() -> None:
+    root, parameters = chain_rule()
+    source = draw_dot(root, parameters=parameters, show_order=True, show_local_grads=True).source
+    found = re.search(r'^\tfontsize=11 label="(.*)" labelloc=b$', source, flags=re.MULTILINE)
+    assert found is not None, source
+    lines = found.group(1).split("\\n")
+    assert lines[-1] == ""  # each line ends in DOT's line break
+    assert len(lines) >= 4
+    assert all(len(line) <= 48 for line in lines), lines
+    text = " ".join(lines)  # wrapped at spaces: joined, the legend as written
+    assert "#n = n-th Value backward() visits" in text
+    assert "edge number = local derivative d(op)/d(input)" in text
