@@ -54,6 +54,27 @@ EXPECTED_TEXT: dict[str, list[str]] = {
 # Printed by graph.py where a picture was expected and could not be drawn.
 NOT_DRAWN_MARKERS = ("To draw it:", "not drawn:")
 
+# Run after notebook 4: does a legend cover any point of a curve? Measured on the notebook's
+# `figure` as drawn, in the figure's pixels.
+LEGENDS_CLEAR_THE_CURVES = """\
+figure.canvas.draw()
+covered = []
+legends = [*figure.legends, *(axes.get_legend() for axes in figure.axes if axes.get_legend())]
+for legend in legends:
+    box = legend.get_window_extent()
+    for axes in figure.axes:
+        for line in axes.get_lines():
+            points = line.get_transform().transform(line.get_xydata())
+            points = points[np.isfinite(points).all(axis=1)]
+            inside = (
+                (points[:, 0] >= box.x0) & (points[:, 0] <= box.x1)
+                & (points[:, 1] >= box.y0) & (points[:, 1] <= box.y1)
+            )
+            if inside.any():
+                covered.append(f"{line.get_label()}: {int(inside.sum())} points")
+print(f"{len(legends)} legends, covering: {covered}")
+"""
+
 # Seconds one cell may take before the kernel is taken as hung. Not a speed test: each
 # notebook takes seconds (notebooks/README.md has the times); this only stops a hang.
 CELL_TIMEOUT = 300
@@ -76,9 +97,13 @@ def _kernel_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
     monkeypatch.delenv("MPLBACKEND", raising=False)  # the notebooks choose inline themselves
 
 
-def _execute(path: Path, tmp_path: Path) -> tuple[Any, Path, float]:
-    """Run the notebook; return it with its outputs, its working folder and the seconds taken."""
+def _execute(
+    path: Path, tmp_path: Path, *, checks: tuple[str, ...] = ()
+) -> tuple[Any, Path, float]:
+    """Run the notebook, and then the `checks` (code cells the test adds, run in the same
+    kernel); return it with its outputs, its working folder and the seconds taken."""
     notebook = _load(path)
+    notebook.cells.extend(nbformat.v4.new_code_cell(check) for check in checks)
     workdir = tmp_path / "work"
     workdir.mkdir()
     client = nbclient.NotebookClient(
@@ -168,9 +193,12 @@ def test_pytorch_notebook_runs_and_compares_the_curves(
 ) -> None:
     pytest.importorskip("torch", reason="the comparison needs torch: pip install torch==2.13.0")
     _kernel_environment(monkeypatch, tmp_path)
-    notebook, workdir, seconds = _execute(NOTEBOOK_DIR / TORCH_NOTEBOOK, tmp_path)
+    checks = (LEGENDS_CLEAR_THE_CURVES,)
+    notebook, workdir, seconds = _execute(NOTEBOOK_DIR / TORCH_NOTEBOOK, tmp_path, checks=checks)
     _check_ran_cleanly(TORCH_NOTEBOOK, notebook, workdir, seconds)
     text = _all_text(notebook)
+    legends = next(line for line in text.splitlines() if " legends, covering: " in line)
+    assert legends.endswith("covering: []") and not legends.startswith("0 "), legends
     assert "skipped" not in text
     # The notebook prints the largest relative difference to PyTorch float64 per curve.
     for label in ("our MLP (Value engine)", "NumPy loop (manual)"):
