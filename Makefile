@@ -3,6 +3,9 @@
 #   make test   - create .venv, install the project with its test tools, run ruff, mypy,
 #                 lint-imports, pytest (the tests run the notebooks in notebooks/ and the
 #                 examples in README.md and docs/ too)
+#   make notebooks - create .venv, install the project with Jupyter, and start JupyterLab at
+#                 the repository root, in notebooks/ (Ctrl-C stops it; JUPYTER_OPTIONS="..."
+#                 passes options, e.g. --port=8890 or --no-browser)
 #   make bench  - install micrograd and torch too, time every engine (benchmarks/), 5-9 min,
 #                 and write the table into docs/performance.md
 #   make fuzz   - install torch too, compare the engine with PyTorch float64 on 100,000 random
@@ -13,7 +16,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench fuzz lint venv clean
+.PHONY: demo test notebooks bench fuzz lint venv clean
 
 venv: $(BIN)/python
 
@@ -25,8 +28,13 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
+# The test extra holds the notebooks extra (the tests drive JupyterLab and Notebook 7).
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed-notebooks $(VENV)/.installed
+
+$(VENV)/.installed-notebooks: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[notebooks]'
 	touch $@ $(VENV)/.installed
 
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
@@ -57,6 +65,13 @@ test: lint
 	$(BIN)/ruff check notebooks
 	$(BIN)/ruff format --check notebooks
 	$(BIN)/pytest
+
+# The root is the repository, so the notebooks' links into docs/ open; the browser starts
+# in notebooks/.
+JUPYTER_OPTIONS ?=
+notebooks: $(VENV)/.installed-notebooks
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --ServerApp.default_url=/lab/tree/notebooks \
+		$(JUPYTER_OPTIONS)
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m benchmarks.run --write docs/performance.md

@@ -9,7 +9,8 @@ Playwright page and returns what is wrong, one readable line per fault: [] when 
     wrapped_lines                 a line of printed text too long for its cell, so it wraps
     small_graph_text              a graph picture whose smallest text is under 9 px on screen,
                                   and that offers no full-size view
-    misfit_frames                 a stepper frame not as tall as its page (a blank band, or cut)
+    misfit_frames                 a stepper frame not as tall as its page (a blank band, or
+                                  cut off), each looked at in view
 """
 
 from __future__ import annotations
@@ -99,16 +100,14 @@ _SMALL_GRAPH_TEXT = (
 }"""
 )
 
-_MISFIT_FRAMES = """() => [...document.querySelectorAll(".jp-OutputArea-output iframe")]
-  .filter((frame) => frame.getClientRects().length > 0)
-  .map((frame, i) => {
-    const page = frame.contentDocument && frame.contentDocument.body;
-    if (!page) return `frame ${i}: no page in it`;
-    const outer = frame.getBoundingClientRect().height;
-    const inner = page.getBoundingClientRect().height;
-    return Math.abs(outer - inner) > 2 ? `frame ${i}: ${outer} px tall, its page ${inner}` : "";
-  })
-  .filter((line) => line)"""
+# One frame: what is wrong with its height, [] when it is its page's.
+_MISFIT = """(frame) => {
+  const page = frame.contentDocument && frame.contentDocument.body;
+  if (!page) return ["no page in it"];
+  const outer = frame.getBoundingClientRect().height;
+  const inner = page.getBoundingClientRect().height;
+  return Math.abs(outer - inner) > 2 ? [`${outer} px tall, its page ${inner}`] : [];
+}"""
 
 
 def pictures_outside_their_cells(page: Any) -> list[str]:
@@ -128,11 +127,23 @@ def small_graph_text(page: Any) -> list[str]:
 
 
 def misfit_frames(page: Any, timeout_ms: float = 5000) -> list[str]:
-    """The frames that do not fit, once they have had `timeout_ms` to fit (the page fits its
-    frame from a ResizeObserver, a frame after it changes)."""
+    """The frames that are not as tall as their pages. Each is scrolled into view first, as
+    a learner would (a cell out of view may be left unrendered), and given `timeout_ms` to
+    fit: the page fits its frame from a ResizeObserver, a frame after it changes."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    # Not fitting in time is what the list below then says.
-    with contextlib.suppress(PlaywrightTimeout):
-        page.wait_for_function(f"() => ({_MISFIT_FRAMES})().length === 0", timeout=timeout_ms)
-    return list(page.evaluate(_MISFIT_FRAMES))
+    frames = page.locator(".jp-OutputArea-output iframe")
+    wrong = []
+    for index in range(frames.count()):
+        frame = frames.nth(index)
+        if not frame.is_visible():
+            continue
+        frame.scroll_into_view_if_needed()
+        handle = frame.element_handle()
+        # Not fitting in time is what the line below then says.
+        with contextlib.suppress(PlaywrightTimeout):
+            page.wait_for_function(
+                f"f => ({_MISFIT})(f).length === 0", arg=handle, timeout=timeout_ms
+            )
+        wrong.extend(f"frame {index}: {line}" for line in handle.evaluate(_MISFIT))
+    return wrong

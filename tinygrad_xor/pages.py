@@ -43,10 +43,10 @@ _GRAPH_BOX = 560
 # offers its full size too.
 _SHRINKS_UNREADABLY = 1000
 
-# Where Jupyter has removed a PageView's frame: what to do about it.
+# Where Jupyter has removed a PageView's frame: what happened, and what to do about it.
 _UNTRUSTED_NOTE = (
-    "This notebook is not trusted, so Jupyter removed the page that steps through "
-    "backprop. To step through it, trust the notebook: in JupyterLab and Notebook 7, "
+    "<b>This notebook is not trusted, so Jupyter removed the page that steps through "
+    "backprop.</b> To step through it, trust the notebook: in JupyterLab and Notebook 7, "
     "open the command palette (Ctrl+Shift+C) and run <b>Trust Notebook</b>; in the "
     "classic Notebook, <b>File &gt; Trust Notebook</b>. Or run this cell again."
 )
@@ -178,7 +178,7 @@ class PageView:
         # rest: there the note and the picture show. Trusted, the style hides them. The class
         # is new each time, so a trusted output never hides an untrusted one beside it.
         hidden = f"tinygrad-xor-untrusted-{secrets.token_hex(6)}"
-        fallback = f'<p style="color: #9a3412; font-weight: 600">{_UNTRUSTED_NOTE}</p>'
+        fallback = f'<p style="color: #9a3412">{_UNTRUSTED_NOTE}</p>'
         if self.picture is not None:
             fallback += "<p>Meanwhile, the graph with every step done:</p>" + picture_html(
                 self.picture, alt="the graph with every step done"
