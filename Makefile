@@ -5,7 +5,8 @@
 #                 examples in README.md and docs/ too)
 #   make notebooks - create .venv, install the project with Jupyter, and start JupyterLab at
 #                 the repository root, in notebooks/ (Ctrl-C stops it; JUPYTER_OPTIONS="..."
-#                 passes options, e.g. --port=8890 or --no-browser)
+#                 passes options, e.g. --port=8890 or --no-browser); make notebook-venv
+#                 only installs (for VS Code)
 #   make bench  - install micrograd and torch too, time every engine (benchmarks/), 5-9 min,
 #                 and write the table into docs/performance.md
 #   make fuzz   - install torch too, compare the engine with PyTorch float64 on 100,000 random
@@ -16,7 +17,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test notebooks bench fuzz lint venv clean
+.PHONY: demo test notebooks notebook-venv bench fuzz lint venv clean
 
 venv: $(BIN)/python
 
@@ -66,11 +67,14 @@ test: lint
 	$(BIN)/ruff format --check notebooks
 	$(BIN)/pytest
 
+# What VS Code (or any Jupyter) needs to run the notebooks, without starting a server.
+notebook-venv: $(VENV)/.installed-notebooks
+
 # The root is the repository, so the notebooks' links into docs/ open; the browser starts
 # in notebooks/.
 JUPYTER_OPTIONS ?=
-notebooks: $(VENV)/.installed-notebooks
-	$(BIN)/jupyter lab --ServerApp.root_dir=. --ServerApp.default_url=/lab/tree/notebooks \
+notebooks: notebook-venv
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks \
 		$(JUPYTER_OPTIONS)
 
 bench: $(VENV)/.installed-bench

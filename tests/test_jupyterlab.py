@@ -38,6 +38,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -450,7 +451,8 @@ def test_each_notebook_runs_in_jupyterlab_fits_and_shows_untrusted_and_in_notebo
 
 def test_make_notebooks_serves_the_repository_root(tmp_path: Path) -> None:
     """`make notebooks` (its install step done, as after make test) starts JupyterLab at the
-    repository root, where notebook 5's link ../docs/testing-ops.md resolves."""
+    repository root, where notebook 5's link ../docs/testing-ops.md resolves, showing
+    notebooks/ first."""
     if Path(sys.prefix).resolve() != (REPOSITORY / ".venv").resolve():
         skip_or_fail(f"make notebooks uses {REPOSITORY / '.venv'}; this is {sys.prefix}")
     if shutil.which("make") is None:
@@ -479,5 +481,7 @@ def test_make_notebooks_serves_the_repository_root(tmp_path: Path) -> None:
         with urllib.request.urlopen(f"{url}/api/contents?token={TOKEN}", timeout=10) as answer:
             top = {item["name"] for item in json.load(answer)["content"]}
         assert {"notebooks", "docs", "README.md", "Makefile"} <= top
+        with urllib.request.urlopen(f"{url}/?token={TOKEN}", timeout=10) as answer:
+            assert urllib.parse.urlsplit(answer.geturl()).path == "/lab/tree/notebooks"
     finally:
         stop(process)
