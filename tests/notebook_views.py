@@ -126,13 +126,15 @@ def small_graph_text(page: Any) -> list[str]:
     return list(page.evaluate(_SMALL_GRAPH_TEXT, SMALLEST_TEXT))
 
 
-def misfit_frames(page: Any, timeout_ms: float = 5000) -> list[str]:
-    """The frames that are not as tall as their pages. Each is scrolled into view first, as
-    a learner would (a cell out of view may be left unrendered), and given `timeout_ms` to
-    fit: the page fits its frame from a ResizeObserver, a frame after it changes."""
+def misfit_frames(page: Any, frames: Any = None, timeout_ms: float = 5000) -> list[str]:
+    """The frames (a locator; every output's by default) that are not as tall as their
+    pages. Each is scrolled into view first, as a learner would (a cell out of view may be
+    left unrendered), and given `timeout_ms` to fit: the page fits its frame from a
+    ResizeObserver, a frame after it changes."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    frames = page.locator(".jp-OutputArea-output iframe")
+    if frames is None:
+        frames = page.locator(".jp-OutputArea-output iframe")
     wrong = []
     for index in range(frames.count()):
         frame = frames.nth(index)

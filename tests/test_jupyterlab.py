@@ -154,9 +154,7 @@ def jupyter_environment(home: Path) -> dict[str, str]:
     # kernel starts without asking (as after ticking "Always start the preferred kernel");
     settings = {
         "apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
-        # every cell in the page, so one look sees the whole notebook (Notebook 7 otherwise
-        # keeps only the cells in view)
-        "notebook-extension/tracker": {"autoStartDefaultKernel": True, "windowingMode": "none"},
+        "notebook-extension/tracker": {"autoStartDefaultKernel": True},
     }
     for plugin, values in settings.items():
         path = home / "settings" / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
@@ -338,20 +336,20 @@ def step_the_first_stepper(page: Any, screenshot: Path) -> None:
     for step in range(1, 4):
         frame.locator("#next").click()
         assert counter.text_content() == f"step {step} of {total}"
-        assert misfit_frames(page) == [], f"after step {step}"
+        assert misfit_frames(page, frame_element) == [], f"after step {step}"
     frame.locator("body").click(position={"x": 5, "y": 5})  # keys go to the frame clicked
     for key, expected in [("ArrowRight", 4), ("End", total), ("ArrowLeft", total - 1)]:
         page.keyboard.press(key)
         assert counter.text_content() == f"step {expected} of {total}"
-        assert misfit_frames(page) == [], f"after {key}"
+        assert misfit_frames(page, frame_element) == [], f"after {key}"
     frame_element.screenshot(path=str(screenshot))
     for button in ["#zoom-in", "#zoom-in", "#zoom-out", "#zoom-out", "#zoom-out", "#zoom-out"]:
         frame.locator(button).click()
         zoom = frame.locator("#zoom-level").text_content()
-        assert misfit_frames(page) == [], f"after {button}, at {zoom}"
+        assert misfit_frames(page, frame_element) == [], f"after {button}, at {zoom}"
     page.keyboard.press("Home")
     assert counter.text_content() == f"step 0 of {total}"
-    assert misfit_frames(page) == []
+    assert misfit_frames(page, frame_element) == []
 
 
 def open_each_full_size_view(page: Any, screenshots: Path) -> None:
@@ -438,10 +436,10 @@ def test_each_notebook_runs_in_jupyterlab_fits_and_shows_untrusted_and_in_notebo
     assert (shown["graphs_shown"], shown["frames"]) == (trusted["graphs"], trusted["frames"])
     check_views_fit(page)
     for index in range(trusted["frames"]):
-        frame = page.locator(".jp-OutputArea-output iframe").nth(index).content_frame
-        frame.locator("#zoom-in").click()
-        frame.locator("#last").click()
-        assert misfit_frames(page) == [], f"frame {index}, zoomed in, at the last step"
+        frame_element = page.locator(".jp-OutputArea-output iframe").nth(index)
+        frame_element.content_frame.locator("#zoom-in").click()
+        frame_element.content_frame.locator("#last").click()
+        assert misfit_frames(page, frame_element) == [], f"frame {index}, zoomed, at the end"
     screenshots(page, tmp_path, f"notebook7-{stem}")
     print(f"{name}: all in {time.monotonic() - started:.1f} s")
 
