@@ -240,7 +240,8 @@ def draw_dot(
 
 
 def _narrower_direction(order: list[Value]) -> str:
-    """ "TB", unless this graph is so much broader than deep that "LR" draws it narrower.
+    """Top to bottom ("TB"), unless the graph is so much broader than deep that left to
+    right ("LR") draws it narrower.
 
     Levels as Graphviz ranks them: an op's result one below its lowest input, a leaf just
     above the first op that uses it. Breadth is the most Values on one level.
