@@ -129,6 +129,11 @@ def records(opened: Opened) -> dict[str, list[str]]:
     return dict(opened.page.evaluate(READ_RECORDS))
 
 
+def shown(x: float) -> str:
+    """A number as the page shows it: 4 significant digits, -0 as 0."""
+    return f"{x + 0.0:.4g}"
+
+
 def expected_records(root: Value, step: int) -> dict[str, list[str]]:
     """What step `step` should show, replayed from the recording (not from the page's script):
     data once its forward step has passed, grad once a backward step has given it one."""
@@ -137,19 +142,19 @@ def expected_records(root: Value, step: int) -> dict[str, list[str]]:
     data = ["data ?"] * count
     grad = ["grad ?"] * count
     for i in range(min(step, count)):
-        data[i] = f"data {walk.values[i].data:.4g}"
+        data[i] = f"data {shown(walk.values[i].data)}"
     for backward in walk.backward[: max(0, step - count)]:
         if backward.node == count - 1:
-            grad[backward.node] = f"grad {backward.grad:.4g}"  # the root's seed
+            grad[backward.node] = f"grad {shown(backward.grad)}"  # the root's seed
         for c in backward.contributions:
-            grad[c.input] = f"grad {c.after:.4g}"
+            grad[c.input] = f"grad {shown(c.after)}"
     return {f"v{i}": [data[i], grad[i]] for i in range(count)}
 
 
 def engine_records(root: Value) -> dict[str, list[str]]:
     """backward()'s numbers, to the digits the page shows."""
     return {
-        f"v{i}": [f"data {v.data:.4g}", f"grad {v.grad:.4g}"]
+        f"v{i}": [f"data {shown(v.data)}", f"grad {shown(v.grad)}"]
         for i, v in enumerate(topological_order(root))
     }
 

@@ -18,7 +18,7 @@ import pytest
 from tinygrad_xor import Value, custom_ops, define_op
 from tinygrad_xor.custom_ops import DefinedOp
 from tinygrad_xor.graph import draw_dot
-from tinygrad_xor.operands import RuleOp
+from tinygrad_xor.rules import RuleOp
 
 sin = define_op("sin", lambda x: (math.sin(x), math.cos(x)))
 

@@ -21,7 +21,7 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from tinygrad_xor import Value, define_op, engine, testing
 from tinygrad_xor.engine import op_result, topological_order
-from tinygrad_xor.operands import PowerOp
+from tinygrad_xor.rules import PowerOp
 from tinygrad_xor.testing import (
     BUILTIN_OPS,
     Expression,

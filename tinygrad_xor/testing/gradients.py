@@ -37,7 +37,8 @@ from hypothesis import currently_in_test_context, event
 
 from tinygrad_xor.checks import choice, real_number
 from tinygrad_xor.engine import Value, topological_order
-from tinygrad_xor.operands import PowerOp, RuleOp, to_float
+from tinygrad_xor.operands import to_float
+from tinygrad_xor.rules import PowerOp, RuleOp
 from tinygrad_xor.torch_bridge import TORCH_INSTALL_HINT
 
 __all__ = ["GradientReport", "assert_gradients_match"]

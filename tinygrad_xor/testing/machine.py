@@ -29,7 +29,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multip
 from tinygrad_xor.custom_ops import DefinedOp
 from tinygrad_xor.engine import Value, topological_order
 from tinygrad_xor.floats import divide, log, power, reciprocal
-from tinygrad_xor.operands import PowerOp, RuleOp
+from tinygrad_xor.rules import PowerOp, RuleOp
 from tinygrad_xor.testing.strategies import _ops, values
 
 __all__ = ["GradientMachine"]
