@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinygrad_xor import XOR, MLP, Value, define_op, grad, gradients, hessian, jvp, mse
+from tinygrad_xor import MLP, XOR, Value, define_op, grad, gradients, hessian, jvp, mse
 from tinygrad_xor.engine import topological_order
 from tinygrad_xor.rules import BUILT_IN, Arithmetic, PowerOp, Rule, RuleOp
 from tinygrad_xor.testing import expressions, values
@@ -104,7 +104,7 @@ def test_every_op_s_second_derivatives_match_sympy(sympy: ModuleType, rule: Rule
     method = getattr(Value, rule.method)
     apply = (lambda a: method(a, rule.exponent)) if isinstance(rule, PowerOp) else method
     for point in POINTS[rule.arity]:
-        if rule == "log" or isinstance(rule, PowerOp) and rule.exponent == -0.5:
+        if rule == "log" or (isinstance(rule, PowerOp) and rule.exponent == -0.5):
             point = tuple(abs(x) for x in point)
         ours = hessian(apply)(*point)
         at = {s: sympy.Float(x, 30) for s, x in zip(symbols, point, strict=True)}
