@@ -330,6 +330,7 @@ def test_the_classic_perturbation_confusion_is_not_confused() -> None:
 def test_a_graph_made_with_create_graph_is_an_ordinary_graph(tmp_path: Any) -> None:
     from tinygrad_xor.backprop_steps import record_steps
     from tinygrad_xor.compile import trace
+    from tinygrad_xor.graph import draw_dot, to_html
     from tinygrad_xor.testing import assert_gradients_match
 
     x = Value(0.5, "x")
@@ -340,6 +341,10 @@ def test_a_graph_made_with_create_graph_is_an_ordinary_graph(tmp_path: Any) -> N
     tape = trace(lambda: grad(lambda v: v.tanh())(x), parameters=[x])
     assert close(tape.replay([0.5]).grads[0], walk.grads[walk.values.index(x)])
     assert_gradients_match(grad(lambda v: v.tanh()), (0.5,))
+    source = draw_dot(slope).source
+    assert source.count("tanh") == 1 and "x" in source
+    page = to_html(slope, tmp_path / "slope.html")
+    assert "tanh" in page and (tmp_path / "slope.html").read_text(encoding="utf-8") == page
 
 
 # -- ops of define_op ---------------------------------------------------------------------
