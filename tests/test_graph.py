@@ -17,15 +17,18 @@ from pathlib import Path
 import graphviz
 import pytest
 from failing_disk import fill_disk
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from tinygrad_xor import render
 from tinygrad_xor.cli import main
-from tinygrad_xor.engine import Value, topological_order
+from tinygrad_xor.engine import Value, op_result, topological_order
 from tinygrad_xor.graph import (
     DEFAULT_MAX_NODES,
     GraphTooLargeError,
     ValueGraph,
     draw_dot,
+    to_html,
     to_svg,
     value_mimebundle,
 )
@@ -319,6 +322,61 @@ def test_webassembly_renders_record_syntax_in_labels_literally() -> None:
     strange = Value(1.0, r"w{1}|<x>\n")
     svg = render_svg(draw_dot(strange * 2.0).source, renderer="wasm")
     check_svg(svg, [r"w{1}|<x>\n"])
+
+
+# Labels and op names with what DOT, Graphviz and the graphviz package read specially:
+# NUL, a lone surrogate, escapes, entities, record syntax, an HTML-like label, spaces.
+AWKWARD = st.text(
+    st.one_of(
+        st.sampled_from(list('\x00\ud800\n\t\\"&;{}|<> \xa0\u200b#')),
+        st.characters(exclude_categories=()),  # any code point, surrogates included
+    ),
+    max_size=10,
+)
+
+
+def as_written(text: str) -> str:
+    """What a picture shows for a label: the text, each character that is not printable
+    (str.isprintable: controls, surrogates, separators but the space) as its escape."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
+def drawn_texts(svg: str) -> dict[str, list[str]]:
+    """Each node's title (v0, v1_op, ...) -> its texts, no-break spaces read as spaces."""
+    nodes = (g for g in ET.fromstring(svg).iter(f"{SVG}g") if g.get("class") == "node")
+    return {
+        str(g.findtext(f"{SVG}title")): [
+            (t.text or "").replace("\xa0", " ") for t in g.iter(f"{SVG}text")
+        ]
+        for g in nodes
+    }
+
+
+@needs_wasm
+@settings(max_examples=40)  # each example is a render, of 2 to 12 awkward names
+@example(names=[("x\x00y", "<<B>x</B>>"), ("\ud800", "a&amp;b\\n"), ("  a  b ", " c  ")])
+@given(names=st.lists(st.tuples(AWKWARD, AWKWARD.filter(bool)), min_size=1, max_size=6))
+def test_any_label_or_op_name_is_drawn_as_written(names: list[tuple[str, str]]) -> None:
+    value = Value(1.0, "start")
+    for label, op in names:  # a chain: v1 = op(v0), v2 = op(v1), ...
+        value = op_result(1.0, op, value, 1.0)
+        value.label = label
+    texts = drawn_texts(render_svg(draw_dot(value, legend=False).source, renderer="wasm"))
+    for i, (label, op) in enumerate(names, start=1):
+        assert texts[f"v{i}"] == [as_written(label)] * bool(label) + ["data 1", "grad 0"]
+        assert texts[f"v{i}_op"] == [as_written(op)]
+
+
+@needs_wasm
+def test_a_page_of_awkward_labels_is_written_with_them_escaped(tmp_path: Path) -> None:
+    x = Value(2.0, "x\x00\ud800")
+    y = op_result(4.0, "<<B>sq</B>>", x, 4.0)
+    y.label = "y\x00"
+    page = to_html(y, tmp_path / "page.html")
+    assert (tmp_path / "page.html").read_text(encoding="utf-8") == page
+    assert "x\\\\x00\\\\ud800" in page  # the steps' JSON: the escape, as text
+    assert "<title>Backprop, step by step: y\\x00 = 4</title>" in page
+    assert "\x00" not in page and "\ud800" not in page
 
 
 @needs_dot

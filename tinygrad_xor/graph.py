@@ -28,6 +28,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import graphviz
 
@@ -259,15 +260,34 @@ def _number(x: float, digits: int) -> str:
     return f"{x:.{digits}g}"
 
 
+def _shown(text: str) -> str:
+    """`text` with each character that cannot be seen or drawn (control and format
+    characters, lone surrogates, separators but the space) as its Python escape: \\x00."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
+def _shown_in(data: Any) -> Any:
+    """The page's steps with every text _shown, as the picture shows the labels."""
+    if isinstance(data, str):
+        return _shown(data)
+    if isinstance(data, list):
+        return [_shown_in(item) for item in data]
+    if isinstance(data, dict):
+        return {key: _shown_in(value) for key, value in data.items()}
+    return data
+
+
 def _escape_plain(text: str) -> str:
-    # The graphviz package quotes the attribute but passes backslashes through, which
-    # DOT reads as escapes (\n, \l, ...): double them so a label shows as written.
-    return text.replace("\\", "\\\\")
+    # DOT reads backslashes as escapes (\n, \l, ...), Graphviz "&...;" as an HTML entity
+    # and the graphviz package "<...>" as an HTML-like label: all made text, as written.
+    escaped: str = graphviz.nohtml(_shown(text).replace("\\", "\\\\").replace("&", "&amp;"))
+    return escaped
 
 
 def _escape_record(text: str) -> str:
-    # In a record label these characters structure the record; a backslash makes them text.
-    escaped = _escape_plain(text)
+    # In a record label {}|<> structure the record (a backslash makes each text), and
+    # Graphviz trims spaces around a field, even escaped ones: no-break spaces stay.
+    escaped = _escape_plain(text).replace(" ", "\xa0")
     for char in "{}|<>":
         escaped = escaped.replace(char, "\\" + char)
     return escaped
@@ -278,7 +298,7 @@ def _summary(root: Value, order: list[Value], parameters: set[Value]) -> str:
     for node in order:
         counts[_kind(node, root, parameters)] += 1
     ops = len(order) - counts["parameter"] - counts["input"] - counts["constant"]
-    name = root.label or "root"
+    name = _shown(root.label) or "root"
     return (
         f"computation graph of {name} = {_number(root.data, 6)} "
         f"(grad {_number(root.grad, 6)}): "
@@ -388,8 +408,8 @@ def _backprop_page(
         grads=dict(zip(walk.values, walk.grads, strict=True)),
     )
     svg = render.render_svg(drawn.source, renderer=renderer)
-    title = f"Backprop, step by step: {root.label or 'root'} = {_number(root.data, 4)}"
-    page = pages.backprop_page(svg, walk.describe(digits=4), title=title)
+    title = f"Backprop, step by step: {_shown(root.label) or 'root'} = {_number(root.data, 4)}"
+    page = pages.backprop_page(svg, _shown_in(walk.describe(digits=4)), title=title)
     if target is not None:
         write_atomically(target, page.encode("utf-8"), make_folders=True)
     return page, svg
