@@ -646,3 +646,87 @@ def test_cli_graph_max_nodes_is_bounded_so_a_layout_takes_seconds(
 ) -> None:
     assert main(["graph", "--max-nodes", "1001"]) == 2
     assert "argument --max-nodes: expected a whole number from 1 to 1000" in capsys.readouterr().err
+
+
+# -- one layout for --out and --html; long chains -----------------------------------------
+
+
+def count_layouts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """From now on, each DOT text laid out (render.render_svg called) is recorded."""
+    laid_out: list[str] = []
+    real = render.render_svg
+
+    def counted(dot_source: str, *, renderer: str = "auto") -> str:
+        laid_out.append(dot_source)
+        return real(dot_source, renderer=renderer)
+
+    monkeypatch.setattr(render, "render_svg", counted)
+    return laid_out
+
+
+@pytest.mark.skipif(not render.available_renderers(), reason="needs a Graphviz renderer")
+def test_cli_graph_with_out_and_html_lays_the_graph_out_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    laid_out = count_layouts(monkeypatch)
+    out, page = tmp_path / "graph.svg", tmp_path / "page.html"
+    assert main(["graph", "--sample", "1", "--out", str(out), "--html", str(page)]) == 0
+    assert len(laid_out) == 1
+    svg = out.read_text(encoding="utf-8")
+    assert svg[svg.index("<svg") :] in page.read_text(encoding="utf-8")  # the same picture
+    assert "#1" in {t.text for t in ET.fromstring(svg).iter(f"{SVG}text")}  # numbered
+
+
+@pytest.mark.skipif(not render.available_renderers(), reason="needs a Graphviz renderer")
+def test_a_drawn_graph_is_laid_out_once_for_its_svg_and_its_page(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    y, _, w = small_graph()
+    drawn = draw_dot(y, parameters=[w], show_order=True, rankdir="TB")
+    laid_out = count_layouts(monkeypatch)
+    page = to_html(drawn)
+    svg = to_svg(drawn)
+    assert svg[svg.index("<svg") :] in page and len(laid_out) == 1
+    drawn.node("note", label="a node added after drawing")  # a changed graph: laid out again
+    assert to_svg(drawn) != svg and len(laid_out) == 2
+
+
+def test_a_page_needs_a_numbered_graph_and_takes_no_second_set_of_parameters() -> None:
+    y, _, w = small_graph()
+    with pytest.raises(ValueError, match=re.escape("draw_dot(root, show_order=True)")):
+        to_html(draw_dot(y))
+    with pytest.raises(TypeError, match="give them to draw_dot"):
+        to_html(draw_dot(y, show_order=True), parameters=[w])
+
+
+def chain(ops: int) -> Value:
+    """x, then ops alternately + 0.1 and * 1.0001: a graph as deep as it is long."""
+    value = Value(0.5, "x")
+    for i in range(ops):
+        value = value * 1.0001 if i % 2 else value + 0.1
+    return value
+
+
+@needs_wasm
+def test_a_chain_of_a_thousand_ops_is_drawn_by_the_webassembly_graphviz() -> None:
+    # With wasmtime's default stack (512 KiB) a chain of ~900 ops crashed the layout.
+    deep = chain(1000)
+    page = to_html(deep, max_nodes=None, renderer="wasm")
+    assert page.count('class="node"') == len(topological_order(deep)) + 1000  # Values and ops
+
+
+@needs_wasm
+def test_a_chain_too_deep_for_the_webassembly_graphviz_says_what_to_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(render, "_WASM_STACK", 512 << 10)  # as if the chain were 4x longer
+    render._wasm_graphviz.cache_clear()
+    try:
+        with pytest.raises(GraphRenderError) as raised:
+            render_svg(draw_dot(chain(1000), max_nodes=None).source, renderer="wasm")
+    finally:
+        render._wasm_graphviz.cache_clear()  # the next render gets the real stack
+    message = str(raised.value)
+    assert message.startswith("the WebAssembly Graphviz ran out of stack")
+    assert "`dot`" in message and "\n" not in message and len(message) < 300
+    assert raised.value.__cause__ is None  # no 1 KB backtrace chained to it
