@@ -352,7 +352,7 @@ def _add_graph_parser(subparsers: Any) -> None:
     samples = "XOR sample N alone (1-4: inputs 00, 01, 10, 11), a third of the graph"
     add("--sample", type=int, choices=range(1, 5), metavar="N", help=samples)
     add("--loss", choices=LOSSES, default="mse", help="as in train (default: mse)")
-    add("--order", action="store_true", help="number the nodes in backward()'s order")
+    add("--order", action="store_true", help="number the nodes in backward()'s order (--html does)")
     add("--local-grads", action="store_true", help="write d(op)/d(input) on each edge")
     add("--rankdir", choices=["LR", "TB"], default="LR", help="left-right or top-bottom")
     add("--max-nodes", type=_max_nodes, metavar="N", help="the most Values to draw (400; 1-1000)")
@@ -371,7 +371,9 @@ def _run_graph(args: argparse.Namespace) -> int:
     samples = None if args.sample is None else [args.sample - 1]
     loss = sample_loss(model, XOR, args.loss, samples)
     max_nodes = graph.DEFAULT_MAX_NODES if args.max_nodes is None else args.max_nodes
-    look = {"rankdir": args.rankdir, "show_order": args.order, "show_local_grads": args.local_grads}
+    # The page's steps name Values by number: with --html both pictures are numbered, one layout.
+    numbered = args.order or args.html is not None
+    look = {"rankdir": args.rankdir, "show_order": numbered, "show_local_grads": args.local_grads}
     drawing: dict[str, Any] = {"parameters": model.parameters(), "max_nodes": max_nodes}
     try:
         drawn = graph.draw_dot(loss, **drawing, **look)
@@ -384,7 +386,7 @@ def _run_graph(args: argparse.Namespace) -> int:
             f"dense to read. What fits: {fits}; or raise --max-nodes (at most {graph.MOST_NODES})."
         ) from None
     if args.html:
-        graph.to_html(loss, args.html, renderer=args.renderer, **drawing)
+        graph.to_html(drawn, args.html, renderer=args.renderer)
         print(f"wrote {args.html}: its forward and backward pass, step by step, in a browser")
     graph.to_svg(drawn, path=args.out, renderer=args.renderer)
     print(f"wrote {args.out}: {drawn.summary}")
