@@ -19,6 +19,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from tinygrad_xor.atomic import TargetError, check_folder, check_target
@@ -131,6 +132,41 @@ def _check_outputs(*outputs: tuple[str, str | None, Callable[[str], object]]) ->
 _new_file = functools.partial(check_target, make_folders=True)  # the writer makes its folders
 
 
+def _distinct_outputs(*outputs: tuple[str, str | None, Sequence[str | os.PathLike[str]]]) -> None:
+    """Refuse, before any work, two outputs that would write one file (through a symlink, a
+    hard link, `..`, or a folder and a file in it), or a file where another needs a folder.
+
+    outputs: (option, the path given or None, the files it writes there).
+    """
+    files = [
+        (f"{option} {given}" + (f" (its {Path(file).name})" if file != given else ""), file)
+        for option, given, written in outputs
+        if given is not None
+        for file in written
+    ]
+    for i, (told, file) in enumerate(files):
+        real = Path(os.path.realpath(file))
+        for other_told, other_file in files[:i]:
+            other_real = Path(os.path.realpath(other_file))
+            if real == other_real:
+                clash = f"{other_told} and {told} name one file, {real}"
+            elif _same_file(real, other_real):
+                clash = f"{other_told} and {told} are one file (hard links)"
+            elif real in other_real.parents or other_real in real.parents:
+                clash = f"{other_told} and {told}: one would be a file, the other a folder"
+            else:
+                continue
+            raise UsageError(f"{clash}. Give each output a path of its own.")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Two existing paths of one file (hard links); a missing file is no other's."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def _check_loss(model: MLP, loss: str) -> None:
     """train and graph refuse the same model and loss pairs (train.loss_for's), in options."""
     try:
@@ -197,6 +233,13 @@ def _load_for_training(args: argparse.Namespace) -> MLP:
 
 
 def _run_train(args: argparse.Namespace) -> int:
+    from tinygrad_xor.plots import training_plot_paths, write_training_plots
+
+    _distinct_outputs(
+        ("--save", args.save, [args.save]),
+        ("--plot", args.plot, training_plot_paths(args.plot or ".")),
+        ("--html", args.html, [args.html]),
+    )
     dataset = get_dataset(args.dataset)
     model = _load_for_training(args) if args.load is not None else _build_model(args, dataset.nin)
     if model.nin != dataset.nin or model.sizes[-1] != 1:
@@ -222,8 +265,6 @@ def _run_train(args: argparse.Namespace) -> int:
         ) from None
 
     record = {**run_record(model, dataset, history, optimizer, args.loss), "loaded_from": args.load}
-    from tinygrad_xor.plots import write_training_plots
-
     label = f"{dataset.name.upper()}, {model.shape}, {args.loss}, lr {args.lr:g}"
     solved = history.first_solved_epoch
     written, failures = _write_all(  # the model first: it is the result of the training
@@ -365,6 +406,7 @@ def _run_graph(args: argparse.Namespace) -> int:
     from tinygrad_xor.data import XOR
     from tinygrad_xor.train import sample_loss, widest_hidden
 
+    _distinct_outputs(("--out", args.out, [args.out]), ("--html", args.html, [args.html]))
     _check_outputs(("--out", args.out, graph.svg_target), ("--html", args.html, _new_file))
     model = _build_model(args, XOR.nin)
     _check_loss(model, args.loss)
