@@ -541,3 +541,46 @@ def test_a_seed_that_is_not_a_whole_number_from_0_is_a_usage_error(
 ) -> None:
     assert main(["train", "--seed", seed]) == 2
     assert "argument --seed: expected a whole number >= 0" in capsys.readouterr().err
+
+
+# -- out of memory -------------------------------------------------------------------
+
+
+# The child limits its own address space, then runs the command as `python -m` would.
+LIMITED = """
+import resource, runpy, sys
+limit = int(sys.argv.pop(1)) << 20
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+runpy.run_module("tinygrad_xor", run_name="__main__", alter_sys=True)
+"""
+
+
+def run_with_memory(megabytes: int, *argv: str) -> subprocess.CompletedProcess[str]:
+    """Run `tinygrad-xor argv` in a child that may have `megabytes` of address space."""
+    return subprocess.run(
+        [sys.executable, "-c", LIMITED, str(megabytes), *argv],
+        env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},  # one thread's buffers, not one a core
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("megabytes", "argv", "hidden"),
+    [
+        (100, ["train", "--epochs", "1", "--quiet"], "10000000"),  # MemoryError, while building
+        (300, ["manual", "--epochs", "1"], "100000000"),  # numpy's _ArrayMemoryError
+    ],
+    ids=["train", "manual"],
+)
+def test_out_of_memory_ends_in_one_line_and_exit_1(
+    megabytes: int, argv: list[str], hidden: str
+) -> None:
+    fits = run_with_memory(megabytes, *argv)  # the limit leaves room for a usual run
+    assert fits.returncode == 0, fits.stderr
+    too_big = run_with_memory(megabytes, *argv, "--hidden", hidden)
+    assert too_big.returncode == 1 and too_big.stdout == ""
+    (line,) = too_big.stderr.splitlines()
+    assert line.startswith(f"tinygrad-xor {argv[0]}: error: out of memory")
+    assert line.endswith("the sizes asked for need more than there is. Try a smaller --hidden.")

@@ -20,7 +20,7 @@ from failing_disk import fill_disk
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from tinygrad_xor import render
+from tinygrad_xor import cli, render
 from tinygrad_xor.cli import main
 from tinygrad_xor.engine import Value, op_result, topological_order
 from tinygrad_xor.graph import (
@@ -569,6 +569,33 @@ def test_cli_graph_over_the_node_limit_says_to_draw_one_sample(
     error = capsys.readouterr().err
     assert "What fits: not one hidden unit; or raise --max-nodes (at most 1000)" in error
     assert not out.exists()
+
+
+def test_cli_graph_refuses_a_model_too_big_from_its_sizes_before_building_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def must_not_build(*args: object) -> None:
+        raise AssertionError("the model was built: the sizes alone should have refused it")
+
+    monkeypatch.setattr(cli, "_build_model", must_not_build)
+    assert main(["graph", "--hidden", "100000"]) == 1  # 400,001 parameters: 11 s, 840 MB
+    assert capsys.readouterr().err == (
+        "tinygrad-xor graph: error: the graph has at least 400,001 Values (its parameters "
+        "alone), more than --max-nodes 400: too dense to read. What fits: --sample 1 with "
+        "--hidden 35 or fewer; or raise --max-nodes (at most 1000).\n"
+    )
+    assert main(["graph", "--hidden", "20,20", "--no-bias", "--max-nodes", "459"]) == 1
+    assert "at least 460 Values" in capsys.readouterr().err  # 2*20 + 20*20 + 20*1
+
+
+@pytest.mark.parametrize(
+    ("hidden", "bias"), [([5], True), ([1], False), ([8, 4], True), ([3, 1, 2], False)]
+)
+def test_the_parameters_counted_from_the_sizes_are_the_models(
+    hidden: list[int], bias: bool
+) -> None:
+    built = len(MLP(2, [*hidden, 1], bias=bias).parameters())
+    assert cli._parameter_count(2, hidden, bias) == built
 
 
 @needs_a_renderer

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import itertools
 import json
 import os
 import sys
@@ -404,15 +405,20 @@ def _add_graph_parser(subparsers: Any) -> None:
 def _run_graph(args: argparse.Namespace) -> int:
     from tinygrad_xor import graph
     from tinygrad_xor.data import XOR
-    from tinygrad_xor.train import sample_loss, widest_hidden
+    from tinygrad_xor.train import sample_loss
 
     _distinct_outputs(("--out", args.out, [args.out]), ("--html", args.html, [args.html]))
     _check_outputs(("--out", args.out, graph.svg_target), ("--html", args.html, _new_file))
+    samples = None if args.sample is None else [args.sample - 1]
+    max_nodes = graph.DEFAULT_MAX_NODES if args.max_nodes is None else args.max_nodes
+    settings = _model_settings(args)
+    # Every parameter is drawn: a model too big is refused from its sizes, before it is built.
+    at_least = _parameter_count(XOR.nin, settings["hidden"], settings["bias"])
+    if at_least > max_nodes:
+        raise _too_large(args, f"at least {at_least:,} Values (its parameters alone)", max_nodes)
     model = _build_model(args, XOR.nin)
     _check_loss(model, args.loss)
-    samples = None if args.sample is None else [args.sample - 1]
     loss = sample_loss(model, XOR, args.loss, samples)
-    max_nodes = graph.DEFAULT_MAX_NODES if args.max_nodes is None else args.max_nodes
     # The page's steps name Values by number: with --html both pictures are numbered, one layout.
     numbered = args.order or args.html is not None
     look = {"rankdir": args.rankdir, "show_order": numbered, "show_local_grads": args.local_grads}
@@ -420,19 +426,35 @@ def _run_graph(args: argparse.Namespace) -> int:
     try:
         drawn = graph.draw_dot(loss, **drawing, **look)
     except graph.GraphTooLargeError as error:
-        settings = {key: value for key, value in _model_settings(args).items() if key != "hidden"}
-        widest = widest_hidden(XOR, args.loss, error.limit, samples or [0], **settings)
-        fits = f"--sample 1 with --hidden {widest} or fewer" if widest else "not one hidden unit"
-        raise CommandError(
-            f"the graph has {error.count} Values, more than --max-nodes {error.limit}: too "
-            f"dense to read. What fits: {fits}; or raise --max-nodes (at most {graph.MOST_NODES})."
-        ) from None
+        raise _too_large(args, f"{error.count} Values", error.limit) from None
     if args.html:
         graph.to_html(drawn, args.html, renderer=args.renderer)
         print(f"wrote {args.html}: its forward and backward pass, step by step, in a browser")
     graph.to_svg(drawn, path=args.out, renderer=args.renderer)
     print(f"wrote {args.out}: {drawn.summary}")
     return 0
+
+
+def _parameter_count(nin: int, hidden: Sequence[int], bias: bool) -> int:
+    """The parameters of MLP(nin, [*hidden, 1], bias=bias), counted without building it."""
+    widths = [nin, *hidden, 1]
+    return sum((fan_in + bias) * fan_out for fan_in, fan_out in itertools.pairwise(widths))
+
+
+def _too_large(args: argparse.Namespace, count: str, limit: int) -> CommandError:
+    """The graph has `count` Values, more than `limit`: say what would fit."""
+    from tinygrad_xor.data import XOR
+    from tinygrad_xor.graph import MOST_NODES
+    from tinygrad_xor.train import widest_hidden
+
+    settings = {key: value for key, value in _model_settings(args).items() if key != "hidden"}
+    samples = [0] if args.sample is None else [args.sample - 1]
+    widest = widest_hidden(XOR, args.loss, limit, samples, **settings)
+    fits = f"--sample 1 with --hidden {widest} or fewer" if widest else "not one hidden unit"
+    return CommandError(
+        f"the graph has {count}, more than --max-nodes {limit}: too dense to read. What "
+        f"fits: {fits}; or raise --max-nodes (at most {MOST_NODES})."
+    )
 
 
 # -- entry point --------------------------------------------------------------------
@@ -474,6 +496,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _FAILURES as error:
         print(f"tinygrad-xor {args.command}: error: {error}", file=sys.stderr)
         return 2 if isinstance(error, UsageError) else 1
+    except MemoryError as error:  # numpy's says how much it asked for; Python's says nothing
+        asked = f" ({error})" if str(error) else ""
+        print(
+            f"tinygrad-xor {args.command}: error: out of memory{asked}: the sizes asked for "
+            "need more than there is. Try a smaller --hidden.",
+            file=sys.stderr,
+        )
+        return 1
     except KeyboardInterrupt:  # Ctrl-C: files are written whole or not at all (atomic)
         print(f"tinygrad-xor {args.command}: interrupted", file=sys.stderr)
         return 130
