@@ -584,3 +584,38 @@ def test_out_of_memory_ends_in_one_line_and_exit_1(
     (line,) = too_big.stderr.splitlines()
     assert line.startswith(f"tinygrad-xor {argv[0]}: error: out of memory")
     assert line.endswith("the sizes asked for need more than there is. Try a smaller --hidden.")
+
+
+# -- the user's fault, or ours --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "bug", [ZeroDivisionError("float division by zero"), ImportError("cannot import name 'x'")]
+)
+def test_a_bug_of_ours_surfaces_as_a_bug_not_as_a_failed_run(
+    monkeypatch: pytest.MonkeyPatch, bug: Exception
+) -> None:
+    def buggy(*args: object, **kwargs: object) -> None:
+        raise bug
+
+    monkeypatch.setattr(cli, "train", buggy)
+    with pytest.raises(type(bug)):  # a traceback to report, not "error: ..." and exit 1
+        main(["train", "--epochs", "3"])
+
+
+def test_a_diverged_manual_run_is_the_users_to_fix_and_exits_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tinygrad_xor import manual
+
+    def diverged(*args: object, **kwargs: object) -> None:
+        raise FloatingPointError(
+            "the loss became inf at epoch 3 (correct, lr 50); try a smaller lr."
+        )
+
+    monkeypatch.setattr(manual, "train", diverged)
+    assert main(["manual", "--lr", "50"]) == 1
+    assert capsys.readouterr().err == (
+        "tinygrad-xor manual: error: the loss became inf at epoch 3 (correct, lr 50); try a "
+        "smaller lr. Nothing was written.\n"
+    )

@@ -357,15 +357,21 @@ def _run_manual(args: argparse.Namespace) -> int:
     if args.torch_init is not None:
         from tinygrad_xor.torch_bridge import from_torch, learner_torch_model
 
-        torch_model = from_torch(learner_torch_model(seed=args.torch_init, hidden=args.hidden))
+        try:
+            torch_model = from_torch(learner_torch_model(seed=args.torch_init, hidden=args.hidden))
+        except ModuleNotFoundError as error:  # torch is not installed: it says what to install
+            raise CommandError(str(error)) from None
         weights = manual.Weights.from_state_dict(torch_model.state_dict())
     settings = {"epochs": args.epochs, "lr": args.lr, "loss": args.loss, "biases": args.bias}
     settings |= {"weights": weights, "hidden": args.hidden, "seed": args.seed or 0}
-    if args.compare:
-        runs = manual.compare(**settings)
-    else:
-        keep = (0, args.epochs)  # for --diagnose: the first and the last epoch
-        runs = [manual.train(args.variant or "correct", keep_weights_at=keep, **settings)]
+    keep = (0, args.epochs)  # for --diagnose: the first and the last epoch
+    try:
+        if args.compare:
+            runs = manual.compare(**settings)
+        else:
+            runs = [manual.train(args.variant or "correct", keep_weights_at=keep, **settings)]
+    except FloatingPointError as error:  # a run diverged: it names the epoch and the fix
+        raise CommandError(f"{error} Nothing was written.") from None
     if args.plot:
         plots.plot_comparison(manual.loss_curves(runs), args.plot, title=manual.plot_title(runs))
     if args.json:
@@ -460,9 +466,10 @@ def _too_large(args: argparse.Namespace, count: str, limit: int) -> CommandError
 # -- entry point --------------------------------------------------------------------
 
 # What a run can fail with for a reason the user can fix: each says what and why (exit 1).
+# Nothing broader: a ZeroDivisionError or an ImportError of ours is a bug, and shows as one.
 _FAILURES = (
     *(CommandError, TargetError, ModelFileError, NoRendererError, GraphRenderError),
-    *(OSError, ArithmeticError, ImportError),  # a disk, a diverged run, torch not installed
+    OSError,  # a disk full, a permission, a folder removed while writing
 )
 
 # Every subcommand: name -> (add its parser, run it). Add new ones here.
