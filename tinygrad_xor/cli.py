@@ -18,6 +18,7 @@ import functools
 import itertools
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -482,35 +483,44 @@ SUBCOMMANDS: dict[str, tuple[Callable[[Any], None], Callable[[argparse.Namespace
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `tinygrad-xor` with argv (default: sys.argv[1:]); return the exit status."""
-    parser = argparse.ArgumentParser(
-        prog="tinygrad-xor", description="A tiny scalar autograd engine that learns XOR."
-    )
-    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add_parser, _ in SUBCOMMANDS.values():
-        add_parser(subparsers)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # The command's name for its messages, known before parsing (which a Ctrl-C may cut short).
+    name = f"tinygrad-xor {argv[0]}" if argv and argv[0] in SUBCOMMANDS else "tinygrad-xor"
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exit_:  # --help (0) or a usage error (2): argparse already printed
-        return exit_.code if isinstance(exit_.code, int) else 2
-
-    try:
-        return SUBCOMMANDS[args.command][1](args)
+        if (
+            sys.platform != "win32"
+        ):  # a Ctrl-C held since start-up (tinygrad_xor_command) comes here
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        parser = argparse.ArgumentParser(
+            prog="tinygrad-xor", description="A tiny scalar autograd engine that learns XOR."
+        )
+        subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+        for add_parser, _ in SUBCOMMANDS.values():
+            add_parser(subparsers)
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exit_:  # --help (0) or a usage error (2): argparse already printed
+            status = exit_.code if isinstance(exit_.code, int) else 2
+        else:
+            status = SUBCOMMANDS[args.command][1](args)
+        sys.stdout.flush()  # here, where a closed pipe is caught, not at the interpreter's exit
+        return status
     except BrokenPipeError:
         # The reader went away (`tinygrad-xor manual --compare | head`): stop quietly,
         # and point stdout at devnull so the interpreter's final flush cannot fail too.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except _FAILURES as error:
-        print(f"tinygrad-xor {args.command}: error: {error}", file=sys.stderr)
+        print(f"{name}: error: {error}", file=sys.stderr)
         return 2 if isinstance(error, UsageError) else 1
     except MemoryError as error:  # numpy's says how much it asked for; Python's says nothing
         asked = f" ({error})" if str(error) else ""
         print(
-            f"tinygrad-xor {args.command}: error: out of memory{asked}: the sizes asked for "
-            "need more than there is. Try a smaller --hidden.",
+            f"{name}: error: out of memory{asked}: the sizes asked for need more than there "
+            "is. Try a smaller --hidden.",
             file=sys.stderr,
         )
         return 1
     except KeyboardInterrupt:  # Ctrl-C: files are written whole or not at all (atomic)
-        print(f"tinygrad-xor {args.command}: interrupted", file=sys.stderr)
+        print(f"{name}: interrupted", file=sys.stderr)
         return 130
