@@ -80,7 +80,7 @@ _momentum = _checked(float, real_number, at_least=0.0, below=1.0)
 _seed = _checked(int, whole_number, at_least=0)
 _numpy_seed = _checked(int, whole_number, at_least=0, at_most=2**32 - 1)  # np.random.seed's
 _torch_seed = _checked(int, whole_number, at_least=0, at_most=TORCH_MAX_SEED)
-_max_nodes = _checked(int, whole_number, at_most=1000)  # graph.MOST_NODES: a layout in seconds
+_max_nodes = _checked(int, whole_number, at_most=1000)  # graph.MOST_NODES: tens of seconds
 
 
 def _hidden(text: str) -> list[int]:

@@ -51,10 +51,10 @@ __all__ = [
     "MOST_NODES",
 ]
 
-# Layout time grows far faster than the graph (docs/performance.md has the times):
+# Layout time grows far faster than the graph (docs/reliability.md has the times):
 # past a few hundred Values a picture takes seconds and is a thicket of crossing edges.
 DEFAULT_MAX_NODES = 400
-# The most the command line draws: about 3 to 6 s of layout here; 1,300 took 15 s.
+# The most the command line draws: tens of seconds of layout.
 MOST_NODES = 1000
 
 _RANKDIRS = ("LR", "TB", "RL", "BT")
