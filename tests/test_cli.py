@@ -612,6 +612,21 @@ def test_a_bug_of_ours_surfaces_as_a_bug_not_as_a_failed_run(
         main(["train", "--epochs", "3"])
 
 
+def test_a_bug_in_a_writer_surfaces_too_while_a_refused_model_is_a_failed_write(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tinygrad_xor import plots
+
+    def buggy_plots(*args: object, **kwargs: object) -> None:
+        raise ValueError("a bug in a plot")
+
+    monkeypatch.setattr(plots, "write_training_plots", buggy_plots)
+    with pytest.raises(ValueError, match="a bug in a plot"):
+        main(["train", "--epochs", "3", "--plot", str(tmp_path)])
+    # What the writers refuse for a reason the user can fix is still a failed write (exit 1):
+    # test_a_diverged_model_prints_its_table_writes_its_plots_and_refuses_the_save.
+
+
 def test_a_diverged_manual_run_is_the_users_to_fix_and_exits_1(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

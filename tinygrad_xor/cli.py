@@ -270,7 +270,7 @@ def _run_train(args: argparse.Namespace) -> int:
     label = f"{dataset.name.upper()}, {model.shape}, {args.loss}, lr {args.lr:g}"
     solved = history.first_solved_epoch
     written, failures = _write_all(  # the model first: it is the result of the training
-        ("save the model to", args.save, lambda: [save_model(model, args.save, record)]),
+        ("save the model to", args.save, lambda: [_save_model(model, args.save, record)]),
         ("write the plots into", args.plot, lambda: write_training_plots(
             args.plot, model, dataset, history.losses, first_solved_epoch=solved, label=label)),
         ("write", args.html, lambda: [recorder.write(history, args.html)] if recorder else []),
@@ -295,15 +295,25 @@ def _write_all(
     *outputs: tuple[str, str | None, Callable[[], Sequence[object]]],
 ) -> tuple[list[str], list[str]]:
     """Write each output whose path was given, whatever happened to the others; return the
-    files written and what failed (ValueError: a model whose parameters are not finite)."""
+    files written and what failed: a disk, a path no longer writable, a model refused."""
     written: list[str] = []
     failures: list[str] = []
     for what, path, write in outputs:
         try:
             written += [str(done) for done in write()] if path is not None else []
-        except (OSError, ValueError) as error:
+        except (OSError, TargetError, CommandError) as error:
             failures.append(f"could not {what} {path}: {error}")
     return written, failures
+
+
+def _save_model(model: MLP, path: str, record: dict[str, Any]) -> Path:
+    """save_model, whose ValueError (a parameter that is not finite) is the user's to fix."""
+    try:
+        return save_model(model, path, record)
+    except TargetError:
+        raise
+    except ValueError as error:
+        raise CommandError(str(error)) from None
 
 
 # -- manual -------------------------------------------------------------------------
