@@ -6,7 +6,9 @@ Each subcommand is a pair of functions, registered in the `SUBCOMMANDS` table:
     _run_<name>(args) -> int        runs it and returns the exit status
 
 Exit status: 0 success; 1 the command failed (CommandError: a bad --load file, a
-diverged loss); 2 bad usage (argparse's error or UsageError, naming the option).
+diverged loss; out of memory; a closed pipe); 2 bad usage (argparse's error or
+UsageError, naming the option); 130 Ctrl-C. Any other exception is a bug of ours and
+shows its traceback.
 Heavy modules (matplotlib, tqdm, graphviz, numpy) load only in the subcommands that
 use them, so `tinygrad-xor --help` stays fast.
 """
@@ -491,24 +493,27 @@ SUBCOMMANDS: dict[str, tuple[Callable[[Any], None], Callable[[argparse.Namespace
 }
 
 
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tinygrad-xor", description="A tiny scalar autograd engine that learns XOR."
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add_parser, _ in SUBCOMMANDS.values():
+        add_parser(subparsers)
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `tinygrad-xor` with argv (default: sys.argv[1:]); return the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
     # The command's name for its messages, known before parsing (which a Ctrl-C may cut short).
     name = f"tinygrad-xor {argv[0]}" if argv and argv[0] in SUBCOMMANDS else "tinygrad-xor"
     try:
-        if (
-            sys.platform != "win32"
-        ):  # a Ctrl-C held since start-up (tinygrad_xor_command) comes here
+        # A Ctrl-C held back since start-up (tinygrad_xor_command) arrives here, in the try.
+        if sys.platform != "win32":
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-        parser = argparse.ArgumentParser(
-            prog="tinygrad-xor", description="A tiny scalar autograd engine that learns XOR."
-        )
-        subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-        for add_parser, _ in SUBCOMMANDS.values():
-            add_parser(subparsers)
         try:
-            args = parser.parse_args(argv)
+            args = _parser().parse_args(argv)
         except SystemExit as exit_:  # --help (0) or a usage error (2): argparse already printed
             status = exit_.code if isinstance(exit_.code, int) else 2
         else:
