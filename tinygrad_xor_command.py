@@ -12,11 +12,14 @@ import sys
 
 def main() -> int:
     """Run the command with sys.argv; return its exit status."""
-    if sys.platform != "win32":  # Windows has no signal masks (nor SIGINT proper)
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    _hold_ctrl_c()
     from tinygrad_xor.cli import main as run
 
     status = run()
-    if sys.platform != "win32":  # the run is over: a Ctrl-C now changes nothing
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    _hold_ctrl_c()  # the run is over: a Ctrl-C now changes nothing
     return status
+
+
+def _hold_ctrl_c() -> None:
+    if sys.platform != "win32":  # Windows has no signal masks
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
