@@ -239,6 +239,9 @@ def _load_for_training(args: argparse.Namespace) -> MLP:
 def _run_train(args: argparse.Namespace) -> int:
     from tinygrad_xor.plots import training_plot_paths, write_training_plots
 
+    # Each output can be written, and no two are one file: before any work.
+    _check_outputs(("--save", args.save, check_target), ("--plot", args.plot, check_folder))
+    _check_outputs(("--html", args.html, _new_file))
     _distinct_outputs(
         ("--save", args.save, [args.save]),
         ("--plot", args.plot, training_plot_paths(args.plot or ".")),
@@ -252,8 +255,6 @@ def _run_train(args: argparse.Namespace) -> int:
             f"{dataset.nin} inputs and 1 output."
         )
     _check_loss(model, args.loss)
-    _check_outputs(("--save", args.save, check_target), ("--plot", args.plot, check_folder))
-    _check_outputs(("--html", args.html, _new_file))
     optimizer = SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
     settings = {"epochs": args.epochs, "loss": args.loss, "make_step": step_factory(args.compile)}
     show = not args.quiet and sys.stderr.isatty()
@@ -426,8 +427,8 @@ def _run_graph(args: argparse.Namespace) -> int:
     from tinygrad_xor.data import XOR
     from tinygrad_xor.train import sample_loss
 
-    _distinct_outputs(("--out", args.out, [args.out]), ("--html", args.html, [args.html]))
     _check_outputs(("--out", args.out, graph.svg_target), ("--html", args.html, _new_file))
+    _distinct_outputs(("--out", args.out, [args.out]), ("--html", args.html, [args.html]))
     samples = None if args.sample is None else [args.sample - 1]
     max_nodes = graph.DEFAULT_MAX_NODES if args.max_nodes is None else args.max_nodes
     settings = _model_settings(args)
