@@ -87,16 +87,17 @@ VALUES = Arithmetic(
 )
 
 
-def _local_values(node: Value) -> list[tuple[Value, Value | float | None]]:
-    """(input, d node / d input as a Value) for each input; None where the op is flat
-    there (relu below 0, x ** 0): that edge passes nothing, whatever the gradient."""
+def _local_values(
+    node: Value, parents: tuple[Value, ...]
+) -> list[tuple[Value, Value | float | None]]:
+    """(input, d node / d input as a Value) for each of its parents; None where the op is
+    flat there (relu below 0, x ** 0): that edge passes nothing, whatever the gradient."""
     op = node.op
     if not isinstance(op, Rule):
         raise TypeError(
             f"cannot differentiate through the op {op!r} on Values: it has no rule (it was "
             "recorded by engine.op_result with a bare name). Make it with define_op."
         )
-    parents = node.parents
     local = op.local(VALUES, *parents, node)
     zero = op.zero(*[parent.data for parent in parents])
     edges: list[tuple[Value, Value | float | None]] = []
@@ -140,9 +141,10 @@ def gradients(y: Value, xs: Sequence[Value], create_graph: bool = False) -> tupl
     # As backward(): in reverse order every use of a node has added its share first.
     for node in reversed(order):
         g = sums.get(node)
-        if g is None or node.is_leaf:
+        parents = node.parents
+        if g is None or not parents:
             continue
-        for parent, local in _local_values(node):
+        for parent, local in _local_values(node, parents):
             if local is None:
                 continue
             share = _times(local, g)
@@ -308,10 +310,11 @@ def _outputs(result: object, where: str) -> list[Value]:
 def _tangents_as_values(order: list[Value], seeds: dict[Value, Any]) -> dict[Value, Any]:
     tangent: dict[Value, Any] = {leaf: _value(t) for leaf, t in seeds.items()}
     for node in order:
-        if node.is_leaf or not any(p in tangent for p in node.parents):
+        parents = node.parents
+        if not any(p in tangent for p in parents):  # a leaf, or not moved
             continue
         total = None
-        for parent, local in _local_values(node):
+        for parent, local in _local_values(node, parents):
             t = tangent.get(parent)
             if t is None or local is None:
                 continue
