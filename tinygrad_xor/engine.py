@@ -249,7 +249,7 @@ def _backpropagate(order: list[Value], watch: Callable[[Value, float], None] | N
 def _is_flat(node: Value) -> bool:
     """Is the output constant in the first input here (relu at or below 0, x ** 0)?"""
     op = node.op
-    if not isinstance(op, Rule):  # a bare name given to op_result: no rule, never flat
+    if not isinstance(op, Rule) or not op.flat:  # (a bare name given to op_result: no rule)
         return False
     return op.is_flat(*(parent.data for parent in node.parents))
 
