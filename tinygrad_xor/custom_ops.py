@@ -20,6 +20,7 @@ Whether the derivative is right is what tinygrad_xor.testing checks.
 from __future__ import annotations
 
 import inspect
+import keyword
 from collections.abc import Callable
 
 from tinygrad_xor.engine import Value, op_result
@@ -93,6 +94,11 @@ def define_op(name: str, rule: Callable[..., object]) -> DefinedOp:
         raise ValueError(
             f"define_op: name must be an identifier such as 'sin' or 'soft_plus', got "
             f"{name!r}; it names the op's nodes in drawings and messages."
+        )
+    if keyword.iskeyword(name):  # name(x) would not be Python: Expression.source writes it
+        raise ValueError(
+            f"define_op: {name!r} is a Python keyword, and the op is written as a call, "
+            f"{name}(x), in generated source; give it another name, e.g. '{name}_'."
         )
     if name in _ENGINE_OPS:
         raise ValueError(
