@@ -295,6 +295,25 @@ def test_values_stay_in_their_range(x: float, y: float) -> None:
     assert -2.0 <= x <= 2.0 and -0.5 <= y <= 0.5
 
 
+@given(st.data())
+def test_the_source_of_an_expression_with_defined_ops_compiles_and_runs(data: Any) -> None:
+    # Keywords are refused by define_op; Expression.source's own names by expressions().
+    ops = [sin, define_op("if_", lambda x: (x * 2.0, 2.0)), "*", "+"]
+    f = data.draw(expressions(2, ops=ops, max_ops=5))
+    namespace: dict[str, object] = {"Value": Value, "sin": sin, "if_": ops[1]}
+    exec(compile(f.source, "<expression>", "exec"), namespace)
+    built = namespace["f"](Value(0.5), Value(-1.5))  # type: ignore[operator]
+    assert built.data == f(Value(0.5), Value(-1.5)).data
+
+
+@pytest.mark.parametrize("name", ["f", "Value", "x0", "v12"])
+def test_an_op_named_like_the_sources_own_names_is_refused(name: str) -> None:
+    clash = define_op(name, lambda x: (x, 1.0))
+    with pytest.raises(ValueError, match=rf"Expression.source has a name '{name}' of its own"):
+        expressions(2, ops=[clash, "+"])
+    expressions(2, ops=[define_op(f"{name}_op", lambda x: (x, 1.0)), "+"])  # as it suggests
+
+
 def test_expressions_take_names_and_defined_ops_and_refuse_anything_else() -> None:
     with pytest.raises(ValueError, match=r"unknown op 'sin'; the built-in ones are \+, -, \*"):
         expressions(2, ops=["sin"])
