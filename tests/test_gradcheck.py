@@ -137,7 +137,8 @@ def test_gradcheck_measures_where_the_first_step_is_too_wide() -> None:
     x = Value(250.0, "x")
     report = gradcheck(lambda: cos(x * x), [x])
     assert report.ok and report.compared == 1
-    assert report.rows[0].numeric == pytest.approx(-500 * math.sin(62500.0), rel=1e-6)
+    (row,) = report.rows
+    assert abs(row.numeric - -500 * math.sin(62500.0)) <= row.allowed
 
 
 def test_gradcheck_rejects_bad_input() -> None:

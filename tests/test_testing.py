@@ -422,13 +422,14 @@ def test_a_correct_op_is_never_blamed_at_any_size(x: float, op: Any) -> None:
 
 
 def test_a_point_too_large_to_measure_is_skipped_and_said_to_be() -> None:
-    (why,) = assert_gradients_match(lambda x: cos(x), 1e9).skipped
-    assert why.startswith(
-        "at x=1000000000.0, d f/d x: the slope does not settle at every step from 5.24e+05 to 16 "
-    )
-    assert why.endswith(
-        "; below that, f's rounding (its numbers reach 1e+09) swamps a slope of -0.53 at step 2"
-    )
+    # At 1e9 the step shrinks to cos's scale and measures it; at 1e17 neighbouring floats
+    # are 16 apart, and cos turns between them: nothing can measure its slope there.
+    assert assert_gradients_match(lambda x: cos(x), 1e9).compared == 1
+    (why,) = assert_gradients_match(lambda x: cos(x), 1e17).skipped
+    assert why.startswith("at x=1e+17, d f/d x: the slope does not settle at every step from")
+    assert ": f turns faster than the step, or has a kink or a singularity within " in why
+    (why,) = assert_gradients_match(lambda x: cos(x * x), 1e5).skipped  # x*x rounds to 1e10
+    assert "f's rounding (its numbers reach 1e+10) swamps a slope of" in why
 
 
 def test_sympy_at_a_singular_point_skips_with_its_reason() -> None:

@@ -4,7 +4,7 @@
                                     f measured by slopes.measure_slope; GradcheckError if off
     returned_value(out, where)      f's result, or TypeError when f did not return a Value
     gradients_of(out, leaves)       d out / d leaf by backward(), every .grad left as it was
-    rounding_scale(out)             the largest number in out's graph: the scale of its rounding
+    rounding_scale(out)             the largest number an op made in out's graph: its rounding
 
 The last three are the pieces tinygrad_xor.testing's assert_gradients_match uses too, so
 both checkers measure, refuse and restore alike. Only the engine is needed.
@@ -132,8 +132,10 @@ def gradients_of(out: Value, leaves: Sequence[Value]) -> list[float]:
 
 
 def rounding_scale(out: Value) -> float:
-    """The largest finite |number| in out's graph, at least 1: what its rounding scales with."""
-    return max([1.0, *(math.fabs(n.data) for n in topological_order(out) if math.isfinite(n.data))])
+    """The largest finite |number| an op made in out's graph (0.0 if none): what its
+    rounding scales with. (Leaves are exact: cos(x) at x = 1e9 rounds like a number near 1.)"""
+    made = (n.data for n in topological_order(out) if not n.is_leaf)
+    return max([0.0, *(math.fabs(data) for data in made if math.isfinite(data))])
 
 
 def _named_params(params: Sequence[Value] | Mapping[str, Value]) -> list[tuple[str, Value]]:

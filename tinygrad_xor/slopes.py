@@ -99,12 +99,12 @@ def measure_slope(
         return Slope(math.nan, math.inf, 0.0, f"f is {fx!r} at the point")
     # A power of two: x + k*h is exact for every k used, so the steps are what they say.
     first = math.ldexp(1.0, math.frexp(step * max(1.0, math.fabs(x)))[1] - 1)
-    slope = _measure_from(fn, x, fx, first, first, scale, rel, abs)
+    slope = _measure_from(fn, x, fx, first, scale, rel, abs)
     while against is not None and slope.measured and not slope.agrees(against, rel, abs):
         unlike = _unlike_nearby(fn, x, fx, slope, scale, rel, abs)
         if not unlike:
             return slope  # the same at every nearby step: the derivative is what disagrees
-        smaller = _measure_from(fn, x, fx, first, slope.step / _SHRINK, scale, rel, abs)
+        smaller = _measure_from(fn, x, fx, slope.step / _SHRINK, scale, rel, abs)
         if not smaller.measured:
             why = f"{unlike}: f varies faster than the step; below it, {smaller.why_not}"
             return Slope(math.nan, math.inf, slope.step, why)
@@ -125,18 +125,32 @@ def _unlike_nearby(
 
     Each nearby step is h times an odd number over 2**bits, bits as many as x's precision
     allows (up to 20): a step near a multiple of f's period fools these too only if
-    h / 2**bits is one as well.
+    h / 2**bits is one as well. And one ulp from x, f must change by what the slope says:
+    past 1e9, cos turns between neighbouring floats, and no step of them can measure it.
     """
-    h = slope.step
+    h, estimate = slope.step, slope.estimate
+    ulp = math.ulp(x)
+    for neighbour in (x - ulp, x + ulp):
+        try:
+            change = fn(neighbour) - fx
+        except (ValueError, ArithmeticError):
+            change = math.nan
+        said = estimate * (neighbour - x)
+        noise = 2.0 * _NOISE_ULPS * _EPS * max(scale, math.fabs(fx), math.fabs(fx + change))
+        if not math.fabs(change - said) <= slope.error * ulp + noise:
+            return (
+                f"one float from x, f changes by {change:.3g} where a slope of {estimate:.3g} "
+                f"says {said:.3g}"
+            )
     bits = min(20, math.frexp(h / (8.0 * math.ulp(math.fabs(x) + 2.0 * h)))[1] - 1)
     if bits < 4:
-        return f"the slope is {slope.estimate:.6g} at step {h:.3g}, too near x's precision"
+        return f"the slope is {estimate:.6g} at step {h:.3g}, too near x's precision"
     for ratio in _NEARBY:
         near_h = math.ldexp(float(int(math.ldexp(ratio, bits)) | 1), -bits) * h  # exact
         near = _at_step(fn, x, fx, near_h, scale, rel, abs).slope
-        if near is None or math.fabs(near.estimate - slope.estimate) > near.error + slope.error:
+        if near is None or math.fabs(near.estimate - estimate) > near.error + slope.error:
             theirs = "not measured" if near is None else f"{near.estimate:.6g}"
-            return f"the slope is {slope.estimate:.6g} at step {h:.3g}, {theirs} at {near_h:.3g}"
+            return f"the slope is {estimate:.6g} at step {h:.3g}, {theirs} at {near_h:.3g}"
     return ""
 
 
@@ -151,6 +165,8 @@ class _Try:
     wide: float = math.nan
     narrow: float = math.nan
     size: float = math.nan
+    sides: float = math.nan  # how far the one-sided estimates disagree, past rounding
+    steps: float = math.nan  # how far the central ones at h and h/2 do
     kink: bool = False  # the sides disagree more than the steps
     blocked: str = ""  # f not finite or not evaluable within 2h, or rounding swamps the slope
     swamped: bool = False  # by rounding: a smaller step only rounds worse
@@ -160,19 +176,20 @@ def _measure_from(
     fn: Callable[[float], float],
     x: float,
     fx: float,
-    first: float,
     h: float,
     scale: float,
     rel: float,
     abs: float,
 ) -> Slope:
     """The slope at the first step from h down that gives one (8 times smaller each try)."""
+    first = h
     best: Slope | None = None
     failed: list[_Try] = []
     for _ in range(_TRIES):
         if h / 2.0 < 4.0 * math.ulp(math.fabs(x) + 2.0 * h):
             break  # x's own precision: no smaller step exists
-        attempt = _at_step(fn, x, fx, h, scale, rel, abs)
+        before = failed[-1] if failed else None
+        attempt = _at_step(fn, x, fx, h, scale, rel, abs, before)
         if attempt.slope is not None:
             if best is not None and attempt.slope.error >= best.error:
                 break  # past the best step: rounding grows faster than truncation shrinks
@@ -182,10 +199,17 @@ def _measure_from(
         elif best is not None:
             break
         else:
-            failed.append(attempt)
-            if attempt.swamped:
-                break
+            failed.append(attempt)  # swamped too: a smaller step may find f flat
         h /= _SHRINK
+    if best is None and failed and failed[0].swamped:
+        # Rounding swamps the first step itself: a wider one rounds less (a slope of 1e-5
+        # in f near 1 needs it). It must pass the same tests, so no kink hides in it.
+        for wider in (first * _SHRINK, first * _SHRINK * _SHRINK):
+            attempt = _at_step(fn, x, fx, wider, scale, rel, abs)
+            if attempt.slope is not None:
+                return attempt.slope
+            if not attempt.swamped:
+                break
     if best is not None:
         return best
     if not failed:
@@ -202,9 +226,10 @@ def _why_not(failed: list[_Try], first: float) -> str:
         return f"{earlier}; below that, {last.blocked}" if earlier else last.blocked
     t = shaped[-1]
     tried = f"step {t.h:.3g}" if t.h == first else f"every step from {first:.3g} to {t.h:.3g}"
+    # A kink: the one-sided slopes disagree, and stay put as the step shrinks.
     before = shaped[-2] if len(shaped) > 1 else t
     settled = max(math.fabs(t.left - before.left), math.fabs(t.right - before.right))
-    if t.kink and before.kink and settled <= 1e-3 * max(t.size, before.size):
+    if before is not t and t.kink and before.kink and settled <= 1e-3 * max(t.size, before.size):
         return f"slopes {t.left:.6g} from the left, {t.right:.6g} from the right at {tried}: a kink"
     else:
         why = (
@@ -224,32 +249,55 @@ def _at_step(
     scale: float,
     rel: float,
     abs: float,
+    before: _Try | None = None,
 ) -> _Try:
-    """The slope at step h, or what stands in its way."""
+    """The slope at step h, or what stands in its way; `before`: the try at 8 h, if any."""
     try:
         at = {k: fn(x + k * h) for k in _OFFSETS}
     except (ValueError, ArithmeticError) as error:
         return _Try(h, blocked=f"f cannot be evaluated within {2 * h:.3g}: {error}")
     if not all(math.isfinite(v) for v in at.values()):
         return _Try(h, blocked=f"f is inf or nan within {2 * h:.3g}: a singularity")
-    # What rounding alone may make each estimate below differ by.
-    noise = _NOISE_ULPS * _EPS * max(scale, math.fabs(fx), *map(math.fabs, at.values())) / h
+    # What one evaluation may be off by, and what that makes each estimate below off by.
+    values = [fx, *at.values()]
+    off = _NOISE_ULPS * _EPS * max(scale, *map(math.fabs, values))
+    noise = off / h
+    rounding = 30.0 * noise
     wide = (at[-2.0] - 8.0 * at[-1.0] + 8.0 * at[1.0] - at[2.0]) / (12.0 * h)
     narrow = (at[-1.0] - 8.0 * at[-0.5] + 8.0 * at[0.5] - at[1.0]) / (6.0 * h)
-    right = (-3.0 * fx + 4.0 * at[0.5] - at[1.0]) / h
-    left = (3.0 * fx - 4.0 * at[-0.5] + at[-1.0]) / h
-    sides = max(math.fabs(right - left) - 16.0 * noise, 0.0)
-    steps = max(math.fabs(wide - narrow) - 4.5 * noise, 0.0)
     # The slope's size: the steepest chord from x, so a slope of 0 has one too.
     size = max(math.fabs(v - fx) / (math.fabs(k) * h) for k, v in at.items())
-    # Not the tolerance (abs): a step far too wide makes every estimate small, and alike.
+    tolerance = abs + rel * math.fabs(narrow)
+    # Flat: every value the same, or the same to within a rounding far below f's own
+    # size; no slope at this step, and none hidden.
+    same = all(v == fx for v in values) or (
+        size * h <= 2.0 * off and off <= 1e-8 * max(map(math.fabs, values))
+    )
+    if same and rounding + 2.0 * size <= max(tolerance, _SMOOTH):
+        return _Try(h, Slope(narrow, rounding + 2.0 * size, h))
+    right = (-3.0 * fx + 4.0 * at[0.5] - at[1.0]) / h
+    left = (3.0 * fx - 4.0 * at[-0.5] + at[-1.0]) / h
+    # Relative to the slope's size, never an absolute floor: a step far too wide makes
+    # every estimate small, and alike.
     limit = _SMOOTH * max(math.fabs(narrow), size)
-    rounding = 30.0 * noise
-    # Rounding within the tolerance, or 1e-4, is fine: flat f's size is 0, its slope is 0.
-    if rounding > max(limit, abs + rel * math.fabs(narrow), _SMOOTH):
+    # Smooth in the numbers as they are; or smooth once each is forgiven its rounding,
+    # where that rounding is small beside the slope (so it cannot hide a wide step).
+    raw_sides, raw_steps = math.fabs(right - left), math.fabs(wide - narrow)
+    if rounding <= limit:
+        sides = max(raw_sides - 16.0 * noise, 0.0)
+        steps = max(raw_steps - 4.5 * noise, 0.0)
+    elif rounding <= tolerance:
+        sides, steps = raw_sides, raw_steps
+    else:
         reach = max(scale, math.fabs(fx))
         why = f"f's rounding (its numbers reach {reach:.3g}) swamps a slope of {narrow:.3g}"
         return _Try(h, blocked=f"{why} at step {h:.3g}", swamped=True)
-    if max(sides, steps) <= limit:
+    # A kink keeps its sides apart at every step; smooth f's estimates come together as
+    # h**2 or faster (flat as x**4 at 0, where they are as large as its size at any step).
+    settles = before is not None and all(
+        now <= limit or then >= 16.0 * now
+        for now, then in ((sides, before.sides), (steps, before.steps))
+    )
+    if max(sides, steps) <= limit or settles:
         return _Try(h, Slope(narrow, 2.0 * max(sides, steps) + rounding, h))
-    return _Try(h, None, left, right, wide, narrow, size, kink=sides >= steps)
+    return _Try(h, None, left, right, wide, narrow, size, sides, steps, kink=sides >= steps)

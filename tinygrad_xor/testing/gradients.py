@@ -12,7 +12,7 @@ The oracles, by `against`:
     torch     f's graph rebuilt from float64 tensors, torch.autograd (pip install torch);
               default rel 1e-9, abs 1e-12 * M
 
-M is the largest |number| in f's graph (at least 1): the scale of its rounding. Where
+M is the largest |number| an op makes in f's graph (at least 1): its rounding. Where
 the slope cannot be judged (a kink or a singularity at or next to the point, f inf or
 nan there, an oracle with no real number, an op on the way sitting on a kink of its
 own as relu at 0, or f varying faster than any step can follow) that argument is
@@ -196,7 +196,9 @@ def _check_point(
     analytic = gradients_of(root, leaves)
     scale = rounding_scale(root)
     abs_ = (
-        default_abs * (scale if against != "central" else 1.0) if abs_given is None else abs_given
+        default_abs * (max(1.0, scale) if against != "central" else 1.0)
+        if abs_given is None
+        else abs_given
     )
     at = ", ".join(f"{name}={x!r}" for name, x in zip(names, xs, strict=True))
     mismatches: list[tuple[Value | None, str]] = []  # (the argument or None for f, its line)
@@ -228,7 +230,13 @@ def _check_point(
             for name in names:
                 _skip(report, f"at {at}, d f/d {name}: {why}")
         else:
-            if not _close(root.data, answer.value, rel, abs_):
+            off = [(n, v) for n, v in answer.values if not _close(n.data, v, rel, abs_)]
+            if off:  # an op whose own value is not what its name says
+                node, exact = off[0]
+                inputs = ", ".join(repr(p.data) for p in node.parents)
+                what = f"the value of {node.op} at {inputs}"
+                mismatches.append((None, _line(what, node.data, against, exact, rel, abs_)))
+            elif not _close(root.data, answer.value, rel, abs_):
                 mismatches.append((None, _line("", root.data, against, answer.value, rel, abs_)))
             for i, leaf in enumerate(leaves):
                 theirs = answer.gradient[i]
@@ -316,7 +324,7 @@ def _disagreement(check: OpCheck) -> float:
 
 
 def _line(name: str, ours: float, oracle: str, theirs: float, rel: float, abs_: float) -> str:
-    what = f"d f/d {name}" if name else "f itself"
+    what = name if name.startswith("the value") else f"d f/d {name}" if name else "f itself"
     return (
         f"  {what}: autograd {ours!r}, {oracle} {theirs!r}, relative error "
         f"{relative_error(ours, theirs):.3g} (allowed: rel {rel:g}, abs {abs_:.3g})"

@@ -103,15 +103,20 @@ def check_op(node: Value, k: int) -> OpCheck | None:
     if value is None:
         return None
     inputs = [p.data for p in node.parents]
+    recorded = node.local_grads[k]
+    if node.op == "**" and k == 1 and inputs[0] < 0.0:  # floats near 1e154 are all integers
+        why = "x ** y of a negative x: d/dy = x**y * log(x) has no real value"
+        return OpCheck(node, k, recorded, Slope(math.nan, math.inf, 0.0, why))
 
     def moved(t: float) -> float:
         return value(*(t if j == k else x for j, x in enumerate(inputs)))
 
-    # One op rounds once, relative to its result: its inputs are exact numbers.
-    scale = math.fabs(node.data) if math.isfinite(node.data) else 0.0
-    recorded = node.local_grads[k]
+    # Its value as the op computes it now (node.data may be what a broken op recorded);
+    # one op rounds once, relative to its result: its inputs are exact numbers.
+    fx = moved(inputs[k])
+    scale = math.fabs(fx) if math.isfinite(fx) else 0.0
     slope = measure_slope(
-        moved, inputs[k], fx=node.data, scale=scale, rel=OP_REL, abs=OP_ABS, against=recorded
+        moved, inputs[k], fx=fx, scale=scale, rel=OP_REL, abs=OP_ABS, against=recorded
     )
     return OpCheck(node, k, recorded, slope)
 

@@ -1,7 +1,8 @@
 """The oracles that read f's graph: sympy at 30 digits, and PyTorch float64 autograd.
 
     by_sympy(root, leaves)   each op's value and derivative by sympy's symbolic calculus,
-                             evaluated with mpmath to 30 digits, chained forward node by node
+                             evaluated with mpmath to 30 digits at the numbers the engine
+                             gave its inputs, and chained forward node by node
     by_torch(root, leaves)   the graph rebuilt from float64 tensors, torch.autograd backward
 
 Each returns an Answer: f's value and d f / d leaf for each leaf, as floats, and why one is
@@ -45,6 +46,7 @@ class Answer:
     gradient: tuple[float, ...]
     why_not_f: str = ""
     why_not: tuple[str, ...] = ()
+    values: tuple[tuple[Value, float], ...] = ()  # sympy: each op's value at its inputs
 
 
 def _unknown(op: str) -> ValueError:
@@ -180,22 +182,24 @@ def by_sympy(root: Value, leaves: Sequence[Value]) -> Answer:
             "against='sympy' needs sympy, which is not installed: pip install sympy"
         ) from error
     index = {leaf: i for i, leaf in enumerate(leaves)}
-    value: dict[Value, Any] = {}
     tangent: dict[Value, dict[int, Any]] = {}  # d node / d leaf i, for the leaves it depends on
     why: dict[Value, str] = {}  # the first op on the way that has no real value
+    values: list[tuple[Value, float]] = []  # each op's exact value at its inputs' floats
     with mpmath.workdps(_DIGITS):
         for node in topological_order(root):
             if node.is_leaf:
-                value[node] = mpmath.mpf(node.data)
                 tangent[node] = {index[node]: mpmath.mpf(1)} if node in index else {}
                 continue
-            inputs = [value[p] for p in node.parents]
+            # At the numbers the engine gave its inputs: one op's rounding is judged, not
+            # how f's own conditioning magnifies the roundings before it (log of a product
+            # that underflowed to a subnormal).
+            inputs = [mpmath.mpf(p.data) for p in node.parents]
             if isinstance(node.op, RuleOp):  # its value, with the derivatives its rule gave
                 own, locals_ = mpmath.mpf(node.data), [mpmath.mpf(d) for d in node.local_grads]
                 problem = ""
             else:
                 own, locals_, problem = _evaluate(node, inputs)
-            value[node] = own
+            values.append((node, float(own)))
             inherited = next((why[p] for p in node.parents if p in why), "")
             if problem or inherited:
                 why[node] = inherited or problem
@@ -204,7 +208,7 @@ def by_sympy(root: Value, leaves: Sequence[Value]) -> Answer:
                 for i, d in tangent[parent].items():
                     sums[i] = sums.get(i, 0) + local * d
             tangent[node] = sums
-        f_value = float(value[root])
+        f_value = values[-1][1] if values else root.data
         gradient = tuple(float(tangent[root].get(i, 0)) for i in range(len(leaves)))
     reason = why.get(root, "")
     return Answer(
@@ -212,6 +216,7 @@ def by_sympy(root: Value, leaves: Sequence[Value]) -> Answer:
         gradient,
         reason if math.isnan(f_value) else "",
         tuple(reason if math.isnan(g) else "" for g in gradient),
+        tuple(values),
     )
 
 
