@@ -421,6 +421,27 @@ def test_a_correct_op_is_never_blamed_at_any_size(x: float, op: Any) -> None:
         assert report.compared + len(report.skipped) == 1
 
 
+@pytest.mark.parametrize(
+    ("shape", "x"),
+    [
+        ("cos(cos(x) * 3)", 8386666484.0),  # each found by hypothesis, each once blamed
+        ("cos(cos(x) * 3)", 6503569681.0),
+        ("cos(cos(x) * 3)", 11062788334993.0),
+        ("cos(x) * cos(x/2 + 1)", 42167816545598.0),
+        ("cos(x)", 9.525142885270605e233),
+    ],
+)
+def test_a_step_on_a_multiple_of_the_period_does_not_fake_a_slope(shape: str, x: float) -> None:
+    # At these steps the samples of f line up as a smooth curve with almost no slope.
+    f = {
+        "cos(cos(x) * 3)": lambda v: cos(cos(v) * 3.0),
+        "cos(x) * cos(x/2 + 1)": lambda v: cos(v) * cos(v * 0.5 + 1.0),
+        "cos(x)": lambda v: cos(v),
+    }[shape]
+    report = assert_gradients_match(f, x)
+    assert report.compared + len(report.skipped) == 1
+
+
 def test_a_point_too_large_to_measure_is_skipped_and_said_to_be() -> None:
     # At 1e9 the step shrinks to cos's scale and measures it; at 1e17 neighbouring floats
     # are 16 apart, and cos turns between them: nothing can measure its slope there.
