@@ -86,17 +86,16 @@ def _recorded_rule() -> Any:
     """
     import torch
 
-    class RecordedRule(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx: Any, value: float, derivatives: tuple[float, ...], *inputs: Any) -> Any:
-            ctx.derivatives = derivatives
-            return torch.tensor(value, dtype=torch.float64)
+    def forward(ctx: Any, value: float, derivatives: tuple[float, ...], *inputs: Any) -> Any:
+        ctx.derivatives = derivatives
+        return torch.tensor(value, dtype=torch.float64)
 
-        @staticmethod
-        def backward(ctx: Any, grad: Any) -> Any:
-            return (None, None, *(grad * d for d in ctx.derivatives))
+    def backward(ctx: Any, grad: Any) -> Any:
+        return (None, None, *(grad * d for d in ctx.derivatives))
 
-    return RecordedRule
+    # Made with type(): mypy types torch as Any where torch is not installed.
+    methods = {"forward": staticmethod(forward), "backward": staticmethod(backward)}
+    return type("RecordedRule", (torch.autograd.Function,), methods)
 
 
 def by_torch(root: Value, leaves: Sequence[Value]) -> Answer:
