@@ -131,6 +131,15 @@ def test_the_name_must_be_an_identifier(name: object) -> None:
         define_op(name, lambda x: (x, 1.0))  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("name", ["if", "class", "lambda", "None", "True", "not"])
+def test_a_python_keyword_is_refused(name: str) -> None:
+    # The op is written as a call, name(x), in Expression.source: "if(x)" is no Python.
+    with pytest.raises(ValueError, match=rf"'{name}' is a Python keyword.*e\.g\. '{name}_'"):
+        define_op(name, lambda x: (x, 1.0))
+    define_op(f"{name}_", lambda x: (x, 1.0))  # as the message suggests
+    define_op("match", lambda x: (x, 1.0))  # a soft keyword: match(x) is a call
+
+
 def test_the_engine_names_are_taken() -> None:
     with pytest.raises(ValueError, match=r"'relu' is an op of the engine already.*'my_relu'"):
         define_op("relu", lambda x: (max(x, 0.0), float(x > 0)))

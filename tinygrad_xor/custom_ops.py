@@ -32,6 +32,7 @@ the op.
 from __future__ import annotations
 
 import inspect
+import keyword
 from collections.abc import Callable
 
 from tinygrad_xor.engine import Value, op_result
@@ -113,6 +114,11 @@ def define_op(
         raise ValueError(
             f"define_op: name must be an identifier such as 'sin' or 'soft_plus', got "
             f"{name!r}; it names the op's nodes in drawings and messages."
+        )
+    if keyword.iskeyword(name):  # name(x) would not be Python: Expression.source writes it
+        raise ValueError(
+            f"define_op: {name!r} is a Python keyword, and the op is written as a call, "
+            f"{name}(x), in generated source; give it another name, e.g. '{name}_'."
         )
     if name in _ENGINE_OPS:
         raise ValueError(

@@ -14,6 +14,7 @@ assert_gradients_match says so and skips that point.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -83,6 +84,12 @@ BUILTIN_OPS: tuple[str, ...] = tuple(op.name for op in _BUILTIN)
 
 
 def _defined(op: DefinedOp) -> _Op:
+    if re.fullmatch(r"f|Value|[xv][0-9]+", op.name):  # the names Expression.source uses
+        raise ValueError(
+            f"expressions(ops=...): Expression.source has a name {op.name!r} of its own (the "
+            f"function f, Value, the variables x0, v1, ...), so an op named {op.name!r} would "
+            f"be read as that; define it under another name, e.g. '{op.name}_op'."
+        )
     inputs = ", ".join(f"{{{k}}}" for k in range(op.arity))
     return _Op(op.name, op.arity, f"{op.name}({inputs})", lambda c, *xs: op(*xs))
 
@@ -145,7 +152,10 @@ class Expression:
 
     def __call__(self, *inputs: Value | float) -> Value:
         if len(inputs) != self.n_inputs:
-            raise TypeError(f"{self!r} takes {self.n_inputs} inputs, got {len(inputs)}.")
+            raise TypeError(
+                f"{self!r} takes {self.n_inputs} inputs, got {len(inputs)}; to check it, "
+                f"give assert_gradients_match one tuple of {self.n_inputs} numbers per point."
+            )
         nodes = [x if isinstance(x, Value) else Value(x) for x in inputs]
         for step in self.steps:
             if step.op is None:
@@ -249,7 +259,10 @@ class Network:
         """mse(model(x) for x in inputs, targets), with `weights` in the parameters' places."""
         count = len(self.model.parameters())
         if len(weights) != count:
-            raise TypeError(f"Network.loss takes {count} weights, got {len(weights)}.")
+            raise TypeError(
+                f"Network.loss takes {count} weights, got {len(weights)}; to check it, "
+                "give assert_gradients_match the tuple network.weights as one point."
+            )
         neurons = [neuron for layer in self.model.layers for neuron in layer.neurons]
         own = [(neuron.w, neuron.b) for neuron in neurons]
         given = iter(weights)
