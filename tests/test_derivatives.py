@@ -24,6 +24,7 @@ from tinygrad_xor import MLP, XOR, Value, define_op, grad, gradients, hessian, j
 from tinygrad_xor.engine import topological_order
 from tinygrad_xor.rules import BUILT_IN, Arithmetic, PowerOp, Rule, RuleOp
 from tinygrad_xor.testing import expressions, values
+from tinygrad_xor.testing.oracles import sympy_arithmetic, torch_arithmetic
 
 
 def close(ours: float, theirs: float, rel: float = 1e-12) -> bool:
@@ -80,27 +81,13 @@ def test_tanh_derivatives_to_order_four_match_sympy(sympy: ModuleType) -> None:
             assert close(derivative(x).data, want, 1e-13), (order, x)
 
 
-def sympy_arithmetic(sympy: ModuleType) -> Arithmetic:
-    """The rules as sympy expressions: an oracle for every op's derivatives."""
-    return Arithmetic(
-        exp=sympy.exp,
-        log=sympy.log,
-        tanh=sympy.tanh,
-        power=lambda a, b: a**b,
-        divide=lambda a, b: a / b,
-        reciprocal=lambda a: 1 / a,
-        where=lambda c, t, f: sympy.Piecewise((t, c), (f, True)),
-        defined=lambda op, inputs: pytest.fail("no sympy form for an op of define_op"),
-    )
-
-
 POINTS = {1: [(0.3,), (-0.7,), (1.9,)], 2: [(0.3, 1.25), (1.7, -0.4), (2.5, 3.0)]}
 
 
 @pytest.mark.parametrize("rule", [*BUILT_IN, PowerOp.of(3.0), PowerOp.of(-0.5)], ids=repr)
 def test_every_op_s_second_derivatives_match_sympy(sympy: ModuleType, rule: Rule) -> None:
     symbols = sympy.symbols("a b")[: rule.arity]
-    exact = rule.value(sympy_arithmetic(sympy), *symbols)
+    exact = rule.value(sympy_arithmetic(), *symbols)
     method = getattr(Value, rule.method)
     apply = (lambda a: method(a, rule.exponent)) if isinstance(rule, PowerOp) else method
     for point in POINTS[rule.arity]:
@@ -122,19 +109,6 @@ def torch() -> ModuleType:
     return pytest.importorskip("torch", reason="PyTorch is the reference: torch==2.13.0")
 
 
-def torch_arithmetic(torch: ModuleType) -> Arithmetic:
-    return Arithmetic(
-        exp=torch.exp,
-        log=torch.log,
-        tanh=torch.tanh,
-        power=torch.pow,
-        divide=lambda a, b: a / b,
-        reciprocal=lambda a: 1 / a,
-        where=torch.where,
-        defined=lambda op, inputs: pytest.fail("no torch form for an op of define_op"),
-    )
-
-
 def rebuilt(root: Value, leaves: list[Value], arithmetic: Arithmetic, given: list[Any]) -> Any:
     """root's graph again, each op by its rule in `arithmetic`, with `given` for the leaves."""
     made: dict[Value, Any] = dict(zip(leaves, given, strict=True))
@@ -154,7 +128,7 @@ def torch_hessian(
 ) -> list[list[float]]:
     leaves = [Value(x) for x in point]
     root = f(*leaves)
-    arithmetic = torch_arithmetic(torch)
+    arithmetic = torch_arithmetic()
 
     def as_torch(w: Any) -> Any:
         return rebuilt(root, leaves, arithmetic, [w[k] for k in range(len(point))])
@@ -244,7 +218,7 @@ def test_jvp_of_random_expressions_matches_torch_func_jvp(
     value, slope = jvp(expression, point, direction)
     leaves = [Value(x) for x in point]
     root = expression(*leaves)
-    arithmetic = torch_arithmetic(torch)
+    arithmetic = torch_arithmetic()
     want_value, want_slope = torch.func.jvp(
         lambda w: rebuilt(root, leaves, arithmetic, [w[0], w[1], w[2]]),
         (torch.tensor(point, dtype=torch.float64),),

@@ -24,7 +24,7 @@ from hypothesis.stateful import run_state_machine_as_test
 from tinygrad_xor import MLP, Value, define_op, engine, testing
 from tinygrad_xor.engine import op_result, topological_order
 from tinygrad_xor.floats import divide
-from tinygrad_xor.rules import PowerOp
+from tinygrad_xor.rules import EXP, FLOATS, TANH, PowerOp, Rule
 from tinygrad_xor.testing import (
     BUILTIN_OPS,
     Expression,
@@ -67,9 +67,9 @@ def test_a_wrong_defined_op_is_named_even_where_its_error_does_not_reach_f() -> 
 
 
 def test_an_engine_op_with_a_broken_derivative_is_named() -> None:
-    def broken_tanh(v: Value) -> Value:  # tanh with 1 - t instead of 1 - t*t
+    def broken_tanh(v: Value) -> Value:  # the engine's tanh, recording 1 - t, not 1 - t*t
         t = math.tanh(v.data)
-        return op_result(t, "tanh", v, 1.0 - t)
+        return op_result(t, TANH, v, 1.0 - t)
 
     with pytest.raises(AssertionError, match=r"tanh at x = 0\.7: it records d/dx = 0\.39"):
         assert_gradients_match(lambda x: broken_tanh(x * 0.5) + x, 1.4)
@@ -187,7 +187,7 @@ def test_sympy_and_torch_agree_and_a_mismatch_names_the_op() -> None:
 
 def test_sympy_and_torch_see_a_wrong_engine_op() -> None:
     def broken_exp(v: Value) -> Value:
-        return op_result(math.exp(v.data), "exp", v, 2.0 * math.exp(v.data))
+        return op_result(math.exp(v.data), EXP, v, 2.0 * math.exp(v.data))  # the engine's, broken
 
     with pytest.raises(AssertionError, match=r"(?s)do not match sympy.*exp at x = 0\.5"):
         assert_gradients_match(lambda x: broken_exp(x), 0.5, against="sympy")
@@ -315,7 +315,7 @@ def test_an_op_named_like_the_sources_own_names_is_refused(name: str) -> None:
 
 
 def test_expressions_take_names_and_defined_ops_and_refuse_anything_else() -> None:
-    with pytest.raises(ValueError, match=r"unknown op 'sin'; the built-in ones are \+, -, \*"):
+    with pytest.raises(ValueError, match=r"unknown op 'sin'; the built-in ones are \+, \*, /, \*\*, exp"):
         expressions(2, ops=["sin"])
     with pytest.raises(TypeError, match="neither a name from BUILTIN_OPS nor an op"):
         expressions(2, ops=[math.sin])  # type: ignore[list-item]
@@ -640,3 +640,92 @@ def test_an_excused_mismatch_is_not_counted_as_compared() -> None:
 def test_network_targets_are_in_0_1(network: Network) -> None:
     assert all(0.0 <= t <= 1.0 for t in network.targets)
     assert len(network.targets) == len(network.inputs) >= 1
+
+
+# -- second derivatives: order=2 -----------------------------------------------------------
+
+cosine: Any = None
+sine = define_op("sine", lambda x: (math.sin(x), math.cos(x)), derivative=lambda x: cosine(x))
+cosine = define_op("cosine", lambda x: (math.cos(x), -math.sin(x)), derivative=lambda x: -sine(x))
+
+
+@settings(max_examples=30, database=None, deadline=None)
+@given(
+    f=expressions(2, ops=[sine, cosine, "*", "+", "exp", "tanh", "/"]),
+    x=values(),
+    y=values(),
+    against=st.sampled_from(["central", "sympy", "torch"]),
+)
+def test_order_two_passes_correct_second_derivatives(
+    f: Expression, x: float, y: float, against: str
+) -> None:
+    if against == "torch":
+        pytest.importorskip("torch")
+    report = assert_gradients_match(f, (x, y), order=2, against=against)
+    assert report.compared + len(report.skipped) == 6  # d f/d x, d f/d y, and four more
+
+
+def test_order_two_counts_the_second_derivatives_it_compared() -> None:
+    report = assert_gradients_match(lambda x, y: (x * y).tanh() * x.exp(), (0.3, 0.7), order=2)
+    assert (report.points, report.compared, report.skipped) == (1, 6, [])
+
+
+def test_order_two_names_a_derivative_in_values_that_contradicts_its_rule() -> None:
+    backwards = define_op(
+        "backwards", lambda x: (math.sin(x), math.cos(x)), derivative=lambda x: -cosine(x)
+    )
+    assert assert_gradients_match(lambda x: backwards(x * x), 0.5).compared == 1  # order 1
+    with pytest.raises(AssertionError) as caught:
+        assert_gradients_match(lambda x: backwards(x * x), 0.5, order=2)
+    message = str(caught.value)
+    assert "backwards, made by define_op, at 0.25: its derivative= gives d/dx = " in message
+    assert f"{-math.cos(0.25)!r}, its rule {math.cos(0.25)!r}" in message
+
+
+def test_order_two_names_a_derivative_in_values_that_cuts_its_graph() -> None:
+    cut = define_op(
+        "cut", lambda x: (math.sin(x), math.cos(x)), derivative=lambda x: Value(math.cos(x.data))
+    )
+    with pytest.raises(AssertionError, match=r"cut, made by define_op, at 0\.25: the graph of"):
+        assert_gradients_match(lambda x: cut(x * x), 0.5, order=2)
+
+
+def test_order_two_catches_a_wrong_second_derivative_of_an_engine_op() -> None:
+    # The engine's tanh, its derivative as a graph wrong: 1 - t, where backward() has 1 - t*t.
+    wrong = Rule.of(
+        "tanh",
+        "tanh",
+        TANH.value,
+        lambda m, a, out: (1.0 - out * out if m is FLOATS else 1.0 - out,),
+    )
+
+    def f(x: Value) -> Value:
+        t = math.tanh(x.data)
+        return op_result(t, wrong, x, 1.0 - t * t) * x
+
+    assert assert_gradients_match(f, 0.4).compared == 1  # first derivatives are right
+    with pytest.raises(AssertionError, match=r"d f/d x: as a graph .*, by backward\(\)"):
+        assert_gradients_match(f, 0.4, order=2)
+
+
+def test_order_two_of_an_op_without_a_derivative_in_values_names_it() -> None:
+    with pytest.raises(TypeError, match=r"'sin' \(made by define_op\).*derivative="):
+        assert_gradients_match(lambda x: sin(x) * x, 0.5, order=2)
+    with pytest.raises(ValueError, match=r"order\) \(1 or 2\)"):
+        assert_gradients_match(lambda x: x * x, 0.5, order=3)
+
+
+def test_order_two_catches_an_engine_op_whose_derivative_graph_is_cut() -> None:
+    # Its derivative as a graph has the right number but is a constant: d2 would be 0.
+    def cut_local(m: Any, a: Any, out: Any) -> tuple[Any, ...]:
+        local = 1.0 - out * out
+        return (local if m is FLOATS else Value(local.data),)
+
+    cut = Rule.of("tanh", "tanh", TANH.value, cut_local)
+
+    def f(x: Value) -> Value:
+        t = math.tanh(x.data)
+        return op_result(t, cut, x, 1.0 - t * t)
+
+    with pytest.raises(AssertionError, match=r"gradients of d f/d x do not match central"):
+        assert_gradients_match(f, 0.4, order=2)

@@ -18,6 +18,12 @@ nan there, an oracle with no real number, an op on the way sitting on a kink of 
 own as relu at 0, or f varying faster than any step can follow) that argument is
 skipped, and the report says why: no correct gradient is called wrong.
 
+With order=2 the second derivatives are checked too, as HIPS autograd's check_grads(order=2)
+and PyTorch's gradgradcheck do: each first derivative d f/d x, as derivatives.grad builds it
+(a graph of its own), must give backward()'s numbers, and its own gradient is checked
+against the oracle as f's is. A first derivative that disagrees with backward() names the
+op of define_op whose `derivative` (in Values) disagrees with its rule.
+
 On a mismatch the AssertionError names the argument, autograd's and the oracle's
 numbers and their relative error, and then the culprit: every op on the paths from that
 argument to the output is checked on its own (testing.op_checks), and those off by more
@@ -37,7 +43,8 @@ from dataclasses import dataclass, field
 
 from hypothesis import currently_in_test_context, event
 
-from tinygrad_xor.checks import choice, real_number, shown
+from tinygrad_xor.checks import choice, real_number, shown, whole_number
+from tinygrad_xor.derivatives import VALUES, grad, gradients
 from tinygrad_xor.engine import Value, topological_order
 from tinygrad_xor.gradcheck import gradients_of, returned_value, rounding_scale
 from tinygrad_xor.rules import RuleOp
@@ -48,6 +55,7 @@ from tinygrad_xor.testing.oracles import by_sympy, by_torch
 __all__ = ["GradientReport", "assert_gradients_match"]
 
 ORACLES = ("central", "sympy", "torch")
+_SAME = 1e-9  # relative: one gradient computed two ways (floats, Values) differs by rounding
 _DEFAULTS = {"central": (1e-6, 1e-7), "sympy": (1e-9, 1e-12), "torch": (1e-9, 1e-12)}
 _WHERE = "assert_gradients_match"
 
@@ -160,6 +168,7 @@ def assert_gradients_match(
     against: str = "central",
     rel: float | None = None,
     abs: float | None = None,  # pytest.approx's name for it
+    order: int = 1,
 ) -> GradientReport:
     """Check autograd's gradient of f at each point against an oracle; AssertionError if not.
 
@@ -167,22 +176,96 @@ def assert_gradients_match(
     a tuple of finite numbers, or a number for f of one argument. `against`: "central"
     (default), "sympy" or "torch" (see the module docstring for each, and the default
     tolerances rel and abs: |autograd - oracle| <= abs + rel * max of their sizes).
-    Returns a GradientReport (what was compared, what was skipped and why).
+    `order=2` checks the second derivatives too. Returns a GradientReport (what was
+    compared, what was skipped and why).
     """
     choice(f"{_WHERE}(against)", against, ORACLES)
+    order = whole_number(f"{_WHERE}(order) (1 or 2)", order, at_least=1, at_most=2)
     default_rel, default_abs = _DEFAULTS[against]
     rel_ = default_rel if rel is None else real_number(f"{_WHERE}(rel)", rel, at_least=0.0)
     abs_given = None if abs is None else real_number(f"{_WHERE}(abs)", abs, at_least=0.0)
     report = GradientReport()
     for xs in _points(f, points):
         names = _argument_names(f, len(xs))
-        _check_point(f, xs, names, against, rel_, abs_given, default_abs, report)
+        _check_point(f, "f", xs, names, against, rel_, abs_given, default_abs, report)
+        if order == 2:
+            _check_first_derivatives_as_graphs(f, xs, names)
+            for i, name in enumerate(names):
+                derivative = grad(f, argnum=i)
+                of = f"d f/d {name}"
+                _check_point(
+                    derivative, of, xs, names, against, rel_, abs_given, default_abs, report
+                )
         report.points += 1
     return report
 
 
+def _check_first_derivatives_as_graphs(
+    f: Callable[..., Value], xs: tuple[float, ...], names: list[str]
+) -> None:
+    """d f/d x built as a graph (create_graph=True) must give backward()'s numbers, and each
+    op of define_op must give a `derivative` (in Values) that its own rule agrees with and
+    whose graph has the slope it measures: else the second derivative would be wrong."""
+    leaves = [Value(x, name) for x, name in zip(xs, names, strict=True)]
+    root = returned_value(f(*leaves), _WHERE)
+    floats = gradients_of(root, leaves)
+    graphs = gradients(root, leaves, create_graph=True)
+    at = ", ".join(f"{name}={x!r}" for name, x in zip(names, xs, strict=True))
+    lines = [
+        f"  d f/d {name}: as a graph {graph.data!r}, by backward() {number!r}"
+        for name, graph, number in zip(names, graphs, floats, strict=True)
+        if not _close(graph.data, number, _SAME, _SAME * rounding_scale(root))
+    ]
+    for node in topological_order(root):
+        if isinstance(node.op, RuleOp) and node.op.derivative is not None:
+            lines += _defined_derivative_problems(node, node.op)
+    if lines:
+        title = f"the first derivatives of f, as graphs to differentiate again, are wrong at {at}:"
+        raise AssertionError("\n".join([title, *lines]))
+
+
+def _defined_derivative_problems(node: Value, op: RuleOp) -> list[str]:
+    """What is wrong with the `derivative` the op of define_op of this node was given."""
+    parents = list(node.parents)
+    inputs = ", ".join(repr(p.data) for p in parents)
+    where = f"  {op}, made by define_op, at {inputs}:"
+    given = gradients(node, parents, create_graph=True)  # the derivative= it was given
+    problems = []
+    for k, (derivative, recorded) in enumerate(zip(given, node.local_grads, strict=True)):
+        wrt = f"d/d{'xy'[k]}"
+        if not _close(derivative.data, recorded, _SAME, _SAME):
+            problems.append(
+                f"{where} its derivative= gives {wrt} = {derivative.data!r}, its rule "
+                f"{recorded!r}: one of the two is wrong."
+            )
+            continue
+        # The derivative's own slope, in each input, against the slope of its graph.
+        for j, parent in enumerate(parents):
+
+            def moved(t: float, j: int = j, k: int = k) -> float:
+                shifted = tuple(
+                    Value(t) if i == j else Value(p.data) for i, p in enumerate(parents)
+                )
+                local = VALUES.defined(op, shifted)[1 + k]
+                return local.data if isinstance(local, Value) else float(local)
+
+            (slope_of_graph,) = gradients(derivative, [parent])
+            slope = measure_slope(
+                moved, parent.data, fx=derivative.data, against=slope_of_graph.data
+            )
+            if slope.measured and not slope.agrees(slope_of_graph.data, OP_REL, 1e-7):
+                problems.append(
+                    f"{where} the graph of its derivative= ({wrt}) has slope "
+                    f"{slope_of_graph.data!r} in {'xy'[j]}, but its values change at "
+                    f"{slope.estimate!r}: written so it cannot be differentiated (reading "
+                    ".data, or making a new Value, cuts the graph)."
+                )
+    return problems
+
+
 def _check_point(
     f: Callable[..., Value],
+    of: str,
     xs: tuple[float, ...],
     names: list[str],
     against: str,
@@ -214,40 +297,41 @@ def _check_point(
                 moved, xs[i], fx=root.data, scale=scale, rel=rel, abs=abs_, against=g
             )
             if not slope.measured:
-                _skip(report, f"at {at}, d f/d {names[i]}: {slope.why_not}")
+                _skip(report, f"at {at}, {_derivative(of, names[i])}: {slope.why_not}")
                 continue
             report.compared += 1
             if not slope.agrees(g, rel, abs_):
-                line = _line(names[i], g, "central difference", slope.estimate, rel, abs_)
+                line = _line(of, names[i], g, "central difference", slope.estimate, rel, abs_)
                 mismatches.append((leaf, line))
     elif not math.isfinite(root.data):
         for name in names:
-            _skip(report, f"at {at}, d f/d {name}: f is {root.data!r} at the point")
+            _skip(report, f"at {at}, {_derivative(of, name)}: {of} is {root.data!r} at the point")
     else:
         answer = (by_sympy if against == "sympy" else by_torch)(root, leaves)
         if answer.why_not_f or not math.isfinite(answer.value):
-            why = answer.why_not_f or f"{against} says f is {answer.value!r} at the point"
+            why = answer.why_not_f or f"{against} says {of} is {answer.value!r} at the point"
             for name in names:
-                _skip(report, f"at {at}, d f/d {name}: {why}")
+                _skip(report, f"at {at}, {_derivative(of, name)}: {why}")
         else:
             off = [(n, v) for n, v in answer.values if not _close(n.data, v, rel, abs_)]
             if off:  # an op whose own value is not what its name says
                 node, exact = off[0]
                 inputs = ", ".join(repr(p.data) for p in node.parents)
                 what = f"the value of {node.op} at {inputs}"
-                mismatches.append((None, _line(what, node.data, against, exact, rel, abs_)))
+                mismatches.append((None, _line(of, what, node.data, against, exact, rel, abs_)))
             elif not _close(root.data, answer.value, rel, abs_):
-                mismatches.append((None, _line("", root.data, against, answer.value, rel, abs_)))
+                mismatch = _line(of, "", root.data, against, answer.value, rel, abs_)
+                mismatches.append((None, mismatch))
             for i, leaf in enumerate(leaves):
                 theirs = answer.gradient[i]
                 if answer.why_not[i] or math.isnan(theirs):
                     why = answer.why_not[i] or f"{against} has no number for it (nan)"
-                    _skip(report, f"at {at}, d f/d {names[i]}: {why}")
+                    _skip(report, f"at {at}, {_derivative(of, names[i])}: {why}")
                     continue
                 report.compared += 1
                 if not _close(analytic[i], theirs, rel, abs_):
                     mismatches.append(
-                        (leaf, _line(names[i], analytic[i], against, theirs, rel, abs_))
+                        (leaf, _line(of, names[i], analytic[i], against, theirs, rel, abs_))
                     )
     # An op of define_op is checked on its own in any case: the oracles cannot see inside.
     culprits = [
@@ -278,10 +362,11 @@ def _check_point(
             _skip(report, f"at {at}: {line.strip()}; but {why}")
             report.compared -= 1
         return
-    raise AssertionError("\n".join(_message(against, at, mismatches, culprits, on_paths)))
+    raise AssertionError("\n".join(_message(of, against, at, mismatches, culprits, on_paths)))
 
 
 def _message(
+    of: str,
     against: str,
     at: str,
     mismatches: list[tuple[Value | None, str]],
@@ -290,10 +375,10 @@ def _message(
 ) -> list[str]:
     oracle_name = "central differences" if against == "central" else against
     if mismatches:
-        lines = [f"gradients of f do not match {oracle_name} at {at}:"]
+        lines = [f"gradients of {of} do not match {oracle_name} at {at}:"]
         lines += [line for _, line in mismatches]
     else:  # each gradient matched; an op of define_op is wrong where it does not show
-        lines = [f"gradients of f match {oracle_name} at {at}, but an op is wrong:"]
+        lines = [f"gradients of {of} match {oracle_name} at {at}, but an op is wrong:"]
     if culprits:
         lines.append("ops whose local derivative disagrees with their own central difference:")
         lines += [f"  {check}" for check in sorted(culprits, key=_disagreement, reverse=True)]
@@ -313,7 +398,7 @@ def _message(
         )
     else:
         lines.append(
-            f"f's own value differs from {oracle_name}'s: an op computes a different number "
+            f"{of}'s own value differs from {oracle_name}'s: an op computes a different number "
             "than its name says (its value, not its derivative)."
         )
     return lines
@@ -323,12 +408,21 @@ def _disagreement(check: OpCheck) -> float:
     return relative_error(check.recorded, check.slope.estimate)
 
 
-def _line(name: str, ours: float, oracle: str, theirs: float, rel: float, abs_: float) -> str:
-    what = name if name.startswith("the value") else f"d f/d {name}" if name else "f itself"
+def _line(
+    of: str, name: str, ours: float, oracle: str, theirs: float, rel: float, abs_: float
+) -> str:
+    what = (
+        name if name.startswith("the value") else _derivative(of, name) if name else f"{of} itself"
+    )
     return (
         f"  {what}: autograd {ours!r}, {oracle} {theirs!r}, relative error "
         f"{relative_error(ours, theirs):.3g} (allowed: rel {rel:g}, abs {abs_:.3g})"
     )
+
+
+def _derivative(of: str, name: str) -> str:
+    """d f/d x; for a first derivative d f/d x itself, d/d y (d f/d x)."""
+    return f"d f/d {name}" if of == "f" else f"d/d {name} ({of})"
 
 
 def _skip(report: GradientReport, why: str) -> None:

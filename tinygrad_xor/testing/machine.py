@@ -15,8 +15,8 @@ Two checks, so that neither trusts what it checks:
   or of the engine, fails where it is made;
 - how grads flow and accumulate: the reference does not use backward() or the local
   derivatives the ops stored. It recomputes each op's local derivative from the numbers
-  in the graph (the engine's formulas written again, so the two agree to rounding; a rule
-  of define_op is called again) and applies the chain rule forwards, from each node to
+  in the graph (each op's rule in rules.py, run again; a rule of define_op is called
+  again) and applies the chain rule forwards, from each node to
   the root. The two may differ by rounding: a few ulps of the sums behind each grad, and
   at least a few units of the smallest float (a subnormal leaf rounds absolutely).
 
@@ -35,8 +35,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multip
 
 from tinygrad_xor.custom_ops import DefinedOp
 from tinygrad_xor.engine import Value, topological_order
-from tinygrad_xor.floats import divide, log, power, reciprocal
-from tinygrad_xor.rules import PowerOp, RuleOp
+from tinygrad_xor.rules import Rule
 from tinygrad_xor.testing.op_checks import check_op
 from tinygrad_xor.testing.strategies import _ops, values
 
@@ -48,38 +47,14 @@ _LARGEST = 1e6  # a node past this is not kept: products of products would overf
 
 
 def _local_derivatives(node: Value) -> tuple[float, ...]:
-    """d node / d each input, recomputed from the numbers in the graph (not node.local_grads)."""
+    """d node / d each input, recomputed from the numbers in the graph (not node.local_grads):
+    the op's rule (rules.py) run again on its inputs' numbers."""
     op, inputs = node.op, [p.data for p in node.parents]
     if not inputs:  # a leaf
         return ()
-    x = inputs[0]
-    if isinstance(op, RuleOp):
-        return op.evaluate(*inputs)[1:]
-    if isinstance(op, PowerOp):
-        c = op.exponent
-        return (c * power(x, c - 1.0) if c else 0.0,)
-    if op == "+":
-        return (1.0, 1.0)
-    if op == "*":
-        return (inputs[1], x)
-    if op == "/":
-        y = inputs[1]
-        return (reciprocal(y), -divide(divide(x, y), y))
-    if op == "**":
-        y = inputs[1]
-        dy = 0.0 if x == 0.0 and y >= 0.0 else node.data * log(x)
-        return (y * power(x, y - 1.0) if y else 0.0, dy)
-    if op == "exp":
-        return (node.data,)
-    if op == "log":
-        return (reciprocal(x),)
-    if op == "tanh":
-        return (1.0 - node.data * node.data,)
-    if op == "sigmoid":
-        return (node.data * (1.0 - node.data),)
-    if op == "relu":
-        return (1.0 if x > 0.0 else 0.0,)
-    raise ValueError(f"GradientMachine: no reference derivative for the op {op!r}.")
+    if not isinstance(op, Rule):
+        raise ValueError(f"GradientMachine: the op {op!r} has no rule; make it with define_op.")
+    return op.floats(*inputs)[1]
 
 
 def _reference(root: Value) -> dict[Value, tuple[float, float]]:

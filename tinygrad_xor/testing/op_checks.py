@@ -12,12 +12,11 @@ define_op is checked where the oracles cannot look inside its rule.
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from tinygrad_xor.engine import Value, topological_order
-from tinygrad_xor.operands import PowerOp, RuleOp
+from tinygrad_xor.rules import FLOATS, Rule, RuleOp
 from tinygrad_xor.slopes import Slope, measure_slope, relative_error
 
 __all__ = ["OpCheck", "check_op", "path_checks", "OP_REL", "OP_ABS"]
@@ -25,36 +24,14 @@ __all__ = ["OpCheck", "check_op", "path_checks", "OP_REL", "OP_ABS"]
 OP_REL, OP_ABS = 1e-6, 1e-7  # an op's own tolerance, whatever f is checked with
 _UNEXPLAINED = 1e-9  # a gap past this (relative) and the slope's error is a disagreement
 
-_BINARY: dict[str, Callable[[Value, Value], Value]] = {
-    "+": operator.add,
-    "*": operator.mul,
-    "/": operator.truediv,
-    "**": operator.pow,
-}
-_UNARY: dict[str, Callable[[Value], Value]] = {
-    "exp": Value.exp,
-    "log": Value.log,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "relu": Value.relu,
-}
-
 
 def _op_value(node: Value) -> Callable[..., float] | None:
-    """The op of node as a function of its inputs' numbers; None for an op it cannot redo
-    (one made by calling engine.op_result directly). The one place that knows each op."""
+    """The op of node as a function of its inputs' numbers, from its rule (rules.py); None
+    for an op without one (recorded by calling engine.op_result with a bare name)."""
     op = node.op
-    if isinstance(op, RuleOp):
-        return lambda *xs: op.evaluate(*xs)[0]
-    if isinstance(op, PowerOp):
-        return lambda x: (Value(x) ** op.exponent).data
-    if op in _UNARY:
-        unary = _UNARY[op]
-        return lambda x: unary(Value(x)).data
-    if op in _BINARY:
-        binary = _BINARY[op]
-        return lambda x, y: binary(Value(x), Value(y)).data
-    return None
+    if not isinstance(op, Rule):
+        return None
+    return lambda *xs: float(op.value(FLOATS, *xs))
 
 
 @dataclass(frozen=True)

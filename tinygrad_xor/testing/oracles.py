@@ -7,9 +7,11 @@
 
 Each returns an Answer: f's value and d f / d leaf for each leaf, as floats, and why one is
 undefined where the oracle has no number (sympy at log(0), a negative base to a fractional
-power). Each oracle's knowledge of the engine's ops is one function (_sympy_op, _torch_op).
-An op of define_op is taken as its rule gives it: its value and its recorded derivatives
-(neither library can look inside a Python function), so op_checks checks those on its own.
+power). Neither oracle restates the engine's ops: each runs the op's value, as stated once
+in rules.py, in its own arithmetic (sympy_arithmetic, torch_arithmetic), and takes the
+derivatives from its own calculus. An op of define_op is taken as its rule gives it: its
+value and its recorded derivatives (neither library can look inside a Python function), so
+op_checks checks those on its own.
 
 Both cost time in proportion to the graph's size: a node used many times is computed once.
 """
@@ -18,24 +20,17 @@ from __future__ import annotations
 
 import functools
 import math
-import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from tinygrad_xor.engine import Value, topological_order
-from tinygrad_xor.operands import PowerOp, RuleOp
+from tinygrad_xor.rules import Arithmetic, Rule, RuleOp
 from tinygrad_xor.torch_bridge import TORCH_INSTALL_HINT
 
-__all__ = ["Answer", "by_sympy", "by_torch"]
+__all__ = ["Answer", "by_sympy", "by_torch", "sympy_arithmetic", "torch_arithmetic"]
 
 _DIGITS = 30
-_BINARY: dict[str, Callable[[Any, Any], Any]] = {
-    "+": operator.add,
-    "*": operator.mul,
-    "/": operator.truediv,
-    "**": operator.pow,
-}
 
 
 @dataclass(frozen=True)
@@ -49,32 +44,45 @@ class Answer:
     values: tuple[tuple[Value, float], ...] = ()  # sympy: each op's value at its inputs
 
 
-def _unknown(op: str) -> ValueError:
-    return ValueError(
-        f"the op {op!r} (made with engine.op_result) cannot be rebuilt by another library; "
-        "make it with define_op, or check against='central'."
-    )
+def _rule(op: str) -> Rule:
+    if not isinstance(op, Rule):
+        raise ValueError(
+            f"the op {op!r} (made with engine.op_result) cannot be rebuilt by another library; "
+            "make it with define_op, or check against='central'."
+        )
+    return op
+
+
+def _no_define_op(op: RuleOp, inputs: tuple[Any, ...]) -> tuple[Any, ...]:
+    raise ValueError(f"internal: {op} (define_op) has no form in another library's arithmetic.")
 
 
 # -- PyTorch --------------------------------------------------------------------------------
 
 
-def _torch_op(torch: Any, op: str, inputs: list[Any]) -> Any:
-    """The engine's op `op` on float64 tensors (PyTorch's own derivative rules)."""
-    if isinstance(op, PowerOp):
-        return inputs[0] ** op.exponent
-    unary = {
-        "exp": torch.exp,
-        "log": torch.log,
-        "tanh": torch.tanh,
-        "sigmoid": torch.sigmoid,
-        "relu": torch.relu,
-    }
-    if op in _BINARY:
-        return _BINARY[op](inputs[0], inputs[1])
-    if op in unary:
-        return unary[op](inputs[0])
-    raise _unknown(op)
+@functools.cache
+def torch_arithmetic() -> Arithmetic:
+    """The rules on float64 tensors, differentiated by PyTorch's autograd.
+
+    `where` picks its branch by the number, as the engine does, so the branch not taken
+    (sigmoid's other form, overflowing) never enters the graph.
+    """
+    import torch
+
+    def where(condition: Any, then: Any, otherwise: Any) -> Any:
+        chosen = then if bool(condition) else otherwise
+        return torch.as_tensor(chosen, dtype=torch.float64)  # relu's 0.0: a constant
+
+    return Arithmetic(
+        exp=torch.exp,
+        log=torch.log,
+        tanh=torch.tanh,
+        power=torch.pow,
+        divide=lambda a, b: a / b,
+        reciprocal=lambda a: 1 / a,
+        where=where,
+        defined=_no_define_op,
+    )
 
 
 @functools.cache
@@ -114,10 +122,11 @@ def by_torch(root: Value, leaves: Sequence[Value]) -> Answer:
             built[node] = given if given is not None else torch.tensor(node.data, dtype=f64)
             continue
         inputs = [built[p] for p in node.parents]
-        if isinstance(node.op, RuleOp):
+        op = _rule(node.op)
+        if isinstance(op, RuleOp):
             built[node] = _recorded_rule().apply(node.data, node.local_grads, *inputs)
         else:
-            built[node] = _torch_op(torch, node.op, inputs)
+            built[node] = op.value(torch_arithmetic(), *inputs)
     out = built[root]
     if out.requires_grad:  # False when f does not depend on any argument
         out.backward()
@@ -129,33 +138,41 @@ def by_torch(root: Value, leaves: Sequence[Value]) -> Answer:
 # -- sympy ----------------------------------------------------------------------------------
 
 
-def _sympy_op(sympy: Any, op: str, u: Any, w: Any) -> Any:
-    """The engine's op `op` as a sympy expression of its inputs u (and w)."""
-    if isinstance(op, PowerOp):
-        c = op.exponent
-        return u ** (sympy.Integer(int(c)) if c.is_integer() else sympy.Float(c, _DIGITS))
-    if op in _BINARY:
-        return _BINARY[op](u, w)
-    unary = {
-        "exp": sympy.exp,
-        "log": sympy.log,
-        "tanh": sympy.tanh,
-        "sigmoid": lambda u: 1 / (1 + sympy.exp(-u)),
-        "relu": lambda u: sympy.Piecewise((u, u > 0), (0, True)),
-    }
-    if op in unary:
-        return unary[op](u)
-    raise _unknown(op)
+@functools.cache
+def sympy_arithmetic() -> Arithmetic:
+    """The rules as sympy expressions, differentiated by sympy's calculus.
+
+    A number in a rule (the exponent of x ** 2) becomes an exact sympy number; `where`
+    becomes a Piecewise, whose derivative is the derivative of the branch that holds.
+    """
+    import sympy
+
+    def exact(x: Any) -> Any:
+        if isinstance(x, float):
+            return sympy.Integer(int(x)) if x.is_integer() else sympy.Float(x, _DIGITS)
+        return x
+
+    return Arithmetic(
+        exp=sympy.exp,
+        log=sympy.log,
+        tanh=sympy.tanh,
+        power=lambda a, b: exact(a) ** exact(b),
+        divide=lambda a, b: exact(a) / exact(b),
+        reciprocal=lambda a: 1 / exact(a),
+        where=lambda condition, then, otherwise: sympy.Piecewise(
+            (exact(then), condition), (exact(otherwise), True)
+        ),
+        defined=_no_define_op,
+    )
 
 
 @functools.cache  # per op (an exponent of **c is an op of its own): sympy's work done once
-def _compiled(op: str) -> tuple[Callable[..., Any], tuple[Callable[..., Any], ...]]:
+def _compiled(op: Rule) -> tuple[Callable[..., Any], tuple[Callable[..., Any], ...]]:
     """The op's value and its symbolic derivative by each input, as mpmath functions."""
     import sympy
 
-    u, w = sympy.symbols("u w", real=True)
-    expression = _sympy_op(sympy, op, u, w)
-    inputs = [u, w] if op in _BINARY else [u]
+    inputs = sympy.symbols("u w", real=True)[: op.arity]
+    expression = op.value(sympy_arithmetic(), *inputs)
     value = sympy.lambdify(inputs, expression, "mpmath")
     derivatives = tuple(sympy.lambdify(inputs, sympy.diff(expression, s), "mpmath") for s in inputs)
     return value, derivatives
@@ -223,7 +240,8 @@ def _evaluate(node: Value, inputs: list[Any]) -> tuple[Any, list[Any], str]:
     """node's op at 30-digit inputs: its value, its derivative by each input, and why not."""
     import mpmath
 
-    value_of, derivatives_of = _compiled(node.op)
+    op = _rule(node.op)
+    value_of, derivatives_of = _compiled(op)
     at = ", ".join(mpmath.nstr(x, 17) for x in inputs)
     where = f"{node.op} at {at}"
     nan = mpmath.mpf("nan")
@@ -231,8 +249,14 @@ def _evaluate(node: Value, inputs: list[Any]) -> tuple[Any, list[Any], str]:
         own, problem = _real(value_of(*inputs), f"sympy: {where}")
     except ZeroDivisionError:
         return nan, [nan] * len(inputs), f"sympy: {where} divides by zero: a singularity"
+    # Where the rule says a derivative is 0 by convention (relu'(0), d/dy 0 ** y), so is
+    # this one: the convention is part of the op, as in PyTorch.
+    zero = op.zero(*(parent.data for parent in node.parents))
     locals_ = []
     for k, derivative_of in enumerate(derivatives_of):
+        if zero[k]:
+            locals_.append(mpmath.mpf(0))
+            continue
         try:
             local, why = _real(derivative_of(*inputs), f"sympy: its derivative at {at}")
         except ZeroDivisionError:
