@@ -6,7 +6,9 @@
                    generated function and updates a list of floats (p - lr * g, as SGD)
     compiled-train train.train(..., make_step=compiled_step): `tinygrad-xor train --compile`
 
-Times include tracing and compiling the tape (also reported on their own).
+Times include tracing and compiling the tape (also reported on their own). For (e), the
+loss as a function of the 21 weights (MLP.with_parameters), through derivatives.hessian
+and derivatives.jvp.
 """
 
 from __future__ import annotations
@@ -14,16 +16,32 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from benchmarks.workloads import CHAIN_START, CHAIN_WEIGHT, Workload, bytes_per_node
+from benchmarks.workloads import (
+    CHAIN_START,
+    CHAIN_WEIGHT,
+    Workload,
+    bytes_per_node,
+    direction,
+    xor,
+)
 from tinygrad_xor.compile import trace
 from tinygrad_xor.data import Dataset
+from tinygrad_xor.derivatives import hessian, jvp
 from tinygrad_xor.engine import Value
 from tinygrad_xor.losses import mse
 from tinygrad_xor.nn import MLP
 from tinygrad_xor.optim import SGD
 from tinygrad_xor.train import compiled_step, train
 
-__all__ = ["train_eager", "train_compiled", "train_compiled_via_train", "chain", "memory"]
+__all__ = [
+    "train_eager",
+    "train_compiled",
+    "train_compiled_via_train",
+    "chain",
+    "memory",
+    "xor_hessian",
+    "xor_jvp",
+]
 
 
 def _model(workload: Workload) -> MLP:
@@ -111,3 +129,39 @@ def chain(ops: int) -> dict[str, Any]:
 
 def memory(ops: int) -> dict[str, Any]:
     return bytes_per_node(lambda: _chain(ops)[2], ops)
+
+
+def _xor_loss() -> tuple[Any, list[float]]:
+    """(a)'s loss as a function of its 21 weights, and the initial weights."""
+    workload = xor()
+    model = _model(workload)
+    samples = [list(x) for x in workload.inputs]
+    targets = list(workload.targets)
+
+    def loss(*weights: Value) -> Value:
+        net = model.with_parameters(weights)
+        return mse([net(x)[0] for x in samples], targets)
+
+    return loss, [p.data for p in model.parameters()]
+
+
+def xor_hessian(calls: int) -> dict[str, Any]:
+    loss, weights = _xor_loss()
+    matrix = hessian(loss)
+    matrix(*weights)  # a first call, untimed, as for PyTorch
+    start = time.perf_counter()
+    for _ in range(calls):
+        result = matrix(*weights)
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "sum": sum(map(sum, result)), "last": result[-1][-1]}
+
+
+def xor_jvp(calls: int) -> dict[str, Any]:
+    loss, weights = _xor_loss()
+    tangent = direction(len(weights))
+    jvp(loss, weights, tangent)  # a first call, untimed, as for PyTorch
+    start = time.perf_counter()
+    for _ in range(calls):
+        value, slope = jvp(loss, weights, tangent)
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "value": value.data, "slope": slope.data}

@@ -32,7 +32,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from benchmarks.workloads import CHAIN_SIZES, MEMORY_NODES
+from benchmarks.workloads import CHAIN_SIZES, MEMORY_NODES, SECOND_ORDER_CALLS
 
 __all__ = ["main"]
 
@@ -77,6 +77,7 @@ def _plan(quick: bool) -> list[tuple[int, list[Job]]]:
             (1, [Job(e, "xor") for e in TRAINING_ENGINES]),
             (1, [Job(e, "chain", n) for n in chain_sizes for e in [*CHAIN_ENGINES, "micrograd"]]),
             (1, [Job(e, "memory", MEMORY_NODES) for e in ("eager", "micrograd")]),
+            (1, _second_order_jobs(10)),
         ]
     return [
         (5, [Job(e, "xor") for e in TRAINING_ENGINES]),
@@ -88,6 +89,16 @@ def _plan(quick: bool) -> list[tuple[int, list[Job]]]:
         # At the default recursion limit micrograd fails the same way at every size: once.
         (1, [Job("micrograd", "chain", n) for n in chain_sizes]),
         (1, [Job(e, "memory", MEMORY_NODES) for e in ("eager", "micrograd")]),
+        (5, _second_order_jobs(1)),
+    ]
+
+
+def _second_order_jobs(fewer: int) -> list[Job]:
+    """(e): tinygrad_xor and PyTorch, each task SECOND_ORDER_CALLS[task] // fewer calls."""
+    return [
+        Job(engine, task, SECOND_ORDER_CALLS[task] // fewer)
+        for task in ("hessian", "jvp")
+        for engine in ("eager", "torch")
     ]
 
 
@@ -143,7 +154,13 @@ def _check(jobs: list[Job]) -> list[str]:
     for job in jobs:
         if job.engine == "eager" and job.results and "error" not in job.results[0]:
             reference[(job.task, job.size)] = job.results[0]
-    keys = {"xor": ["final_loss"], "moons": ["final_loss"], "chain": ["value", "grad_w"]}
+    keys = {
+        "xor": ["final_loss"],
+        "moons": ["final_loss"],
+        "chain": ["value", "grad_w"],
+        "hessian": ["sum", "last"],
+        "jvp": ["value", "slope"],
+    }
     for job in jobs:
         if job.task not in keys:
             continue
@@ -252,6 +269,35 @@ def _chain_table(jobs: list[Job]) -> list[str]:
     return rows
 
 
+def _second_order_table(jobs: list[Job]) -> list[str]:
+    rows = [
+        "| task | engine | calls | median s | per call | runs (min-max s) | speed-up vs PyTorch "
+        "| differs from tinygrad_xor by |",
+        "|---|---|--:|--:|--:|--:|--:|--:|",
+    ]
+    for task in ("hessian", "jvp"):
+        torch = _find_task(jobs, "torch", task)
+        for job in jobs:
+            if job.task != task:
+                continue
+            seconds = _median(job)
+            if seconds is None:
+                error = job.results[0].get("error", "no result")
+                rows.append(f"| {task} | {LABELS[job.engine]} | failed: {error} | | | | | |")
+                continue
+            diffs = [max(v for k, v in r.items() if k.endswith("_difference")) for r in job.results]
+            rows.append(
+                f"| {task} | {LABELS[job.engine]} | {job.size:,} | {seconds:.3f} "
+                f"| {seconds / job.size * 1e6:,.0f} us | {_spread(job)} "
+                f"| {_ratio(_median(torch), seconds)} | {max(diffs):.1e} |"
+            )
+    return rows
+
+
+def _find_task(jobs: list[Job], engine: str, task: str) -> Job | None:
+    return next((job for job in jobs if (job.engine, job.task) == (engine, task)), None)
+
+
 def _memory_table(jobs: list[Job]) -> list[str]:
     rows = [
         "| engine | bytes per node, graph built | after backward |",
@@ -286,6 +332,11 @@ def _targets(jobs: list[Job]) -> list[str]:
     checks.append(("compiled vs PyTorch, xor", r, ">= 5x", r is not None and r >= 5))
     r = ratio("floor", "compiled", "xor")  # t_compiled / t_floor: the floor's speed-up
     checks.append(("compiled time / floor time, xor", r, "<= 2", r is not None and r <= 2))
+    for task, goal, least in (("hessian", ">= 5x", 5.0), ("jvp", "> 1x", 1.0)):
+        ours, torch = _find_task(jobs, "eager", task), _find_task(jobs, "torch", task)
+        r = None if ours is None or torch is None else _per_call(torch) / _per_call(ours)
+        label = f"{task} of the XOR loss (21 weights) vs PyTorch"
+        checks.append((label, r, goal, r is not None and r >= least and (r > 1.0 or least > 1.0)))
     sizes = sorted({job.size for job in jobs if job.task == "chain" and job.engine == "eager"})
     times = [per_op(n) for n in sizes]
     if len(sizes) > 1 and all(t is not None for t in times):
@@ -301,6 +352,11 @@ def _targets(jobs: list[Job]) -> list[str]:
         else:
             rows.append(f"| {label} | {value:.2f} | {goal} | {'yes' if met else 'NO'} |")
     return rows
+
+
+def _per_call(job: Job) -> float:
+    seconds = _median(job)
+    return math.inf if seconds is None else seconds / job.size
 
 
 def _version(package: str) -> str:
@@ -355,6 +411,9 @@ def _report(jobs: list[Job], started: datetime.datetime, load: tuple[float, floa
     if any(job.task == "memory" for job in jobs):
         lines += ["", f"(d) memory, a chain of {MEMORY_NODES:,} ops (tracemalloc):", ""]
         lines += _memory_table(jobs)
+    if any(job.task in ("hessian", "jvp") for job in jobs):
+        lines += ["", "(e) second order and forward mode, (a)'s loss in its 21 weights:", ""]
+        lines += _second_order_table(jobs)
     return "\n".join(lines) + "\n"
 
 

@@ -2,8 +2,9 @@
 
     python -m benchmarks.worker ENGINE TASK [SIZE]
 
-TASK is xor or moons (training, workloads.py), chain (SIZE ops, forward + backward) or
-memory (bytes per node of a SIZE-op chain). run.py starts one of these per measurement,
+TASK is xor or moons (training, workloads.py), chain (SIZE ops, forward + backward),
+memory (bytes per node of a SIZE-op chain), or hessian and jvp (SIZE calls on the XOR
+loss in its weights). run.py starts one of these per measurement,
 so no engine runs in a process another engine has warmed up, fragmented or imported
 into. An engine that cannot do a task prints {"error": ...}; so does one that fails
 (micrograd's RecursionError is a result, not a crash).
@@ -30,7 +31,7 @@ ENGINES = (
     "numpy",
     "floor",
 )
-TASKS = ("xor", "moons", "chain", "memory")
+TASKS = ("xor", "moons", "chain", "memory", "hessian", "jvp")
 
 Task = Callable[[int], dict[str, Any]]
 
@@ -54,7 +55,12 @@ def tasks_of(engine: str) -> dict[str, Task]:
         }[engine]
         tasks = {"xor": _training(trainer, "xor"), "moons": _training(trainer, "moons")}
         if engine == "eager":
-            tasks |= {"chain": tiny.chain, "memory": tiny.memory}
+            tasks |= {
+                "chain": tiny.chain,
+                "memory": tiny.memory,
+                "hessian": tiny.xor_hessian,
+                "jvp": tiny.xor_jvp,
+            }
         return tasks
     if engine == "micrograd":
         from benchmarks import engine_micrograd as micro
@@ -76,6 +82,8 @@ def tasks_of(engine: str) -> dict[str, Task]:
             "xor": _training(torch_engine.train, "xor"),
             "moons": _training(torch_engine.train, "moons"),
             "chain": torch_engine.chain,
+            "hessian": torch_engine.xor_hessian,
+            "jvp": torch_engine.xor_jvp,
         }
     if engine == "numpy":
         from benchmarks import engine_numpy as numpy_engine

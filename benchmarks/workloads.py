@@ -7,6 +7,8 @@
     chain   (c) one scalar through n ops, y <- y * w then y <- tanh(y), alternating,
             forward + backward (d y / d x and d y / d w)
     memory  (d) bytes per node of a 100 000-node chain, measured with tracemalloc
+    hessian (e) the Hessian of (a)'s loss in its 21 weights, at (a)'s initial weights
+    jvp     (e) the derivative of (a)'s loss along DIRECTION, at the same weights
 
 Every engine starts from the same weights: tinygrad_xor.nn.MLP's "torch" initialiser
 (U(-1/sqrt(fan_in), 1/sqrt(fan_in))) with a fixed seed, handed over as plain floats.
@@ -35,6 +37,8 @@ __all__ = [
     "CHAIN_WEIGHT",
     "MEMORY_NODES",
     "WORKLOADS",
+    "SECOND_ORDER_CALLS",
+    "direction",
 ]
 
 
@@ -138,6 +142,13 @@ CHAIN_START = 0.5
 CHAIN_WEIGHT = 1.5
 # (d)
 MEMORY_NODES = 100_000
+# (e): calls per timed run, for each task
+SECOND_ORDER_CALLS = {"hessian": 100, "jvp": 1000}
+
+
+def direction(n: int) -> list[float]:
+    """(e)'s tangent for jvp: sin(1), sin(2), ..., a direction no weight is special in."""
+    return [math.sin(k + 1.0) for k in range(n)]
 
 
 def bytes_per_node(build_chain: Callable[[], Any], ops: int) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """Tests for backprop_steps.py: the recorded steps are backward()'s, and say so in words.
 
-The recorder sums the grads itself, so the first property is that its final grads are
-backward()'s exactly (the same floats), on hand-made graphs, on the XOR sample graph and on
-random expression trees; the second, that the Values it read are left as they were.
+The recorder watches backward()'s own loop, so its final grads are backward()'s exactly (the
+same floats), on hand-made graphs, on the XOR sample graph, on random expression trees and
+where a flat edge meets an infinite gradient; and the Values it read are left as they were.
 """
 
 from __future__ import annotations
@@ -84,12 +84,36 @@ def test_a_value_used_twice_adds_both_shares_in_order() -> None:
     assert [v.label for v in walk.values] == ["a", "b", "c"]
     root_step, b_step, a_step = walk.backward
     assert root_step.contributions == (
-        Contribution(input=1, local=6.0, upstream=1.0, before=0.0, after=6.0),
-        Contribution(input=1, local=6.0, upstream=1.0, before=6.0, after=12.0),
+        Contribution(input=1, local=6.0, upstream=1.0, share=6.0, before=0.0, after=6.0),
+        Contribution(input=1, local=6.0, upstream=1.0, share=6.0, before=6.0, after=12.0),
     )
     assert [(x.before, x.after) for x in b_step.contributions] == [(0.0, 12.0), (12.0, 24.0)]
     assert a_step == BackwardStep(node=0, grad=24.0, contributions=())  # a leaf passes nothing
     assert walk.grads == (24.0, 12.0, 1.0)
+
+
+# Flat edges under an infinite gradient: backward() passes 0 (as PyTorch), where
+# local * upstream would be 0 * inf = nan. The page must show what backward() did.
+FLAT_UNDER_INF = {
+    "relu": lambda x: (x.relu() * 1e200) * 1e200,
+    "power 0": lambda x: x**0 * 1e200 * 1e200 + x,
+}
+
+
+@pytest.mark.parametrize("build", FLAT_UNDER_INF.values(), ids=FLAT_UNDER_INF.keys())
+def test_a_flat_edge_under_an_infinite_gradient_is_shown_as_backward_passes_it(build) -> None:
+    x = Value(-1.0, "x")
+    y = build(x)
+    walk = record_steps(y)
+    y.backward()
+    assert walk.grads[walk.values.index(x)] == x.grad
+    assert not math.isnan(x.grad)
+    assert list(walk.grads) == [v.grad for v in walk.values]
+    described = record_steps(y).describe()
+    shown = [line for step in described["steps"] for line in step["lines"]]
+    shown += [step["caption"] for step in described["steps"]]
+    shown += [node["grad"] for node in described["nodes"]]
+    assert not [text for text in shown if "nan" in text]
 
 
 # -- the Values are left alone ---------------------------------------------------------------

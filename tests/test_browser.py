@@ -14,6 +14,7 @@ Where chromium or Playwright is missing these tests skip and say why; under CI=t
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,11 @@ def records(opened: Opened) -> dict[str, list[str]]:
     return dict(opened.page.evaluate(READ_RECORDS))
 
 
+def shown(x: float) -> str:
+    """A number as the page shows it: 4 significant digits, -0 as 0."""
+    return f"{x + 0.0:.4g}"
+
+
 def expected_records(root: Value, step: int) -> dict[str, list[str]]:
     """What step `step` should show, replayed from the recording (not from the page's script):
     data once its forward step has passed, grad once a backward step has given it one."""
@@ -106,19 +112,19 @@ def expected_records(root: Value, step: int) -> dict[str, list[str]]:
     data = ["data ?"] * count
     grad = ["grad ?"] * count
     for i in range(min(step, count)):
-        data[i] = f"data {walk.values[i].data:.4g}"
+        data[i] = f"data {shown(walk.values[i].data)}"
     for backward in walk.backward[: max(0, step - count)]:
         if backward.node == count - 1:
-            grad[backward.node] = f"grad {backward.grad:.4g}"  # the root's seed
+            grad[backward.node] = f"grad {shown(backward.grad)}"  # the root's seed
         for c in backward.contributions:
-            grad[c.input] = f"grad {c.after:.4g}"
+            grad[c.input] = f"grad {shown(c.after)}"
     return {f"v{i}": [data[i], grad[i]] for i in range(count)}
 
 
 def engine_records(root: Value) -> dict[str, list[str]]:
     """backward()'s numbers, to the digits the page shows."""
     return {
-        f"v{i}": [f"data {v.data:.4g}", f"grad {v.grad:.4g}"]
+        f"v{i}": [f"data {shown(v.data)}", f"grad {shown(v.grad)}"]
         for i, v in enumerate(topological_order(root))
     }
 
@@ -299,6 +305,64 @@ def test_training_page_slider_changes_the_epoch_and_the_picture(
     assert opened.text("#caption").startswith(f"epoch {taken[1].epoch} of 600")
     page.fill("#slider", "25")
     page.screenshot(path=str(tmp_path / "training.png"), full_page=True)
+    assert opened.requests == [] and opened.errors == []
+
+
+# The page's colour scale (web/training.js): blue (0), white (0.5), red (1), through light
+# blue and light red, interpolated linearly between these stops.
+STOPS = [(33, 102, 172), (146, 197, 222), (247, 247, 247), (244, 165, 130), (178, 24, 43)]
+
+
+def colour(output: float) -> tuple[int, ...]:
+    t = min(max(output, 0.0), 1.0) * (len(STOPS) - 1)
+    i = min(len(STOPS) - 2, int(t))
+    return tuple(round(a + (b - a) * (t - i)) for a, b in zip(STOPS[i], STOPS[i + 1], strict=True))
+
+
+# Canvas pixels at grid points (r, c), as web/training.js draws the grid: grid point (r, c)
+# at x = 34 + c * cell, y = 10 + side - r * cell, side = 336 and cell = side / (n - 1).
+AT_GRID_POINTS = """(points) => {
+  const context = document.getElementById("boundary").getContext("2d");
+  const side = 380 - 34 - 10, cell = side / (points.n - 1);
+  return points.at.map(([r, c]) => [...context.getImageData(
+    Math.round(34 + c * cell), Math.round(10 + side - r * cell), 1, 1).data].slice(0, 3));
+}"""
+
+
+def test_training_page_draws_each_snapshots_own_picture(browser: Any, tmp_path: Path) -> None:
+    model = MLP(2, [5, 1], seed=0)
+    snapshots = TrainingSnapshots(model, XOR, count=30)
+    history = train(
+        model, XOR, SGD(model.parameters(), lr=0.3, momentum=0.9), epochs=600, callback=snapshots
+    )
+    path = tmp_path / "training.html"
+    snapshots.to_html(history, path)
+    taken = snapshots.snapshots
+    n = snapshots.resolution
+    # Grid points inside the square's border, away from the four points and their labels
+    # (near the corners).
+    inside = range(1, n - 1)
+    at = [(r, c) for r in inside for c in inside if 10 <= r <= n - 11 or 10 <= c <= n - 11]
+    opened = open_file(browser, path)
+
+    def expected(k: int) -> list[tuple[int, ...]]:
+        return [colour(taken[k].outputs[r * n + c]) for r, c in at]
+
+    def off(drawn: list[list[int]], wanted: list[tuple[int, ...]]) -> float:
+        """How far the colours are, 0 to 255: the median over the points (the 0.5 line
+        crosses a few of them) of the largest difference of a channel."""
+        return statistics.median(
+            max(abs(a - b) for a, b in zip(d, w, strict=True))
+            for d, w in zip(drawn, wanted, strict=True)
+        )
+
+    moved = 0  # snapshots whose picture differs clearly from the one before
+    for k in range(len(taken)):
+        opened.page.fill("#slider", str(k))
+        drawn = opened.page.evaluate(AT_GRID_POINTS, {"n": n, "at": at})
+        assert off(drawn, expected(k)) <= 1, f"snapshot {k} does not show its own picture"
+        moved += k > 0 and off(expected(k), expected(k - 1)) > 3
+    assert moved >= 5, "consecutive snapshots look alike: this test could not tell them apart"
     assert opened.requests == [] and opened.errors == []
 
 

@@ -319,19 +319,28 @@ def test_saturated_outputs_get_the_advice_to_lower_the_learning_rate(
     assert "smaller --lr" in last
 
 
-def test_a_closed_pipe_ends_quietly() -> None:
+@pytest.mark.parametrize("buffered", [True, False], ids=["buffered", "PYTHONUNBUFFERED"])
+@pytest.mark.parametrize(
+    "argv",
+    [["manual", "--compare", "--epochs", "100"], ["train", "--epochs", "100"]],
+    ids=["manual", "train"],
+)
+def test_a_closed_pipe_ends_quietly_with_exit_1(argv: list[str], buffered: bool) -> None:
     # `tinygrad-xor manual --compare | head -0`: the reader has gone before the first
-    # line is written (the runs take a moment), so that write meets a closed pipe.
+    # line is written (the runs take a moment), so that write meets a closed pipe. With
+    # stdout buffered (a pipe's usual), the write comes at the end, when it is flushed.
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
     writer = subprocess.Popen(
-        [sys.executable, "-m", "tinygrad_xor", "manual", "--compare"],
+        [sys.executable, "-m", "tinygrad_xor", *argv],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        env=env if buffered else {**env, "PYTHONUNBUFFERED": "1"},
     )
-    assert writer.stdout is not None
+    assert writer.stdout is not None and writer.stderr is not None
     writer.stdout.close()
-    err = writer.stderr.read() if writer.stderr is not None else b""
-    writer.wait()
-    assert b"Traceback" not in err and b"BrokenPipeError" not in err
+    err = writer.stderr.read()
+    assert writer.wait() == 1  # the output did not get through: the run failed
+    assert err == b""  # no traceback, no "Exception ignored", no BrokenPipeError
 
 
 def test_a_failing_plot_does_not_lose_the_trained_model(
@@ -541,3 +550,96 @@ def test_a_seed_that_is_not_a_whole_number_from_0_is_a_usage_error(
 ) -> None:
     assert main(["train", "--seed", seed]) == 2
     assert "argument --seed: expected a whole number >= 0" in capsys.readouterr().err
+
+
+# -- out of memory -------------------------------------------------------------------
+
+
+# The child limits its own address space, then runs the command as `python -m` would.
+LIMITED = """
+import resource, runpy, sys
+limit = int(sys.argv.pop(1)) << 20
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+runpy.run_module("tinygrad_xor", run_name="__main__", alter_sys=True)
+"""
+
+
+def run_with_memory(megabytes: int, *argv: str) -> subprocess.CompletedProcess[str]:
+    """Run `tinygrad-xor argv` in a child that may have `megabytes` of address space."""
+    return subprocess.run(
+        [sys.executable, "-c", LIMITED, str(megabytes), *argv],
+        env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},  # one thread's buffers, not one a core
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("megabytes", "argv", "hidden"),
+    [
+        (100, ["train", "--epochs", "1", "--quiet"], "10000000"),  # MemoryError, while building
+        (300, ["manual", "--epochs", "1"], "100000000"),  # numpy's _ArrayMemoryError
+    ],
+    ids=["train", "manual"],
+)
+def test_out_of_memory_ends_in_one_line_and_exit_1(
+    megabytes: int, argv: list[str], hidden: str
+) -> None:
+    fits = run_with_memory(megabytes, *argv)  # the limit leaves room for a usual run
+    assert fits.returncode == 0, fits.stderr
+    too_big = run_with_memory(megabytes, *argv, "--hidden", hidden)
+    assert too_big.returncode == 1 and too_big.stdout == ""
+    (line,) = too_big.stderr.splitlines()
+    assert line.startswith(f"tinygrad-xor {argv[0]}: error: out of memory")
+    assert line.endswith("the sizes asked for need more than there is. Try a smaller --hidden.")
+
+
+# -- the user's fault, or ours --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "bug", [ZeroDivisionError("float division by zero"), ImportError("cannot import name 'x'")]
+)
+def test_a_bug_of_ours_surfaces_as_a_bug_not_as_a_failed_run(
+    monkeypatch: pytest.MonkeyPatch, bug: Exception
+) -> None:
+    def buggy(*args: object, **kwargs: object) -> None:
+        raise bug
+
+    monkeypatch.setattr(cli, "train", buggy)
+    with pytest.raises(type(bug)):  # a traceback to report, not "error: ..." and exit 1
+        main(["train", "--epochs", "3"])
+
+
+def test_a_bug_in_a_writer_surfaces_too_while_a_refused_model_is_a_failed_write(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tinygrad_xor import plots
+
+    def buggy_plots(*args: object, **kwargs: object) -> None:
+        raise ValueError("a bug in a plot")
+
+    monkeypatch.setattr(plots, "write_training_plots", buggy_plots)
+    with pytest.raises(ValueError, match="a bug in a plot"):
+        main(["train", "--epochs", "3", "--plot", str(tmp_path)])
+    # What the writers refuse for a reason the user can fix is still a failed write (exit 1):
+    # test_a_diverged_model_prints_its_table_writes_its_plots_and_refuses_the_save.
+
+
+def test_a_diverged_manual_run_is_the_users_to_fix_and_exits_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tinygrad_xor import manual
+
+    def diverged(*args: object, **kwargs: object) -> None:
+        raise FloatingPointError(
+            "the loss became inf at epoch 3 (correct, lr 50); try a smaller lr."
+        )
+
+    monkeypatch.setattr(manual, "train", diverged)
+    assert main(["manual", "--lr", "50"]) == 1
+    assert capsys.readouterr().err == (
+        "tinygrad-xor manual: error: the loss became inf at epoch 3 (correct, lr 50); try a "
+        "smaller lr. Nothing was written.\n"
+    )

@@ -483,8 +483,8 @@ def test_the_docstring_example_is_what_trace_prints() -> None:
     w, x = Value(0.5, "w"), Value(2.0, "x")
     tape = trace(lambda: (w * x).tanh(), parameters=[w], inputs=[x])
     body = tape.source.split("# -- forward")[1]
-    assert "v2 = w * x\n    v3 = tanh(v2)\n" in body
-    assert "g2 = (1.0 - v3 * v3) * g3\n    grad_w = 0.0 + x * g2\n" in body
+    assert "v2 = w * x\n        v3 = tanh(v2)\n" in body
+    assert "g2 = (1.0 - v3 * v3) * g3\n        grad_w = 0.0 + x * g2\n" in body
 
 
 # -- bad input -----------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import pytest
 from tinygrad_xor import Value, custom_ops, define_op
 from tinygrad_xor.custom_ops import DefinedOp
 from tinygrad_xor.graph import draw_dot
-from tinygrad_xor.operands import RuleOp
+from tinygrad_xor.rules import RuleOp
 
 sin = define_op("sin", lambda x: (math.sin(x), math.cos(x)))
 
@@ -129,6 +129,15 @@ def test_a_rule_that_raises_is_a_value_error_naming_the_op_and_its_cause() -> No
 def test_the_name_must_be_an_identifier(name: object) -> None:
     with pytest.raises(ValueError, match="name must be an identifier"):
         define_op(name, lambda x: (x, 1.0))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", ["if", "class", "lambda", "None", "True", "not"])
+def test_a_python_keyword_is_refused(name: str) -> None:
+    # The op is written as a call, name(x), in Expression.source: "if(x)" is no Python.
+    with pytest.raises(ValueError, match=rf"'{name}' is a Python keyword.*e\.g\. '{name}_'"):
+        define_op(name, lambda x: (x, 1.0))
+    define_op(f"{name}_", lambda x: (x, 1.0))  # as the message suggests
+    define_op("match", lambda x: (x, 1.0))  # a soft keyword: match(x) is a call
 
 
 def test_the_engine_names_are_taken() -> None:

@@ -458,3 +458,49 @@ def test_micrograd_code_runs_unchanged_and_gives_the_same_numbers(program):
     # Equal up to the order in which a leaf's contributions are summed: micrograd keeps
     # a node's inputs in a set, so even its own order varies with object addresses.
     assert program(Value) == pytest.approx(program(micrograd.Value), rel=1e-15)
+
+
+def test_code_written_for_micrograds_value_draws_its_graph_unchanged():
+    """micrograd's graph tracer (its trace_graph notebook, and the lecture's) reads exactly
+    these attributes: _prev (iterated, recursively), _op (empty for a leaf), data, grad,
+    label, and hashes each node into a set. A tracer written the same way runs here."""
+    graphviz = pytest.importorskip("graphviz")
+
+    def trace(root):
+        nodes, edges = set(), set()
+        pending = [root]
+        while pending:
+            v = pending.pop()
+            if v not in nodes:
+                nodes.add(v)
+                for child in v._prev:
+                    edges.add((child, v))
+                    pending.append(child)
+        return nodes, edges
+
+    def draw(root):
+        dot = graphviz.Digraph(format="svg", graph_attr={"rankdir": "LR"})
+        nodes, edges = trace(root)
+        for n in nodes:
+            uid = str(id(n))
+            dot.node(uid, label=f"{{ {n.label} | data {n.data:.4f} | grad {n.grad:.4f} }}")
+            if n._op:
+                dot.node(uid + n._op, label=n._op)
+                dot.edge(uid + n._op, uid)
+        for n1, n2 in edges:
+            dot.edge(str(id(n1)), str(id(n2)) + n2._op)
+        return dot
+
+    a, b = Value(2.0, "a"), Value(-3.0, "b")
+    e = a * b
+    e.label = "e"
+    out = (e + Value(10.0, "c")).tanh()
+    out.label = "out"
+    out.backward()
+    nodes, edges = trace(out)
+    assert {n.label for n in nodes} == {"a", "b", "c", "e", "", "out"}
+    assert sorted(n._op for n in nodes) == ["", "", "", "*", "+", "tanh"]
+    assert (a, e) in edges and (b, e) in edges and len(edges) == 5
+    source = draw(out).source
+    assert "{ out | data 0.9993 | grad 1.0000 }" in source
+    assert source.count("label=tanh") == 1 and source.count("->") == 8

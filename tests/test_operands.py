@@ -1,5 +1,5 @@
 """What the engine accepts as a number (operands.py), and IEEE arithmetic without exceptions
-(floats.py): conversions, the hint each wrong type gets, labels, and the op of x ** c."""
+(floats.py): conversions, the hint each wrong type gets, labels."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ import numpy as np
 import pytest
 
 from tinygrad_xor import floats
-from tinygrad_xor.compile import trace
 from tinygrad_xor.engine import Value
-from tinygrad_xor.operands import PowerOp, leaf_data, leaf_label, seed_grad, to_float
+from tinygrad_xor.operands import leaf_data, leaf_label, seed_grad, to_float
 
 INF, NAN = math.inf, math.nan
 
@@ -165,47 +164,6 @@ def test_micrograds_three_positional_arguments_get_the_micrograd_hint() -> None:
     assert str(caught.value).endswith(MICROGRAD_HINT)
     with pytest.raises(TypeError, match="micrograd's Value"):
         leaf_label("c", ("+",))
-
-
-# -- PowerOp: the op of x ** c ------------------------------------------------------
-
-
-def test_the_op_of_a_power_reads_like_the_exponent_and_holds_it() -> None:
-    y = Value(3.0) ** 2
-    assert y.op == "**2" and isinstance(y.op, str) and isinstance(y.op, PowerOp)
-    assert y.op.exponent == 2.0  # type: ignore[attr-defined]
-    assert PowerOp.of(-0.5) == "**-0.5" and PowerOp.of(0.1) == "**0.1"
-
-
-def test_an_exponent_the_short_form_would_round_is_named_exactly() -> None:
-    third = 1.0 / 3.0
-    op = PowerOp.of(third)
-    assert op == "**0.3333333333333333"  # f"{c:g}" would say 0.333333
-    assert op.exponent == third
-    assert PowerOp.of(123456789.0) == "**123456789.0"  # f"{c:g}" would say 1.23457e+08
-    assert PowerOp.of(123456789.0).exponent == 123456789.0
-
-
-def test_equal_exponents_share_one_op() -> None:
-    assert (Value(3.0) ** 2).op is (Value(5.0) ** 2.0).op is PowerOp.of(2.0)
-    assert PowerOp.of(0.5) is not PowerOp.of(2.0)
-
-
-def test_the_compiled_tape_reads_the_exponent_not_the_name() -> None:
-    # A power op whose name says 2 but whose exponent is 3: the tape must cube.
-    lying = PowerOp("**2")
-    lying.exponent = 3.0
-    x = Value(2.0, "x")
-
-    def cube() -> Value:
-        y = x**3
-        y.op = lying
-        return y
-
-    tape = trace(cube, [x])
-    result = tape.replay([5.0])
-    assert result.loss == 125.0 and result.grads == [75.0]
-    assert "_pow(x, 3.0)" in tape.source
 
 
 # -- floats: IEEE 754 results where Python's math raises ----------------------------

@@ -1,5 +1,6 @@
 """Every command's output file, the same way: through a symlink to its target (the link
-kept, the target's permissions kept), and a FIFO or a device refused before any work.
+kept, the target's permissions kept), and a FIFO or a device refused before any work; two
+outputs of one command that would write one file refused before any work too.
 
 The writes all go through tinygrad_xor.atomic (tests/test_atomic.py tests it alone);
 this file checks that each command and writer really uses it.
@@ -84,3 +85,64 @@ def test_to_svg_writes_through_a_symlink(tmp_path: Path) -> None:
     link.symlink_to(target)
     to_svg(sample_loss(MLP(2, [2, 1]), XOR, "mse", [0]), path=link)
     assert link.is_symlink() and target.read_text().lstrip().startswith("<?xml")
+
+
+# -- two outputs, one file ----------------------------------------------------------------
+
+
+def make_links(folder: Path) -> None:
+    """What the clashes below go through: m.json (a symlink to it), a folder d (a symlink to
+    it), and two hard links a.json and b.json of one file."""
+    (folder / "m.json").write_text("old model")
+    (folder / "link.json").symlink_to("m.json")
+    (folder / "d").mkdir()
+    (folder / "linked-d").symlink_to("d")
+    (folder / "a.json").write_text("old")
+    os.link(folder / "a.json", folder / "b.json")
+
+
+CLASHES = [
+    (["train", "--save", "m.json", "--html", "m.json"], "name one file"),
+    (["train", "--plot", "d", "--html", "d/loss.png"], "--plot d (its loss.png) and --html"),
+    (["train", "--plot", "d", "--save", "d/decision_boundary.png"], "name one file"),
+    (["train", "--save", "link.json", "--html", "m.json"], "name one file"),
+    (["train", "--save", "d/../m.json", "--plot", ".", "--html", "m.json"], "name one file"),
+    (["train", "--plot", "d", "--html", "linked-d/loss.png"], "name one file"),
+    (["train", "--save", "a.json", "--html", "b.json"], "are one file (hard links)"),
+    (["train", "--save", "out", "--plot", "out"], "one would be a file, the other a folder"),
+    (["train", "--save", "x.json", "--html", "x.json/p.html"], "one would be a file"),
+    (["graph", "--out", "x.svg", "--html", "x.svg"], "name one file"),
+    (["graph", "--html", "graph.svg"], "--out graph.svg and --html graph.svg name one file"),
+]
+
+
+@pytest.mark.parametrize(("argv", "says"), CLASHES, ids=[" ".join(c[0]) for c in CLASHES])
+def test_two_outputs_of_one_file_are_refused_before_any_work(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    says: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    make_links(tmp_path)
+    before = {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()}
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # nothing trained, drawn or printed
+    assert captured.err.startswith(f"tinygrad-xor {argv[0]}: error: ")
+    assert says in captured.err and "Give each output a path of its own." in captured.err
+    after = {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()}
+    assert after == before  # nothing written
+
+
+def test_outputs_side_by_side_in_one_folder_are_fine(tmp_path: Path) -> None:
+    # make demo's: --plot out --html out/training.html; the model beside them.
+    argv = ["train", "--epochs", "3", "--plot", str(tmp_path), "--save", str(tmp_path / "m.json")]
+    assert main([*argv, "--html", str(tmp_path / "training.html")]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "decision_boundary.png",
+        "loss.png",
+        "m.json",
+        "training.html",
+    ]

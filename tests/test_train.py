@@ -8,6 +8,7 @@ import doctest
 import importlib
 import json
 import math
+import re
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -313,6 +314,22 @@ def test_loss_for_refuses_only_bce_without_a_sigmoid_output(
         )
     else:
         assert loss_for(model, loss) is LOSSES[loss]
+
+
+@pytest.mark.parametrize("output_activation", ["tanh", "relu", "linear"])
+def test_train_and_evaluate_refuse_bce_as_loss_for_does_before_any_update(
+    output_activation: str,
+) -> None:
+    # A linear output of seed 0 starts inside [0, 1]: bce alone would train on, unwarned.
+    model = MLP(2, [5, 1], output_activation=output_activation, seed=0)
+    before = model.state_dict()
+    optimizer = SGD(model.parameters(), lr=0.3)
+    says = f"this model's is {output_activation}. Use mse instead."
+    with pytest.raises(ValueError, match=re.escape(says)):
+        train(model, XOR, optimizer, epochs=5, loss="bce")
+    with pytest.raises(ValueError, match=re.escape(says)):
+        evaluate(model, XOR, "bce")
+    assert model.state_dict() == before
 
 
 def test_loss_for_refuses_an_unknown_loss() -> None:

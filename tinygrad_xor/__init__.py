@@ -6,6 +6,7 @@ matplotlib and tqdm load where they are used.
 
 from tinygrad_xor.custom_ops import define_op
 from tinygrad_xor.data import AND, NAND, OR, XOR, Dataset
+from tinygrad_xor.derivatives import grad, gradients, hessian, jvp
 from tinygrad_xor.engine import Value
 from tinygrad_xor.losses import bce, mse
 from tinygrad_xor.nn import MLP, Layer, Module, Neuron
@@ -14,6 +15,10 @@ from tinygrad_xor.train import History, train
 
 __all__ = [
     "Value",
+    "gradients",
+    "grad",
+    "hessian",
+    "jvp",
     "define_op",
     "Module",
     "Neuron",

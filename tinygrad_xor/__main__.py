@@ -2,6 +2,6 @@
 
 import sys
 
-from tinygrad_xor.cli import main
+from tinygrad_xor_command import main
 
 sys.exit(main())

@@ -4,9 +4,10 @@
                                 backward()'s order, with what each passes to its inputs
     walk.describe(digits=4)     the same in words: a caption and the arithmetic of every step
 
-The gradients are summed as backward() sums them: the same products, added in the same
-order, from zero, with root.grad = 1. They go into a table of this module's own, so the
-Values' data and grad are left as they were, and backward() need not have run.
+The gradients are backward()'s own: the steps are recorded while the engine's chain rule
+runs (engine.chain_rule, which leaves every .grad as it was), so flat edges, the order of
+the sums and every bit are the engine's. Each local derivative is written out from its
+op's rule (rules.py), as a formula (formulas.py). backward() need not have run.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tinygrad_xor.engine import Value, topological_order
-from tinygrad_xor.operands import PowerOp, RuleOp
+from tinygrad_xor import formulas
+from tinygrad_xor.engine import Value, chain_rule, topological_order
+from tinygrad_xor.formulas import FORMULA
+from tinygrad_xor.rules import PowerOp, Rule, RuleOp
 
 __all__ = ["Contribution", "BackwardStep", "Walkthrough", "record_steps"]
 
@@ -25,11 +28,16 @@ _TIMES = "\u00d7"  # the multiplication sign, as a learner writes a product of t
 
 @dataclass(frozen=True)
 class Contribution:
-    """One edge of the chain rule: inputs[input].grad += local * upstream, before -> after."""
+    """One edge of the chain rule: inputs[input].grad += share, before -> after.
+
+    share is local * upstream, as backward() computed it (0 on a flat edge, even when
+    upstream is inf or nan).
+    """
 
     input: int  # the input's index in Walkthrough.values
     local: float  # d out / d input, recorded by the op
     upstream: float  # out.grad, complete when out is visited
+    share: float
     before: float
     after: float
 
@@ -68,7 +76,7 @@ class Walkthrough:
         count = len(self.values)
 
         def number(x: float) -> str:
-            return f"{x:.{digits}g}"
+            return f"{x + 0.0:.{digits}g}"  # + 0.0: -0 reads as 0
 
         steps: list[dict[str, Any]] = [
             {
@@ -103,9 +111,7 @@ class Walkthrough:
                 local = f"local: {formula}" if formula else "local"
                 total = number(c.after)
                 if c.input in touched:  # its grad already holds another use's share
-                    total = (
-                        f"{number(c.before)} + {_bracketed(number(c.local * c.upstream))} = {total}"
-                    )
+                    total = f"{number(c.before)} + {_bracketed(number(c.share))} = {total}"
                 lines.append(
                     f"{inputs[which]}.grad += {number(c.local)} ({local}) {_TIMES} "
                     f"{number(c.upstream)} ({out}.grad) → {total}"
@@ -157,22 +163,36 @@ def record_steps(root: Value) -> Walkthrough:
         )
     values = topological_order(root)
     index = {value: i for i, value in enumerate(values)}
-    grads = [0.0] * len(values)
-    grads[-1] = 1.0  # the root: topological_order puts it last
-    steps = []
-    # As backward(): in reverse order every use of a Value has added its share before it
-    # passes the sum on; the products and their order are the engine's.
-    for i in reversed(range(len(values))):
-        value = values[i]
-        upstream = grads[i]
-        contributions = []
-        for parent, local in zip(value.parents, value.local_grads, strict=True):
-            p = index[parent]
-            before = grads[p]
-            grads[p] = before + local * upstream
-            contributions.append(Contribution(p, local, upstream, before, grads[p]))
-        steps.append(BackwardStep(i, upstream, tuple(contributions)))
-    return Walkthrough(tuple(values), tuple(steps), tuple(grads))
+    seen = dict.fromkeys(values, 0.0)  # each grad as the last step left it
+    seen[root] = 1.0
+    passed_on: dict[Value, tuple[Contribution, ...]] = {}
+
+    def watch(node: Value, first_share: float) -> None:
+        """One op has just passed its grad on, in backward()'s own loop."""
+        upstream = node.grad
+        first, *second = node.parents
+        # backward() just did first.grad += first_share (then second.grad += its share).
+        before = seen[first]
+        seen[first] = before + first_share
+        row = [
+            Contribution(
+                index[first], node.local_grads[0], upstream, first_share, before, seen[first]
+            )
+        ]
+        if second:
+            (b,) = second
+            before = seen[b]
+            seen[b] = b.grad
+            share = node.local_grads[1] * upstream  # a second input is never flat
+            row.append(Contribution(index[b], node.local_grads[1], upstream, share, before, b.grad))
+        passed_on[node] = tuple(row)
+
+    grads = chain_rule(root, watch=watch)
+    steps = [
+        BackwardStep(i, grads[values[i]], passed_on.get(values[i], ()))
+        for i in reversed(range(len(values)))
+    ]
+    return Walkthrough(tuple(values), tuple(steps), tuple(grads[value] for value in values))
 
 
 def _names(values: tuple[Value, ...]) -> list[str]:
@@ -207,34 +227,20 @@ def _forward_words(
 
 
 def _local_formula(op: str, which: int, inputs: list[str], out: str) -> str:
-    """What d out / d inputs[which] is for the engine's ops (engine.py's table); "" for others."""
-    a = inputs[0]
-    b = inputs[1] if len(inputs) > 1 else ""
-    if isinstance(op, PowerOp):  # a ** c for a number c
-        c = op.exponent
-        return f"{c:g}·{a}^{c - 1:g}"
-    formulas = {
-        "+": ("1", "1"),
-        "*": (b, a),  # the other input
-        "/": (f"1 / {b}", f"-{out} / {b}"),
-        "**": (f"{b}·{a}^({b} - 1)", f"{out}·log({a})"),
-        "exp": (out,),
-        "log": (f"1 / {a}",),
-        "tanh": (f"1 - {out}²",),
-        "sigmoid": (f"{out}·(1 - {out})",),
-        "relu": (f"1 if {a} > 0 else 0",),
-    }
-    return formulas.get(op, ("", ""))[which]
+    """d out / d inputs[which], written out from the op's rule; "" for an op without one."""
+    if not isinstance(op, Rule):  # a bare name given to engine.op_result
+        return ""
+    names = [formulas.name(x) for x in inputs]
+    local = op.local(FORMULA.arithmetic, *names, formulas.name(out))[which]
+    zero = op.zero(*names)[which]
+    return FORMULA.render(0.0 if zero is True else FORMULA.arithmetic.where(zero, 0.0, local))
 
 
 def _shares(
     contributions: tuple[Contribution, ...], inputs: list[str], number: Callable[[float], str]
 ) -> str:
     """ "0.42 to a", "1 to a and -3 to b", "12 to a, twice"."""
-    shares = [
-        f"{number(c.local * c.upstream)} to {name}"
-        for c, name in zip(contributions, inputs, strict=True)
-    ]
+    shares = [f"{number(c.share)} to {name}" for c, name in zip(contributions, inputs, strict=True)]
     if len(shares) == 2 and shares[0] == shares[1] and inputs[0] == inputs[1]:
         return f"{shares[0]}, twice"
     return " and ".join(shares)

@@ -6,7 +6,9 @@ Each subcommand is a pair of functions, registered in the `SUBCOMMANDS` table:
     _run_<name>(args) -> int        runs it and returns the exit status
 
 Exit status: 0 success; 1 the command failed (CommandError: a bad --load file, a
-diverged loss); 2 bad usage (argparse's error or UsageError, naming the option).
+diverged loss; out of memory; a closed pipe); 2 bad usage (argparse's error or
+UsageError, naming the option); 130 Ctrl-C. Any other exception is a bug of ours and
+shows its traceback.
 Heavy modules (matplotlib, tqdm, graphviz, numpy) load only in the subcommands that
 use them, so `tinygrad-xor --help` stays fast.
 """
@@ -15,10 +17,13 @@ from __future__ import annotations
 
 import argparse
 import functools
+import itertools
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from tinygrad_xor.atomic import TargetError, check_folder, check_target
@@ -77,7 +82,7 @@ _momentum = _checked(float, real_number, at_least=0.0, below=1.0)
 _seed = _checked(int, whole_number, at_least=0)
 _numpy_seed = _checked(int, whole_number, at_least=0, at_most=2**32 - 1)  # np.random.seed's
 _torch_seed = _checked(int, whole_number, at_least=0, at_most=TORCH_MAX_SEED)
-_max_nodes = _checked(int, whole_number, at_most=1000)  # graph.MOST_NODES: a layout in seconds
+_max_nodes = _checked(int, whole_number, at_most=1000)  # graph.MOST_NODES: tens of seconds
 
 
 def _hidden(text: str) -> list[int]:
@@ -129,6 +134,41 @@ def _check_outputs(*outputs: tuple[str, str | None, Callable[[str], object]]) ->
 
 
 _new_file = functools.partial(check_target, make_folders=True)  # the writer makes its folders
+
+
+def _distinct_outputs(*outputs: tuple[str, str | None, Sequence[str | os.PathLike[str]]]) -> None:
+    """Refuse, before any work, two outputs that would write one file (through a symlink, a
+    hard link, `..`, or a folder and a file in it), or a file where another needs a folder.
+
+    outputs: (option, the path given or None, the files it writes there).
+    """
+    files = [
+        (f"{option} {given}" + (f" (its {Path(file).name})" if file != given else ""), file)
+        for option, given, written in outputs
+        if given is not None
+        for file in written
+    ]
+    for i, (told, file) in enumerate(files):
+        real = Path(os.path.realpath(file))
+        for other_told, other_file in files[:i]:
+            other_real = Path(os.path.realpath(other_file))
+            if real == other_real:
+                clash = f"{other_told} and {told} name one file, {real}"
+            elif _same_file(real, other_real):
+                clash = f"{other_told} and {told} are one file (hard links)"
+            elif real in other_real.parents or other_real in real.parents:
+                clash = f"{other_told} and {told}: one would be a file, the other a folder"
+            else:
+                continue
+            raise UsageError(f"{clash}. Give each output a path of its own.")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Two existing paths of one file (hard links); a missing file is no other's."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _check_loss(model: MLP, loss: str) -> None:
@@ -197,6 +237,16 @@ def _load_for_training(args: argparse.Namespace) -> MLP:
 
 
 def _run_train(args: argparse.Namespace) -> int:
+    from tinygrad_xor.plots import training_plot_paths, write_training_plots
+
+    # Each output can be written, and no two are one file: before any work.
+    _check_outputs(("--save", args.save, check_target), ("--plot", args.plot, check_folder))
+    _check_outputs(("--html", args.html, _new_file))
+    _distinct_outputs(
+        ("--save", args.save, [args.save]),
+        ("--plot", args.plot, training_plot_paths(args.plot or ".")),
+        ("--html", args.html, [args.html]),
+    )
     dataset = get_dataset(args.dataset)
     model = _load_for_training(args) if args.load is not None else _build_model(args, dataset.nin)
     if model.nin != dataset.nin or model.sizes[-1] != 1:
@@ -205,8 +255,6 @@ def _run_train(args: argparse.Namespace) -> int:
             f"{dataset.nin} inputs and 1 output."
         )
     _check_loss(model, args.loss)
-    _check_outputs(("--save", args.save, check_target), ("--plot", args.plot, check_folder))
-    _check_outputs(("--html", args.html, _new_file))
     optimizer = SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
     settings = {"epochs": args.epochs, "loss": args.loss, "make_step": step_factory(args.compile)}
     show = not args.quiet and sys.stderr.isatty()
@@ -222,12 +270,10 @@ def _run_train(args: argparse.Namespace) -> int:
         ) from None
 
     record = {**run_record(model, dataset, history, optimizer, args.loss), "loaded_from": args.load}
-    from tinygrad_xor.plots import write_training_plots
-
     label = f"{dataset.name.upper()}, {model.shape}, {args.loss}, lr {args.lr:g}"
     solved = history.first_solved_epoch
     written, failures = _write_all(  # the model first: it is the result of the training
-        ("save the model to", args.save, lambda: [save_model(model, args.save, record)]),
+        ("save the model to", args.save, lambda: [_save_model(model, args.save, record)]),
         ("write the plots into", args.plot, lambda: write_training_plots(
             args.plot, model, dataset, history.losses, first_solved_epoch=solved, label=label)),
         ("write", args.html, lambda: [recorder.write(history, args.html)] if recorder else []),
@@ -252,15 +298,25 @@ def _write_all(
     *outputs: tuple[str, str | None, Callable[[], Sequence[object]]],
 ) -> tuple[list[str], list[str]]:
     """Write each output whose path was given, whatever happened to the others; return the
-    files written and what failed (ValueError: a model whose parameters are not finite)."""
+    files written and what failed: a disk, a path no longer writable, a model refused."""
     written: list[str] = []
     failures: list[str] = []
     for what, path, write in outputs:
         try:
             written += [str(done) for done in write()] if path is not None else []
-        except (OSError, ValueError) as error:
+        except (OSError, TargetError, CommandError) as error:
             failures.append(f"could not {what} {path}: {error}")
     return written, failures
+
+
+def _save_model(model: MLP, path: str, record: dict[str, Any]) -> Path:
+    """save_model, whose ValueError (a parameter that is not finite) is the user's to fix."""
+    try:
+        return save_model(model, path, record)
+    except TargetError:
+        raise
+    except ValueError as error:
+        raise CommandError(str(error)) from None
 
 
 # -- manual -------------------------------------------------------------------------
@@ -315,15 +371,21 @@ def _run_manual(args: argparse.Namespace) -> int:
     if args.torch_init is not None:
         from tinygrad_xor.torch_bridge import from_torch, learner_torch_model
 
-        torch_model = from_torch(learner_torch_model(seed=args.torch_init, hidden=args.hidden))
+        try:
+            torch_model = from_torch(learner_torch_model(seed=args.torch_init, hidden=args.hidden))
+        except ModuleNotFoundError as error:  # torch is not installed: it says what to install
+            raise CommandError(str(error)) from None
         weights = manual.Weights.from_state_dict(torch_model.state_dict())
     settings = {"epochs": args.epochs, "lr": args.lr, "loss": args.loss, "biases": args.bias}
     settings |= {"weights": weights, "hidden": args.hidden, "seed": args.seed or 0}
-    if args.compare:
-        runs = manual.compare(**settings)
-    else:
-        keep = (0, args.epochs)  # for --diagnose: the first and the last epoch
-        runs = [manual.train(args.variant or "correct", keep_weights_at=keep, **settings)]
+    keep = (0, args.epochs)  # for --diagnose: the first and the last epoch
+    try:
+        if args.compare:
+            runs = manual.compare(**settings)
+        else:
+            runs = [manual.train(args.variant or "correct", keep_weights_at=keep, **settings)]
+    except FloatingPointError as error:  # a run diverged: it names the epoch and the fix
+        raise CommandError(f"{error} Nothing was written.") from None
     if args.plot:
         plots.plot_comparison(manual.loss_curves(runs), args.plot, title=manual.plot_title(runs))
     if args.json:
@@ -352,7 +414,7 @@ def _add_graph_parser(subparsers: Any) -> None:
     samples = "XOR sample N alone (1-4: inputs 00, 01, 10, 11), a third of the graph"
     add("--sample", type=int, choices=range(1, 5), metavar="N", help=samples)
     add("--loss", choices=LOSSES, default="mse", help="as in train (default: mse)")
-    add("--order", action="store_true", help="number the nodes in backward()'s order")
+    add("--order", action="store_true", help="number the nodes in backward()'s order (--html does)")
     add("--local-grads", action="store_true", help="write d(op)/d(input) on each edge")
     add("--rankdir", choices=["LR", "TB"], default="LR", help="left-right or top-bottom")
     add("--max-nodes", type=_max_nodes, metavar="N", help="the most Values to draw (400; 1-1000)")
@@ -363,40 +425,65 @@ def _add_graph_parser(subparsers: Any) -> None:
 def _run_graph(args: argparse.Namespace) -> int:
     from tinygrad_xor import graph
     from tinygrad_xor.data import XOR
-    from tinygrad_xor.train import sample_loss, widest_hidden
+    from tinygrad_xor.train import sample_loss
 
     _check_outputs(("--out", args.out, graph.svg_target), ("--html", args.html, _new_file))
+    _distinct_outputs(("--out", args.out, [args.out]), ("--html", args.html, [args.html]))
+    samples = None if args.sample is None else [args.sample - 1]
+    max_nodes = graph.DEFAULT_MAX_NODES if args.max_nodes is None else args.max_nodes
+    settings = _model_settings(args)
+    # Every parameter is drawn: a model too big is refused from its sizes, before it is built.
+    at_least = _parameter_count(XOR.nin, settings["hidden"], settings["bias"])
+    if at_least > max_nodes:
+        raise _too_large(args, f"at least {at_least:,} Values (its parameters alone)", max_nodes)
     model = _build_model(args, XOR.nin)
     _check_loss(model, args.loss)
-    samples = None if args.sample is None else [args.sample - 1]
     loss = sample_loss(model, XOR, args.loss, samples)
-    max_nodes = graph.DEFAULT_MAX_NODES if args.max_nodes is None else args.max_nodes
-    look = {"rankdir": args.rankdir, "show_order": args.order, "show_local_grads": args.local_grads}
+    # The page's steps name Values by number: with --html both pictures are numbered, one layout.
+    numbered = args.order or args.html is not None
+    look = {"rankdir": args.rankdir, "show_order": numbered, "show_local_grads": args.local_grads}
     drawing: dict[str, Any] = {"parameters": model.parameters(), "max_nodes": max_nodes}
     try:
         drawn = graph.draw_dot(loss, **drawing, **look)
     except graph.GraphTooLargeError as error:
-        settings = {key: value for key, value in _model_settings(args).items() if key != "hidden"}
-        widest = widest_hidden(XOR, args.loss, error.limit, samples or [0], **settings)
-        fits = f"--sample 1 with --hidden {widest} or fewer" if widest else "not one hidden unit"
-        raise CommandError(
-            f"the graph has {error.count} Values, more than --max-nodes {error.limit}: too "
-            f"dense to read. What fits: {fits}; or raise --max-nodes (at most {graph.MOST_NODES})."
-        ) from None
+        raise _too_large(args, f"{error.count} Values", error.limit) from None
     if args.html:
-        graph.to_html(loss, args.html, renderer=args.renderer, **drawing)
+        graph.to_html(drawn, args.html, renderer=args.renderer)
         print(f"wrote {args.html}: its forward and backward pass, step by step, in a browser")
     graph.to_svg(drawn, path=args.out, renderer=args.renderer)
     print(f"wrote {args.out}: {drawn.summary}")
     return 0
 
 
+def _parameter_count(nin: int, hidden: Sequence[int], bias: bool) -> int:
+    """The parameters of MLP(nin, [*hidden, 1], bias=bias), counted without building it."""
+    widths = [nin, *hidden, 1]
+    return sum((fan_in + bias) * fan_out for fan_in, fan_out in itertools.pairwise(widths))
+
+
+def _too_large(args: argparse.Namespace, count: str, limit: int) -> CommandError:
+    """The graph has `count` Values, more than `limit`: say what would fit."""
+    from tinygrad_xor.data import XOR
+    from tinygrad_xor.graph import MOST_NODES
+    from tinygrad_xor.train import widest_hidden
+
+    settings = {key: value for key, value in _model_settings(args).items() if key != "hidden"}
+    samples = [0] if args.sample is None else [args.sample - 1]
+    widest = widest_hidden(XOR, args.loss, limit, samples, **settings)
+    fits = f"--sample 1 with --hidden {widest} or fewer" if widest else "not one hidden unit"
+    return CommandError(
+        f"the graph has {count}, more than --max-nodes {limit}: too dense to read. What "
+        f"fits: {fits}; or raise --max-nodes (at most {MOST_NODES})."
+    )
+
+
 # -- entry point --------------------------------------------------------------------
 
 # What a run can fail with for a reason the user can fix: each says what and why (exit 1).
+# Nothing broader: a ZeroDivisionError or an ImportError of ours is a bug, and shows as one.
 _FAILURES = (
     *(CommandError, TargetError, ModelFileError, NoRendererError, GraphRenderError),
-    *(OSError, ArithmeticError, ImportError),  # a disk, a diverged run, torch not installed
+    OSError,  # a disk full, a permission, a folder removed while writing
 )
 
 # Every subcommand: name -> (add its parser, run it). Add new ones here.
@@ -407,29 +494,49 @@ SUBCOMMANDS: dict[str, tuple[Callable[[Any], None], Callable[[argparse.Namespace
 }
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run `tinygrad-xor` with argv (default: sys.argv[1:]); return the exit status."""
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tinygrad-xor", description="A tiny scalar autograd engine that learns XOR."
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add_parser, _ in SUBCOMMANDS.values():
         add_parser(subparsers)
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exit_:  # --help (0) or a usage error (2): argparse already printed
-        return exit_.code if isinstance(exit_.code, int) else 2
+    return parser
 
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `tinygrad-xor` with argv (default: sys.argv[1:]); return the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # The command's name for its messages, known before parsing (which a Ctrl-C may cut short).
+    name = f"tinygrad-xor {argv[0]}" if argv and argv[0] in SUBCOMMANDS else "tinygrad-xor"
     try:
-        return SUBCOMMANDS[args.command][1](args)
+        # A Ctrl-C held back since start-up (tinygrad_xor_command) arrives here, in the try.
+        if sys.platform != "win32":
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        try:
+            args = _parser().parse_args(argv)
+        except SystemExit as exit_:  # --help (0) or a usage error (2): argparse already printed
+            status = exit_.code if isinstance(exit_.code, int) else 2
+        else:
+            status = SUBCOMMANDS[args.command][1](args)
+        sys.stdout.flush()  # here, where a closed pipe is caught, not at the interpreter's exit
+        return status
     except BrokenPipeError:
         # The reader went away (`tinygrad-xor manual --compare | head`): stop quietly,
         # and point stdout at devnull so the interpreter's final flush cannot fail too.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except _FAILURES as error:
-        print(f"tinygrad-xor {args.command}: error: {error}", file=sys.stderr)
+        print(f"{name}: error: {error}", file=sys.stderr)
         return 2 if isinstance(error, UsageError) else 1
+    except MemoryError as error:  # numpy's says how much it asked for; Python's says nothing
+        asked = f" ({error})" if str(error) else ""
+        print(
+            f"{name}: error: out of memory{asked}: the sizes asked for need more than there "
+            "is. Try a smaller --hidden.",
+            file=sys.stderr,
+        )
+        return 1
     except KeyboardInterrupt:  # Ctrl-C: files are written whole or not at all (atomic)
-        print(f"tinygrad-xor {args.command}: interrupted", file=sys.stderr)
+        print(f"{name}: interrupted", file=sys.stderr)
         return 130

@@ -14,24 +14,27 @@ that a learner can print and read (like a jit, shown):
         ...
         (w,) = parameters
         (x,) = inputs
-        # -- forward: each op as the engine computes it --
-        v2 = w * x
-        v3 = tanh(v2)
-        # -- backward: d loss / d node, from the loss back to the parameters --
-        # (a + passes its gradient on unchanged: a node used once, by a +, shares its name)
-        g3 = 1.0
-        g2 = (1.0 - v3 * v3) * g3
-        grad_w = 0.0 + x * g2
-        return v3, [grad_w], []
+        try:
+            # -- forward: each op as the engine computes it --
+            v2 = w * x
+            v3 = tanh(v2)
+            # -- backward: d loss / d node, from the loss back to the parameters --
+            # (a + passes its gradient on unchanged: a node used once, by a +, shares its name)
+            g3 = 1.0
+            g2 = (1.0 - v3 * v3) * g3
+            grad_w = 0.0 + x * g2
+            return v3, [grad_w], []
+        except _RAISED:  # Python's math raised where IEEE gives inf or nan: run the IEEE twin
+            return _ieee(parameters, inputs)
     <BLANKLINE>
     >>> tape.replay([0.25], [2.0]).loss == (Value(0.25) * Value(2.0)).tanh().data
     True
 
 Generating Python source and running it with compile() and exec() is the point of this
 module, and this is the one place in the package that uses exec. The source is made
-only of node numbers, names derived from labels (checked to be plain identifiers), the
-op formulas below, float literals and calls to the rules of ops made by define_op; it
-runs with no builtins.
+only of node numbers, names derived from labels (checked to be plain identifiers), each
+op's rule written out as Python (rules.py, formulas.py), float literals and calls to the
+rules of ops made by define_op; it runs with no builtins.
 
 What each leaf of the traced graph is -- the caller says so, explicitly:
 
@@ -41,13 +44,19 @@ What each leaf of the traced graph is -- the caller says so, explicitly:
                 every node computed from constants alone: written into the source as
                 literals, frozen at their traced values
 
-Same numbers as eager: each op is written with the engine's own formula and helpers
-(tinygrad_xor.floats' exp, log, power, reciprocal, divide; sigmoid's two overflow-safe forms; relu's
-comparisons; an op made by define_op calls its rule through the engine's own checked call,
-RuleOp.evaluate), and each gradient is summed in the order `backward()` sums it, so the loss,
-the extra outputs and every parameter's gradient are bitwise those of
-`loss = fn(); loss.backward()` (interior gradients may differ in the sign of a zero,
-which cannot change any of those). `trace` checks this once, at the traced values.
+Same numbers as eager: each op is written from its one rule (rules.py), the statement the
+engine's inline formulas are tested against bit for bit; an op made by define_op calls its
+rule through the engine's own checked call, RuleOp.evaluate; and each gradient is summed in
+the order `backward()` sums it, so the loss, the extra outputs and every parameter's
+gradient are bitwise those of `loss = fn(); loss.backward()` (interior gradients may differ
+in the sign of a zero, which cannot change any of those). `trace` checks this once, at the
+traced values.
+
+One code, two sets of functions. The source calls _exp, _log, _pow, _divide and
+_reciprocal. The function you call runs them as Python's own C functions (math.exp, ...,
+operator.truediv), which raise where IEEE 754 gives inf or nan (exp(1000), log(0), 1/0);
+if one raises, the same code runs again as its twin `_ieee`, with tinygrad_xor.floats'
+IEEE versions. Where they do not raise, the two agree bit for bit.
 
 Graphs that change. An op whose formula depends on where its input lies (relu's slope,
 sigmoid's two forms, pow at 0) is not a change: its generated line makes the same
@@ -61,16 +70,20 @@ replay, and `retrace=True` rebuilds the tape instead of raising.
 
 from __future__ import annotations
 
+import functools
 import keyword
 import math
+import operator
 import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple, TypeAlias
 
-from tinygrad_xor import floats
+from tinygrad_xor import floats, formulas
 from tinygrad_xor.checks import whole_number
-from tinygrad_xor.engine import Value, topological_order
-from tinygrad_xor.operands import PowerOp, RuleOp, to_float
+from tinygrad_xor.engine import Value, chain_rule, topological_order
+from tinygrad_xor.formulas import PRODUCT, SAFE, Expr, statements
+from tinygrad_xor.operands import to_float
+from tinygrad_xor.rules import Rule, RuleOp
 
 __all__ = [
     "CompileError",
@@ -109,22 +122,29 @@ class Replay(NamedTuple):
     outputs: list[float]
 
 
-# The names the generated code may use, and nothing else (no builtins): the engine's
-# IEEE-safe helpers, so every number matches the eager op's bit for bit.
-_NAMESPACE: dict[str, object] = {
+# The names the generated code may use, and nothing else (no builtins). The function you
+# call gets Python's C functions, fast, raising where IEEE gives inf or nan; its twin
+# `_ieee` gets the engine's IEEE helpers, so every number matches the eager op's.
+_COMMON: dict[str, object] = {"tanh": math.tanh, "_INF": math.inf, "_NAN": math.nan}
+_FAST: dict[str, object] = {
+    **_COMMON,
+    "_exp": math.exp,
+    "_log": math.log,
+    "_pow": math.pow,
+    "_reciprocal": functools.partial(operator.truediv, 1.0),
+    "_divide": operator.truediv,
+    "_RAISED": (ArithmeticError, ValueError),  # OverflowError, ZeroDivisionError, domain
+}
+_IEEE: dict[str, object] = {
+    **_COMMON,
     "_exp": floats.exp,
     "_log": floats.log,
     "_pow": floats.power,
     "_reciprocal": floats.reciprocal,
     "_divide": floats.divide,
-    "exp": math.exp,  # only where it cannot overflow: inside sigmoid's two forms
-    "tanh": math.tanh,
-    "_INF": math.inf,
-    "_NAN": math.nan,
+    "_RAISED": (),  # nothing to fall back to: an error here is the rule's own
 }
-
-_UNARY_OPS = ("exp", "log", "tanh", "sigmoid", "relu")
-_BINARY_OPS = ("+", "*", "/", "**")
+_NAMESPACE_NAMES = frozenset({*_FAST, *_IEEE, "_ieee"})
 _LINE_WIDTH = 96
 
 
@@ -154,8 +174,7 @@ def _signature(
     position = {node: k for k, node in enumerate(order)}
     rows: list[tuple[object, ...]] = []
     for node in order:
-        a, b = node._a, node._b
-        if a is None:
+        if node.is_leaf:
             if node in parameter_index:
                 rows.append(("parameter", parameter_index[node]))
             elif node in input_index:
@@ -163,7 +182,8 @@ def _signature(
             else:
                 rows.append(("constant", float(node.data).hex()))
         else:
-            row = (node.op, position[a], -1 if b is None else position[b])
+            inputs = [position[parent] for parent in node.parents]
+            row = (node.op, inputs[0], inputs[1] if len(inputs) > 1 else -1)
             # Two ops made by define_op may share a name: the rule itself tells them apart.
             rows.append((*row, id(node.op)) if isinstance(node.op, RuleOp) else row)
     rows.append(("outputs", *(position[out] for out in outputs)))
@@ -199,16 +219,16 @@ class _Trace:
         self.constant: set[Value] = set()
         self.needs_grad: set[Value] = set()
         for node in self.order:
-            a, b = node._a, node._b
-            if a is None:
+            if node.is_leaf:
                 if node in parameter_index and node in self.loss_graph:
                     self.needs_grad.add(node)
                 elif node not in parameter_index and node not in input_index:
                     self.constant.add(node)
                 continue
-            if a in self.constant and (b is None or b in self.constant):
+            parents = node.parents
+            if all(parent in self.constant for parent in parents):
                 self.constant.add(node)
-            if node in self.loss_graph and (a in self.needs_grad or b in self.needs_grad):
+            if node in self.loss_graph and any(p in self.needs_grad for p in parents):
                 self.needs_grad.add(node)
 
     def signature(self) -> list[tuple[object, ...]]:
@@ -240,10 +260,10 @@ def _first_difference(old: list[tuple[object, ...]], new: list[tuple[object, ...
 
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 # Names the generator uses itself: node values v<k>, their gradients g<k>, grad_<leaf>,
-# the local derivatives da<k> / db<k> and rules _op<i> of ops made by define_op, and the
-# fallbacks p<i> / in<j> for leaves without a usable label.
+# a value's temporaries t<k>, the local derivatives da<k> / db<k> and rules _op<i> of ops
+# made by define_op, and the fallbacks p<i> / in<j> for leaves without a usable label.
 _RESERVED = re.compile(
-    r"(v|g|p|in|da|db|_op)[0-9]+|grad_.*|parameters|inputs|grads|outputs|exp|tanh"
+    r"(v|g|p|in|da|db|t|_op)[0-9]+(_[0-9]+)?|grad_.*|parameters|inputs|grads|outputs|tanh"
 )
 
 
@@ -266,13 +286,8 @@ def _leaf_names(leaves: Sequence[Value], fallback: str, taken: set[str]) -> list
 
 
 def _literal(x: float) -> str:
-    """x as Python source that evaluates to exactly x (repr round-trips every finite float)."""
-    x = float(x)
-    if math.isnan(x):
-        return "_NAN"
-    if math.isinf(x):
-        return "_INF" if x > 0.0 else "-_INF"
-    return repr(x)
+    """x as Python source that evaluates to exactly x."""
+    return SAFE.render(float(x))
 
 
 def _same(x: float, y: float) -> bool:
@@ -282,36 +297,22 @@ def _same(x: float, y: float) -> bool:
     return x == y and math.copysign(1.0, x) == math.copysign(1.0, y)
 
 
-def _first_input(node: Value) -> Value:
-    a = node._a
-    if a is None:
-        raise CompileError(f"internal: {node!r} is a leaf, not an op.")
-    return a
-
-
-def _power_exponent(node: Value) -> float:
-    """The number c of an `x ** c` node: the engine keeps it in the op (PowerOp.exponent)."""
-    op = node.op
-    if not isinstance(op, PowerOp):
-        raise CompileError(f"internal: {op!r} is not the op of x ** c.")
-    return op.exponent
-
-
-def _bracketed(opening: str, items: Sequence[str], closing: str) -> list[str]:
+def _bracketed(opening: str, items: Sequence[str], closing: str, indent: str) -> list[str]:
     """`opening item, item, ... closing` as indented source, over several lines if long."""
     joined = ", ".join(items) + ("," if len(items) == 1 and opening.endswith("(") else "")
-    one_line = f"    {opening}{joined}{closing}"
+    one_line = f"{indent}{opening}{joined}{closing}"
     if len(one_line) <= _LINE_WIDTH:
         return [one_line]
-    lines = [f"    {opening}"]
+    lines = [f"{indent}{opening}"]
     row: list[str] = []
+    inner = indent + "    "
     for item in items:
-        if row and len("        " + ", ".join([*row, item]) + ",") > _LINE_WIDTH:
-            lines.append("        " + ", ".join(row) + ",")
+        if row and len(inner + ", ".join([*row, item]) + ",") > _LINE_WIDTH:
+            lines.append(inner + ", ".join(row) + ",")
             row = []
         row.append(item)
-    lines.append("        " + ", ".join(row) + ",")
-    lines.append(f"    {closing}")
+    lines.append(inner + ", ".join(row) + ",")
+    lines.append(f"{indent}{closing}")
     return lines
 
 
@@ -319,10 +320,10 @@ def _generate(
     traced: _Trace,
     parameter_names: list[str],
     input_names: list[str],
-    name: str,
+    function_name: str,
 ) -> tuple[str, dict[str, object]]:
-    """The Python source of `name(parameters, inputs) -> (loss, grads, outputs)`, and the
-    rules it calls (ops made by define_op), by the names it calls them."""
+    """The Python source of `function_name(parameters, inputs) -> (loss, grads, outputs)`,
+    and the rules it calls (ops made by define_op), by the names it calls them."""
     order = traced.order
     position = traced.position
     value: dict[Value, str] = {}
@@ -334,11 +335,11 @@ def _generate(
     for node in order:
         if node in traced.constant:
             value[node] = _literal(node.data)
-        elif node._a is not None:
+        elif not node.is_leaf:
             value[node] = f"v{position[node]}"
             grad[node] = f"g{position[node]}"
 
-    ops = [n for n in order if n._a is not None and n not in traced.constant]
+    ops = [n for n in order if not n.is_leaf and n not in traced.constant]
     rules: dict[int, str] = {}  # id(op) -> _op<i>: two ops may share a name, not a rule
     namespace: dict[str, object] = {}
     for node in ops:
@@ -347,25 +348,27 @@ def _generate(
             rules[id(op)] = f"_op{len(rules)}"
             namespace[rules[id(op)]] = op.evaluate  # the engine's own call, checks included
     constants = sum(1 for n in order if n in traced.constant)
+    body = "        "
     lines = [
-        f"def {name}(parameters, inputs):",
+        f"def {function_name}(parameters, inputs):",
         f"    # Generated by tinygrad_xor.compile.trace from a graph of {len(order)} Values:",
         f"    # {len(parameter_names)} parameters, {len(input_names)} inputs, "
         f"{constants} constants (written in as numbers), {len(ops)} ops.",
         "    # Returns the loss, d loss / d parameter for each parameter, and the outputs.",
     ]
     if parameter_names:
-        lines += _bracketed("(", parameter_names, ") = parameters")
+        lines += _bracketed("(", parameter_names, ") = parameters", "    ")
     if input_names:
-        lines += _bracketed("(", input_names, ") = inputs")
+        lines += _bracketed("(", input_names, ") = inputs", "    ")
 
-    lines.append("    # -- forward: each op as the engine computes it --")
+    lines.append("    try:")
+    lines.append(f"{body}# -- forward: each op as the engine computes it --")
     for node in ops:
-        lines += _forward_lines(node, value, rules)
+        lines += [body + line for line in _forward_lines(node, value, rules)]
 
-    lines.append("    # -- backward: d loss / d node, from the loss back to the parameters --")
+    lines.append(f"{body}# -- backward: d loss / d node, from the loss back to the parameters --")
     lines.append(
-        "    # (a + passes its gradient on unchanged: a node used once, by a +, shares its name)"
+        f"{body}# (a + passes its gradient on unchanged: a node used once, by a +, shares its name)"
     )
     # contributions[n]: the terms (local derivative) * (gradient of an op using n), in
     # the order backward() adds them: ops last-to-first, an op's first input first.
@@ -375,51 +378,54 @@ def _generate(
             continue
         summands = contributions[node]
         if node is traced.root:
-            lines.append(f"    {grad[node]} = 1.0")
+            lines.append(f"{body}{grad[node]} = 1.0")
         elif len(summands) == 1 and summands[0].isidentifier():
             # Used once, by a +: its gradient is that op's, unchanged; reuse the name.
             grad[node] = summands[0]
-        else:
-            lines += _sum_lines(grad[node], summands)
-        a, b = _first_input(node), node._b
-        terms = _local_gradient_terms(node, value, grad[node])
-        if a in traced.needs_grad:
-            contributions[a].append(terms[0])
-        if b is not None and b in traced.needs_grad:
-            contributions[b].append(terms[1])
+        else:  # (no summands: every use is flat here, as x ** 0)
+            lines += _sum_lines(grad[node], summands or ["0.0"], body)
+        for parent, term in zip(
+            node.parents, _gradient_terms(node, value, grad[node]), strict=True
+        ):
+            if parent in traced.needs_grad and term is not None:
+                contributions[parent].append(term)
     for p in traced.parameter_index:
         if p not in traced.needs_grad:
             continue
         # A leaf's grad starts at 0.0 and is added to, term by term, as backward() does.
         summands = ["1.0"] if p is traced.root else contributions[p]
-        lines += _sum_lines(grad[p], ["0.0", *summands])
+        lines += _sum_lines(grad[p], ["0.0", *summands], body)
     # A parameter the loss does not use has no gradient variable: it gets 0.0.
     grads = [grad[p] if p in traced.needs_grad else "0.0" for p in traced.parameter_index]
     outputs = [value[out] for out in traced.outputs]
     loss = value[traced.root]
-    short = f"    return {loss}, [{', '.join(grads)}], [{', '.join(outputs)}]"
+    short = f"{body}return {loss}, [{', '.join(grads)}], [{', '.join(outputs)}]"
     if len(short) <= _LINE_WIDTH:
         lines.append(short)
     else:
-        lines += _bracketed("grads = [", grads, "]")
-        lines += _bracketed("outputs = [", outputs, "]")
-        lines.append(f"    return {loss}, grads, outputs")
+        lines += _bracketed("grads = [", grads, "]", body)
+        lines += _bracketed("outputs = [", outputs, "]", body)
+        lines.append(f"{body}return {loss}, grads, outputs")
+    lines.append(
+        "    except _RAISED:  # Python's math raised where IEEE gives inf or nan: run the IEEE twin"
+    )
+    lines.append("        return _ieee(parameters, inputs)")
     return "\n".join(lines) + "\n", namespace
 
 
 _TERMS_PER_LINE = 32
 
 
-def _sum_lines(target: str, summands: list[str]) -> list[str]:
+def _sum_lines(target: str, summands: list[str], indent: str) -> list[str]:
     """target = s1 + s2 + ..., added left to right, at most 32 terms to a line.
 
     A node used 10 000 times would otherwise be one expression 10 000 operators deep,
     past what Python's compiler can nest; `g = g + ...` keeps the order of the sum.
     """
-    lines = [f"    {target} = {' + '.join(summands[:_TERMS_PER_LINE])}"]
+    lines = [f"{indent}{target} = {' + '.join(summands[:_TERMS_PER_LINE])}"]
     for start in range(_TERMS_PER_LINE, len(summands), _TERMS_PER_LINE):
         chunk = summands[start : start + _TERMS_PER_LINE]
-        lines.append(f"    {target} = {' + '.join([target, *chunk])}")
+        lines.append(f"{indent}{target} = {' + '.join([target, *chunk])}")
     return lines
 
 
@@ -428,95 +434,68 @@ def _local_names(out: str) -> tuple[str, str]:
     return f"da{out[1:]}", f"db{out[1:]}"
 
 
-def _forward_lines(node: Value, value: dict[Value, str], rules: dict[int, str]) -> list[str]:
-    """The line(s) computing an op node's number, as the engine's op does."""
-    out, a = value[node], value[_first_input(node)]
-    b = value[node._b] if node._b is not None else ""
+def _rule(node: Value) -> Rule:
     op = node.op
-    if isinstance(op, RuleOp):  # first: its name could read like an op below
-        da, db = _local_names(out)
-        if node._b is None:
-            return [f"    {out}, {da} = {rules[id(op)]}({a})  # {op}, by its rule"]
-        return [f"    {out}, {da}, {db} = {rules[id(op)]}({a}, {b})  # {op}, by its rule"]
-    if op == "+":
-        return [f"    {out} = {a} + {b}"]
-    if op == "*":
-        return [f"    {out} = {a} * {b}"]
-    if op == "/":
-        return [f"    {out} = _divide({a}, {b})"]
-    if op == "**":
-        return [f"    {out} = _pow({a}, {b})"]
-    if isinstance(op, PowerOp):
-        return [f"    {out} = _pow({a}, {_literal(_power_exponent(node))})"]
-    if op == "exp":
-        return [f"    {out} = _exp({a})"]
-    if op == "log":
-        return [f"    {out} = _log({a})"]
-    if op == "tanh":
-        return [f"    {out} = tanh({a})"]
-    if op == "sigmoid":
-        # The engine's two forms, so exp never overflows.
-        return [
-            f"    if {a} >= 0.0:",
-            f"        {out} = 1.0 / (1.0 + exp(-{a}))",
-            "    else:",
-            f"        {out} = exp({a})",
-            f"        {out} = {out} / (1.0 + {out})",
-        ]
-    if op == "relu":
-        return [f"    {out} = 0.0 if {a} < 0.0 else {a}"]
-    raise CompileError(
-        f"cannot compile the op {op!r}: the tape knows "
-        f"{', '.join([*_BINARY_OPS, '**<number>', *_UNARY_OPS])} and the ops made by "
-        "tinygrad_xor.define_op. Make it with define_op, or add its forward and backward "
-        "formulas to tinygrad_xor/compile.py."
-    )
-
-
-def _local_gradient_terms(node: Value, value: dict[Value, str], g: str) -> tuple[str, str]:
-    """(local derivative wrt a) * g and (wrt b) * g, computed as the engine computes them."""
-    out, a = value[node], value[_first_input(node)]
-    b = value[node._b] if node._b is not None else ""
-    op = node.op
-    if isinstance(op, RuleOp):  # the derivatives its rule returned, as backward() uses them
-        da, db = _local_names(out)
-        return f"{da} * {g}", f"{db} * {g}"
-    if op == "+":
-        return g, g  # the local derivative is 1.0, and 1.0 * g is g exactly
-    if op == "*":
-        return f"{b} * {g}", f"{a} * {g}"
-    if op == "/":
-        return f"_reciprocal({b}) * {g}", f"-_divide({out}, {b}) * {g}"
-    # A structural zero (relu at or below 0, x ** 0, x ** y's base at y = 0) passes 0.0
-    # whatever g is, as backward() does when g is inf or nan.
-    if op == "**":
-        return (
-            f"(0.0 if {b} == 0.0 else {b} * _pow({a}, {b} - 1.0) * {g})",
-            f"(0.0 if ({a} == 0.0 and {b} >= 0.0) else {out} * _log({a})) * {g}",
+    if not isinstance(op, Rule):  # a bare name given to engine.op_result
+        raise CompileError(
+            f"cannot compile the op {op!r}: it has no rule. The tape knows the engine's ops "
+            "and the ops made by tinygrad_xor.define_op: make it with define_op."
         )
-    if isinstance(op, PowerOp):
-        c = _power_exponent(node)
-        if c == 0.0:
-            return "0.0", ""
-        return f"{_literal(c)} * _pow({a}, {_literal(c - 1.0)}) * {g}", ""
-    if op == "exp":
-        return f"{out} * {g}", ""
-    if op == "log":
-        return f"_reciprocal({a}) * {g}", ""
-    if op == "tanh":
-        return f"(1.0 - {out} * {out}) * {g}", ""
-    if op == "sigmoid":
-        return f"{out} * (1.0 - {out}) * {g}", ""
-    if op == "relu":
-        return f"(0.0 if {a} <= 0.0 else {g})", ""
-    raise CompileError(f"cannot compile the op {op!r}.")  # _forward_lines named the fix
+    return op
 
 
-def _build_function(source: str, name: str, rules: dict[str, object]) -> CompiledFunction:
-    code = compile(source, f"<tinygrad_xor.compile: {name}>", "exec")
-    namespace: dict[str, Any] = {"__builtins__": {}, **_NAMESPACE, **rules}
-    exec(code, namespace)  # the generated source, built above from the graph alone
-    function: CompiledFunction = namespace[name]
+def _forward_lines(node: Value, value: dict[Value, str], rules: dict[int, str]) -> list[str]:
+    """The line(s) computing an op node's number, from the op's rule (as the engine does)."""
+    op = _rule(node)
+    out = value[node]
+    inputs = [value[parent] for parent in node.parents]
+    if isinstance(op, RuleOp):  # one call of its rule gives the value and local derivatives
+        targets = ", ".join([out, *_local_names(out)[: op.arity]])
+        return [f"{targets} = {rules[id(op)]}({', '.join(inputs)})  # {op}, by its rule"]
+    expression = op.value(SAFE.arithmetic, *(formulas.name(x) for x in inputs))
+    return statements(out, expression, SAFE, f"t{out[1:]}")
+
+
+def _gradient_terms(node: Value, value: dict[Value, str], g: str) -> list[str | None]:
+    """For each input: (local derivative) * g as source, as backward() computes it, or
+    None where nothing passes (a flat op's zero: relu below 0, x ** 0, at any g)."""
+    op = _rule(node)
+    out = value[node]
+    if isinstance(op, RuleOp):  # the derivatives its rule returned, as backward() uses them
+        return [f"{local} * {g}" for local in _local_names(out)[: op.arity]]
+    inputs = [formulas.name(value[parent]) for parent in node.parents]
+    locals_ = op.local(SAFE.arithmetic, *inputs, formulas.name(out))
+    zeros = op.zero(*inputs)
+    gradient = formulas.name(g)
+    terms: list[str | None] = []
+    for k, (local, zero) in enumerate(zip(locals_, zeros, strict=True)):
+        # A local derivative of exactly 1.0 (a +, relu's slope) passes g itself: 1.0 * g is g.
+        product = gradient if _is_one(local) else local * gradient
+        flat = op.flat and k == 0
+        if zero is False:
+            term: Expr | float | None = product
+        elif zero is True:
+            term = None if flat else 0.0 * gradient
+        elif flat:  # passes 0.0 whatever g is, as backward() does when g is inf or nan
+            term = SAFE.arithmetic.where(zero, 0.0, product)
+        else:
+            term = SAFE.arithmetic.where(zero, 0.0, local) * gradient
+        terms.append(None if term is None else SAFE.render(term, binding=PRODUCT))
+    return terms
+
+
+def _is_one(x: object) -> bool:
+    return isinstance(x, float) and x == 1.0
+
+
+def _build_function(source: str, function_name: str, rules: dict[str, object]) -> CompiledFunction:
+    """The generated function, and its IEEE twin (`_ieee`) from the same code object."""
+    code = compile(source, f"<tinygrad_xor.compile: {function_name}>", "exec")
+    ieee: dict[str, Any] = {"__builtins__": {}, **_IEEE, **rules}
+    exec(code, ieee)  # the generated source, built above from the graph alone
+    fast: dict[str, Any] = {"__builtins__": {}, **_FAST, **rules, "_ieee": ieee[function_name]}
+    exec(code, fast)
+    function: CompiledFunction = fast[function_name]
     return function
 
 
@@ -703,31 +682,22 @@ class Tape:
 
 
 def _verify(function: CompiledFunction, traced: _Trace) -> None:
-    """Run the new function at the traced numbers; it must give what the engine gave.
-
-    Runs backward() on the traced graph once, restoring every leaf's grad afterwards.
-    """
-    leaves = [n for n in traced.order if n._a is None]
-    saved = [leaf.grad for leaf in leaves]
-    try:
-        for leaf in leaves:
-            leaf.grad = 0.0
-        traced.root.backward()
-        expected_grads = [p.grad if p in traced.loss_graph else 0.0 for p in traced.parameter_index]
-    finally:
-        for leaf, g in zip(leaves, saved, strict=True):
-            leaf.grad = g
-    loss, grads, outputs = function(traced.parameter_values, traced.input_values)
+    """Run the new function, and its IEEE twin, at the traced numbers: both must give what
+    the engine gave (backward()'s own sums, every .grad left as it was)."""
+    grads = chain_rule(traced.root)
+    expected_grads = [grads.get(p, 0.0) for p in traced.parameter_index]
     expected = [traced.root.data, *expected_grads, *(out.data for out in traced.outputs)]
-    got = [loss, *grads, *outputs]
-    for k, (want, have) in enumerate(zip(expected, got, strict=True)):
-        if not _same(want, have):
-            raise CompileError(
-                f"the generated code disagrees with the engine at the traced numbers "
-                f"(result {k}: engine {want!r}, compiled {have!r}). The engine's formulas "
-                "have changed: update tinygrad_xor/compile.py to match; or a rule of "
-                "define_op gave other numbers for the same inputs (it must depend on them alone)."
-            )
+    for which in (function, function.__globals__["_ieee"]):
+        loss, got_grads, outputs = which(traced.parameter_values, traced.input_values)
+        got = [loss, *got_grads, *outputs]
+        for k, (want, have) in enumerate(zip(expected, got, strict=True)):
+            if not _same(want, have):
+                raise CompileError(
+                    f"the generated code disagrees with the engine at the traced numbers "
+                    f"(result {k}: engine {want!r}, compiled {have!r}). An engine op's inline "
+                    "formula and its rule (rules.py) disagree; or a rule of define_op gave "
+                    "other numbers for the same inputs (it must depend on them alone)."
+                )
 
 
 def trace(
@@ -762,7 +732,7 @@ def trace(
         seen.add(leaf)
     if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
         raise ValueError(f"trace: name must be a Python identifier, got {name!r}.")
-    if name in _NAMESPACE or _RESERVED.fullmatch(name):
+    if name in _NAMESPACE_NAMES or _RESERVED.fullmatch(name):
         raise ValueError(f"trace: name {name!r} is used inside the generated code; pick another.")
     check_every = whole_number("trace: check_every (0: never)", check_every, at_least=0)
     return Tape(fn, declared_parameters, declared_inputs, name, check_every, bool(retrace))

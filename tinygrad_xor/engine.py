@@ -18,21 +18,28 @@ with respect to it (`grad`). Every op returns a new Value that remembers its inp
     a.relu()    max(a, 0)        1 if a > 0 else 0
 
 `-a`, `a - b`, `2 * a` are built from these. `backward()` walks from the root to the
-leaves and applies the chain rule on every edge: input.grad += local * output.grad.
-As in PyTorch: leaves accumulate across calls; floats.py gives IEEE results (log 0 = -inf);
-relu'(0) = 0; a flat edge (relu below 0, x ** 0) passes 0 even under an inf or nan grad.
+leaves and applies the chain rule on every edge: input.grad += local * output.grad;
+`push_tangents` walks the other way (forward mode). As in PyTorch: leaves accumulate
+across calls; floats.py gives IEEE results (log 0 = -inf); relu'(0) = 0; a flat edge
+(relu below 0, x ** 0) passes 0 even under an inf or nan grad.
+
+Each op records its row of rules.py, where the same table is written once for the
+readers that need a derivative as Values (grad of grad) or as text (the compiled tape,
+the backprop page); tests/test_rules.py holds the formulas here to it, bit for bit.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from tinygrad_xor import operands
 from tinygrad_xor.floats import divide, exp, log, power, reciprocal
-from tinygrad_xor.operands import PowerOp, to_float
+from tinygrad_xor.operands import to_float
+from tinygrad_xor.rules import ADD, DIVIDE, EXP, LOG, MUL, POWER, RELU, SIGMOID, TANH, PowerOp, Rule
 
-__all__ = ["Value", "topological_order", "op_result"]
+__all__ = ["Value", "topological_order", "op_result", "chain_rule", "push_tangents"]
 
 
 class Value:
@@ -60,17 +67,17 @@ class Value:
 
     def __add__(self, other: Value | float) -> Value:
         b = other if isinstance(other, Value) else _constant(other, "Value + other")
-        return op_result(self.data + b.data, "+", self, 1.0, b, 1.0)
+        return op_result(self.data + b.data, ADD, self, 1.0, b, 1.0)
 
     def __mul__(self, other: Value | float) -> Value:
         b = other if isinstance(other, Value) else _constant(other, "Value * other")
-        return op_result(self.data * b.data, "*", self, b.data, b, self.data)
+        return op_result(self.data * b.data, MUL, self, b.data, b, self.data)
 
     def __truediv__(self, other: Value | float) -> Value:
         # A primitive, not a * b**-1: 1/b overflows for tiny b where a/b is finite.
         b = other if isinstance(other, Value) else _constant(other, "Value / other")
         q = divide(self.data, b.data)
-        return op_result(q, "/", self, reciprocal(b.data), b, -divide(q, b.data))
+        return op_result(q, DIVIDE, self, reciprocal(b.data), b, -divide(q, b.data))
 
     def __pow__(self, exponent: Value | float) -> Value:
         x = self.data
@@ -79,20 +86,20 @@ class Value:
             p = power(x, y)
             # d/dy = p * log(x), taken as 0 where x = 0 and y >= 0 (as PyTorch)
             dy = 0.0 if (x == 0.0 and y >= 0.0) else p * log(x)
-            return op_result(p, "**", self, y * power(x, y - 1.0) if y else 0.0, exponent, dy)
+            return op_result(p, POWER, self, y * power(x, y - 1.0) if y else 0.0, exponent, dy)
         c = to_float(exponent, "Value ** exponent")  # d/dx is 0 for c = 0 (as PyTorch)
         return op_result(power(x, c), PowerOp.of(c), self, c * power(x, c - 1.0) if c else 0.0)
 
     def exp(self) -> Value:
         e = exp(self.data)
-        return op_result(e, "exp", self, e)
+        return op_result(e, EXP, self, e)
 
     def log(self) -> Value:
-        return op_result(log(self.data), "log", self, reciprocal(self.data))
+        return op_result(log(self.data), LOG, self, reciprocal(self.data))
 
     def tanh(self) -> Value:
         t = math.tanh(self.data)  # saturates to +-1, never overflows
-        return op_result(t, "tanh", self, 1.0 - t * t)
+        return op_result(t, TANH, self, 1.0 - t * t)
 
     def sigmoid(self) -> Value:
         x = self.data
@@ -101,11 +108,11 @@ class Value:
         else:
             e = math.exp(x)
             s = e / (1.0 + e)
-        return op_result(s, "sigmoid", self, s * (1.0 - s))
+        return op_result(s, SIGMOID, self, s * (1.0 - s))
 
     def relu(self) -> Value:
         x = self.data  # written so that nan stays nan with slope 1, as torch.relu
-        return op_result(0.0 if x < 0.0 else x, "relu", self, 0.0 if x <= 0.0 else 1.0)
+        return op_result(0.0 if x < 0.0 else x, RELU, self, 0.0 if x <= 0.0 else 1.0)
 
     # -- derived ops, one line each ---------------------------------------------------
 
@@ -146,16 +153,7 @@ class Value:
                 earlier.append((node, node.grad))
             node.grad = 0.0
         self.grad = seed
-        # Reverse order: every use of a node has added its share before it passes it on.
-        for node in reversed(order):
-            a = node._a
-            if a is not None:
-                g = node.grad
-                # g inf or nan (g - g is nan): a flat edge passes 0, not 0 * inf (as PyTorch)
-                a.grad += node._da * g if g - g == 0.0 or not _is_flat(node) else 0.0
-                b = node._b
-                if b is not None:
-                    b.grad += node._db * g
+        _backpropagate(order, None)
         for leaf, earlier_grad in earlier:
             leaf.grad = earlier_grad + leaf.grad
 
@@ -174,14 +172,21 @@ class Value:
     @property
     def parents(self) -> tuple[Value, ...]:
         """The op's inputs, in order: () for a leaf, (a,) or (a, b)."""
-        return tuple(v for v in (self._a, self._b) if v is not None)
+        a, b = self._a, self._b
+        return () if a is None else (a,) if b is None else (a, b)
 
     @property
     def local_grads(self) -> tuple[float, ...]:
         """d self / d parent, for each parent in order."""
-        return (self._da, self._db)[: len(self.parents)]
+        a, b = self._a, self._b
+        return () if a is None else (self._da,) if b is None else (self._da, self._db)
 
-    _prev = parents  # micrograd's name, so a copy of its draw_dot still runs
+    # micrograd's names, so code written for its Value (its draw_dot, say) runs unchanged.
+    _prev = parents
+
+    @property
+    def _op(self) -> str:
+        return self.op
 
     def item(self) -> float:  # the plain float, as torch.Tensor.item()
         return self.data
@@ -197,31 +202,113 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
 
-def topological_order(root: Value) -> list[Value]:
-    """Every Value root depends on, each after its inputs: depth-first with an explicit
-    stack, not recursion, so a chain of a million ops fits Python's recursion limit."""
+def topological_order(root: Value, *more_roots: Value) -> list[Value]:
+    """Every Value root (and more_roots) depends on, each after its inputs: depth-first
+    with an explicit stack, not recursion, so a chain of a million ops fits Python's
+    recursion limit."""
     order: list[Value] = []
-    visited = {root}
-    stack = [root]
-    while stack:
-        node = stack[-1]
-        if (a := node._a) is not None and a not in visited:
-            visited.add(a)
-            stack.append(a)
+    visited: set[Value] = set()
+    for start in (root, *more_roots):
+        if start in visited:
             continue
-        if (b := node._b) is not None and b not in visited:
-            visited.add(b)
-            stack.append(b)
-            continue
-        order.append(stack.pop())
+        visited.add(start)
+        stack = [start]
+        while stack:
+            node = stack[-1]
+            if (a := node._a) is not None and a not in visited:
+                visited.add(a)
+                stack.append(a)
+                continue
+            if (b := node._b) is not None and b not in visited:
+                visited.add(b)
+                stack.append(b)
+                continue
+            order.append(stack.pop())
     return order
+
+
+def _backpropagate(order: list[Value], watch: Callable[[Value, float], None] | None) -> None:
+    """The chain rule over `order` (topological, root last): each op adds local * its grad
+    to its inputs' grads. watch(node, share), if given, sees each op once it has passed on
+    (share: what it gave its first input); backward() passes None."""
+    # Reverse order: every use of a node has added its share before it passes it on.
+    for node in reversed(order):
+        a = node._a
+        if a is not None:
+            g = node.grad
+            # g inf or nan (g - g is nan): a flat edge passes 0, not 0 * inf (as PyTorch)
+            share = node._da * g if g - g == 0.0 or not _is_flat(node) else 0.0
+            a.grad += share
+            b = node._b
+            if b is not None:
+                b.grad += node._db * g
+            if watch is not None:
+                watch(node, share)
 
 
 def _is_flat(node: Value) -> bool:
     """Is the output constant in the first input here (relu at or below 0, x ** 0)?"""
-    op, b = node.op, node._b
-    exponent = op.exponent if isinstance(op, PowerOp) else b.data if op == "**" and b else None
-    return node._da == 0.0 and (op == "relu" or exponent == 0.0)
+    op = node.op
+    if not isinstance(op, Rule) or not op.flat:  # (a bare name given to op_result: no rule)
+        return False
+    return op.is_flat(*(parent.data for parent in node.parents))
+
+
+def push_tangents(
+    order: list[Value], tangents: dict[Value, dict[int, float]]
+) -> dict[Value, dict[int, float]]:
+    """Forward mode: the chain rule from the inputs on, one sweep over `order` (topological),
+    in several directions at once.
+
+    A tangent is {direction: d node / d t}, holding the directions that move the node;
+    `tangents` gives the moving leaves'. Every op with a moving input gets local * (its
+    inputs' tangents), with the local derivatives backward() uses, and is added to it.
+    """
+    for node in order:
+        a = node._a
+        if a is None:
+            continue
+        b = node._b
+        ta = tangents.get(a)
+        tb = None if b is None else tangents.get(b)
+        if ta is not None:
+            da = node._da
+            flat = da == 0.0 and _is_flat(node)  # passes 0 even for an inf or nan tangent
+            if tb is not None and not flat and ta.keys() == tb.keys():  # the common case
+                db = node._db
+                total = {j: da * t + db * tb[j] for j, t in ta.items()}
+            else:
+                total = {j: da * t if t - t == 0.0 or not flat else 0.0 for j, t in ta.items()}
+                if tb is not None:
+                    db = node._db
+                    for j, t in tb.items():
+                        total[j] = total[j] + db * t if j in total else db * t
+        elif tb is not None:
+            db = node._db
+            total = {j: db * t for j, t in tb.items()}
+        else:
+            continue
+        tangents[node] = total
+    return tangents
+
+
+def chain_rule(
+    root: Value, seed: float = 1.0, watch: Callable[[Value, float], None] | None = None
+) -> dict[Value, float]:
+    """d root / d v for every Value v root depends on, by backward()'s own loop, seeded
+    with root.grad = seed; every .grad is left as it was. `watch` is as in _backpropagate:
+    the backprop page records its steps with it."""
+    order = topological_order(root)
+    saved = [node.grad for node in order]
+    try:
+        for node in order:
+            node.grad = 0.0
+        root.grad = seed
+        _backpropagate(order, watch)
+        return {node: node.grad for node in order}
+    finally:
+        for node, grad in zip(order, saved, strict=True):
+            node.grad = grad
 
 
 _new_value = object.__new__  # a global name: 3% fewer instructions than object.__new__

@@ -30,6 +30,7 @@ import os
 import textwrap
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import graphviz
 
@@ -52,10 +53,10 @@ __all__ = [
     "MOST_NODES",
 ]
 
-# Layout time grows far faster than the graph (docs/performance.md has the times):
+# Layout time grows far faster than the graph (docs/reliability.md has the times):
 # past a few hundred Values a picture takes seconds and is a thicket of crossing edges.
 DEFAULT_MAX_NODES = 400
-# The most the command line draws: about 3 to 6 s of layout here; 1,300 took 15 s.
+# The most the command line draws: tens of seconds of layout.
 MOST_NODES = 1000
 
 _RANKDIRS = ("auto", "LR", "TB", "RL", "BT")
@@ -114,17 +115,27 @@ class ValueGraph(graphviz.Digraph):  # type: ignore[misc]  # graphviz ships no t
 
     All of graphviz.Digraph works (`.source`, `.attr`, `.node`, ...; `.render` and
     `.pipe` need system Graphviz). What this adds: `to_svg()` with the renderers of
-    render.py, and an inline SVG display in Jupyter.
+    render.py, laid out once for to_svg and to_html alike, and an inline SVG display
+    in Jupyter.
     """
 
-    # What Jupyter's text view shows; draw_dot sets it to a summary of the graph.
-    # (A class attribute so graphviz's copy(), which rebuilds from its own
+    # What Jupyter's text view shows; draw_dot sets it to a summary of the graph, and
+    # the Value it drew and whether it numbered the Values (to_html needs both).
+    # (Class attributes so graphviz's copy(), which rebuilds from its own
     # constructor arguments, still gives a working object.)
     summary: str = "computation graph"
+    root: Value | None = None
+    numbered: bool = False
+    # The last layout: (renderer, DOT source) and its SVG.
+    _laid_out: tuple[tuple[str, str], str] | None = None
 
     def to_svg(self, *, renderer: str = "auto") -> str:
-        """The SVG text of this graph (see render.render_svg for the renderers)."""
-        return render.render_svg(self.source, renderer=renderer)
+        """The SVG text of this graph (see render.render_svg for the renderers), laid
+        out again only when the graph or the renderer changed."""
+        key = (renderer, self.source)
+        if self._laid_out is None or self._laid_out[0] != key:
+            self._laid_out = (key, render.render_svg(self.source, renderer=renderer))
+        return self._laid_out[1]
 
     def _repr_mimebundle_(
         self,
@@ -236,6 +247,7 @@ def draw_dot(
         graph.attr(label=legend_text, labelloc="b", fontsize="11")
 
     graph.summary = _summary(root, order, parameter_set)
+    graph.root, graph.numbered = root, show_order
     return graph
 
 
@@ -299,15 +311,34 @@ def _number(x: float, digits: int) -> str:
     return f"{x + 0.0:.{digits}g}"  # -0.0 + 0.0 is 0.0: a learner reads "-0" as a bug
 
 
+def _shown(text: str) -> str:
+    """`text` with each character that cannot be seen or drawn (control and format
+    characters, lone surrogates, separators but the space) as its Python escape: \\x00."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
+def _shown_in(data: Any) -> Any:
+    """The page's steps with every text _shown, as the picture shows the labels."""
+    if isinstance(data, str):
+        return _shown(data)
+    if isinstance(data, list):
+        return [_shown_in(item) for item in data]
+    if isinstance(data, dict):
+        return {key: _shown_in(value) for key, value in data.items()}
+    return data
+
+
 def _escape_plain(text: str) -> str:
-    # The graphviz package quotes the attribute but passes backslashes through, which
-    # DOT reads as escapes (\n, \l, ...): double them so a label shows as written.
-    return text.replace("\\", "\\\\")
+    # DOT reads backslashes as escapes (\n, \l, ...), Graphviz "&...;" as an HTML entity
+    # and the graphviz package "<...>" as an HTML-like label: all made text, as written.
+    escaped: str = graphviz.nohtml(_shown(text).replace("\\", "\\\\").replace("&", "&amp;"))
+    return escaped
 
 
 def _escape_record(text: str) -> str:
-    # In a record label these characters structure the record; a backslash makes them text.
-    escaped = _escape_plain(text)
+    # In a record label {}|<> structure the record (a backslash makes each text), and
+    # Graphviz trims spaces around a field, even escaped ones: no-break spaces stay.
+    escaped = _escape_plain(text).replace(" ", "\xa0")
     for char in "{}|<>":
         escaped = escaped.replace(char, "\\" + char)
     return escaped
@@ -318,7 +349,7 @@ def _summary(root: Value, order: list[Value], parameters: set[Value]) -> str:
     for node in order:
         counts[_kind(node, root, parameters)] += 1
     ops = len(order) - counts["parameter"] - counts["input"] - counts["constant"]
-    name = root.label or "root"
+    name = _shown(root.label) or "root"
     return (
         f"computation graph of {name} = {_number(root.data, 6)} "
         f"(grad {_number(root.grad, 6)}): "
@@ -338,15 +369,16 @@ def to_svg(
     >>> svg = to_svg(draw_dot(loss, show_order=True), path="out/graph.svg")  # doctest: +SKIP
     """
     if isinstance(source, Value):
-        dot_source = draw_dot(source).source
-    elif isinstance(source, graphviz.Digraph):
-        dot_source = source.source
-    else:
+        source = draw_dot(source)
+    elif not isinstance(source, graphviz.Digraph):
         raise TypeError(
             f"to_svg: expected a Value or the graph draw_dot returned, got {type(source).__name__}."
         )
     target = None if path is None else svg_target(path)  # refused before the layout, if bad
-    svg = render.render_svg(dot_source, renderer=renderer)
+    if isinstance(source, ValueGraph):
+        svg = source.to_svg(renderer=renderer)
+    else:
+        svg = render.render_svg(source.source, renderer=renderer)
     if target is not None:
         target.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(target, svg.encode("utf-8"))
@@ -365,7 +397,7 @@ def svg_target(path: str | os.PathLike[str]) -> Path:
 
 
 def to_html(
-    root: Value,
+    root: Value | ValueGraph,
     path: str | Path | None = None,
     *,
     parameters: Iterable[Value] | None = None,
@@ -381,13 +413,17 @@ def to_html(
     have run. With `path`, also writes the page there atomically (creating missing
     folders); the path is checked before any work.
 
+    root may also be a graph drawn with draw_dot(root, show_order=True, ...): the page
+    then shows that picture, laid out once for to_svg and the page alike (its
+    parameters and max_nodes were draw_dot's).
+
     >>> page = to_html(loss, "out/backprop.html", parameters=model.parameters())  # doctest: +SKIP
     """
     return _backprop_page("to_html", root, path, parameters, max_nodes, renderer)[0]
 
 
 def show_backprop(
-    root: Value,
+    root: Value | ValueGraph,
     *,
     parameters: Iterable[Value] | None = None,
     max_nodes: int | None = DEFAULT_MAX_NODES,
@@ -403,36 +439,59 @@ def show_backprop(
 
 def _backprop_page(
     caller: str,
-    root: Value,
+    source: Value | ValueGraph,
     path: str | Path | None,
     parameters: Iterable[Value] | None,
     max_nodes: int | None,
     renderer: str,
 ) -> tuple[str, str]:
     """The page and its SVG; written to `path` when one is given."""
-    if not isinstance(root, Value):
+    if isinstance(source, ValueGraph):
+        root = _numbered_root(caller, source, parameters)
+    elif isinstance(source, Value):
+        root = source
+    else:
         raise TypeError(
-            f"{caller}(root): expected a Value, got {type(root).__name__}. Pass the Value "
+            f"{caller}(root): expected a Value, got {type(source).__name__}. Pass the Value "
             f"whose backward pass you want to step through, e.g. {caller}(loss)."
         )
     target = None if path is None else check_target(path, make_folders=True)
-    count = len(topological_order(root))
-    if max_nodes is not None and count > whole_number("max_nodes", max_nodes):
-        raise GraphTooLargeError(count, max_nodes)
-    walk = record_steps(root)
-    drawn = draw_dot(
-        root,
-        parameters=() if parameters is None else parameters,
-        show_order=True,
-        max_nodes=None,
-        grads=dict(zip(walk.values, walk.grads, strict=True)),
-    )
-    svg = render.render_svg(drawn.source, renderer=renderer)
-    title = f"Backprop, step by step: {root.label or 'root'} = {_number(root.data, 4)}"
-    page = pages.backprop_page(svg, walk.describe(digits=4), title=title)
+    if isinstance(source, ValueGraph):
+        walk, drawn = record_steps(root), source
+    else:  # drawn here, numbered, with the grads the steps end at
+        count = len(topological_order(root))
+        if max_nodes is not None and count > whole_number("max_nodes", max_nodes):
+            raise GraphTooLargeError(count, max_nodes)
+        walk = record_steps(root)
+        drawn = draw_dot(
+            root,
+            parameters=() if parameters is None else parameters,
+            show_order=True,
+            max_nodes=None,
+            grads=dict(zip(walk.values, walk.grads, strict=True)),
+        )
+    svg = drawn.to_svg(renderer=renderer)
+    title = f"Backprop, step by step: {_shown(root.label) or 'root'} = {_number(root.data, 4)}"
+    page = pages.backprop_page(svg, _shown_in(walk.describe(digits=4)), title=title)
     if target is not None:
         write_atomically(target, page.encode("utf-8"), make_folders=True)
     return page, svg
+
+
+def _numbered_root(caller: str, drawn: ValueGraph, parameters: Iterable[Value] | None) -> Value:
+    """The Value a graph for the page was drawn from: the steps name Values by number."""
+    if drawn.root is None or not drawn.numbered:
+        raise ValueError(
+            f"{caller}(graph): the page's steps name Values by their numbers (#1, #2, ...), "
+            "so the graph must be drawn with them: draw_dot(root, show_order=True), or pass "
+            "the Value itself."
+        )
+    if parameters is not None:
+        raise TypeError(
+            f"{caller}(graph, parameters=...): a drawn graph has its parameters already; give "
+            "them to draw_dot, or pass the Value itself."
+        )
+    return drawn.root
 
 
 # -- Jupyter ------------------------------------------------------------------------------

@@ -12,9 +12,11 @@ initialised) is fixed: layer by layer, neuron by neuron, weights then bias.
 
 from __future__ import annotations
 
+import copy
 import math
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Self
 
 from tinygrad_xor.checks import choice, flag, real_number, whole_number
 from tinygrad_xor.engine import Value
@@ -118,6 +120,43 @@ class Module:
         for (_, p), v in zip(named, values, strict=True):
             p.data = v
 
+    def with_parameters(self, values: Sequence[Value | float]) -> Self:
+        """A copy of this module computing with `values` as its parameters (in parameters()
+        order; a number becomes a new leaf); this module is left as it was. A loss as a
+        function of the weights, to differentiate twice:
+
+        >>> from tinygrad_xor import hessian
+        >>> model = MLP(2, [5, 1], seed=0)
+        >>> output = lambda *w: model.with_parameters(w)([0.0, 1.0])[0]
+        >>> matrix = hessian(output)(*(p.data for p in model.parameters()))
+        >>> len(matrix), len(matrix[0])
+        (21, 21)
+        """
+        if isinstance(values, (str, bytes, Value)) or not isinstance(values, Sequence):
+            raise TypeError(
+                f"with_parameters(values): expected a list of Values or numbers, one per "
+                f"parameter, got {type(values).__name__}."
+            )
+        count = len(self.parameters())
+        if len(values) != count:
+            raise ValueError(
+                f"with_parameters(values): this {type(self).__name__} has {count} parameters, "
+                f"got {len(values)} values."
+            )
+        leaves = [
+            v if isinstance(v, Value) else Value(real_number(f"values[{k}]", v, finite=False))
+            for k, v in enumerate(values)
+        ]
+        return self._bound(iter(leaves))
+
+    def _bound(self, leaves: Iterator[Value]) -> Self:
+        """A shallow copy taking its parameters, in order, from `leaves`."""
+        raise TypeError(
+            f"with_parameters: {type(self).__name__} does not say how to compute with other "
+            "parameters (MLP, Layer and Neuron do); write the loss as a function of the "
+            "weights yourself, or give your module a _bound(leaves) method."
+        )
+
 
 class Neuron(Module):
     """activation(w . x + b): one weight per input and, unless bias=False, a bias."""
@@ -166,6 +205,12 @@ class Neuron(Module):
     def parameters(self) -> list[Value]:
         return self.w + ([self.b] if self.b is not None else [])
 
+    def _bound(self, leaves: Iterator[Value]) -> Self:
+        bound = copy.copy(self)
+        bound.w = [next(leaves) for _ in self.w]
+        bound.b = next(leaves) if self.b is not None else None
+        return bound
+
     def named_parameters(self) -> list[tuple[str, Value]]:
         names = _neuron_names(len(self.w), self.b is not None)
         return list(zip(names, self.parameters(), strict=True))
@@ -208,6 +253,11 @@ class Layer(Module):
 
     def parameters(self) -> list[Value]:
         return [p for neuron in self.neurons for p in neuron.parameters()]
+
+    def _bound(self, leaves: Iterator[Value]) -> Self:
+        bound = copy.copy(self)
+        bound.neurons = [neuron._bound(leaves) for neuron in self.neurons]
+        return bound
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         first = self.neurons[0]
@@ -290,6 +340,11 @@ class MLP(Module):
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
+
+    def _bound(self, leaves: Iterator[Value]) -> Self:
+        bound = copy.copy(self)
+        bound.layers = [layer._bound(leaves) for layer in self.layers]
+        return bound
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         names = state_names(self.nin, self.sizes, self.bias)

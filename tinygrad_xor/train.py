@@ -264,7 +264,7 @@ def evaluate(model: MLP, dataset: Dataset | str, loss: str | LossFn = "mse") -> 
     """The loss and predictions of `model` on `dataset` (forward only; grads untouched)."""
     dataset = _as_dataset(dataset)
     _check_fits(model, dataset)
-    loss_fn = get_loss(loss) if isinstance(loss, str) else loss
+    loss_fn = loss_for(model, loss) if isinstance(loss, str) else loss
     outputs = [model(list(x))[0] for x in dataset.inputs]
     return StepResult(loss_fn(outputs, list(dataset.targets)).data, [y.data for y in outputs])
 
@@ -295,7 +295,7 @@ def train(
             "the optimizer holds none of the model's parameters, so training would change "
             "nothing: build it from this model, SGD(model.parameters(), lr=...)."
         )
-    loss_fn = get_loss(loss) if isinstance(loss, str) else loss
+    loss_fn = loss_for(model, loss) if isinstance(loss, str) else loss
     targets = list(dataset.targets)
     step = make_step(model, dataset, loss_fn)
 

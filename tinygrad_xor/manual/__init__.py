@@ -1,14 +1,21 @@
 """The learner's NumPy network: their two weight updates, the correct one, and why.
 
     network    their 2-5-1 network, backprop as they wrote it, training runs (numpy only)
-    diagnosis  their gradients against the Value engine's
+    diagnosis  their gradients against the Value engine's, and what is wrong with them
     explain    the bugs in words: the table and sentences `tinygrad-xor manual` prints
 
 Every public name is here: `from tinygrad_xor import manual; manual.train("attempt2")`.
 The loss curves are drawn by plots.plot_comparison(manual.loss_curves(runs), ...).
 """
 
-from tinygrad_xor.manual.diagnosis import diagnose, diagnose_run, engine_gradients
+from tinygrad_xor.manual.diagnosis import (
+    GradientDiagnosis,
+    GradientRow,
+    diagnose,
+    diagnose_gradients,
+    diagnose_run,
+    engine_gradients,
+)
 from tinygrad_xor.manual.explain import (
     explain,
     format_table,
@@ -56,4 +63,7 @@ __all__ = [
     "engine_gradients",
     "diagnose",
     "diagnose_run",
+    "diagnose_gradients",
+    "GradientDiagnosis",
+    "GradientRow",
 ]

@@ -4,49 +4,60 @@
 
 The oracles, by `against`:
 
-    central   the slope of f's value alone: (f(x - 2h) - 8 f(x - h) + 8 f(x + h) - f(x + 2h))
-              / 12h, at h and h/2 (h = 1e-3 * max(1, |x|)); default rel 1e-6, abs 1e-7
-    sympy     f's graph rebuilt as a sympy expression, differentiated symbolically and
-              evaluated to 30 digits (pip install sympy); default rel 1e-9, abs 1e-12 * M
+    central   the slope of f's value alone, measured by slopes.measure_slope (5-point
+              central differences at steps h and h/2, the step shrunk where it is too
+              wide); default rel 1e-6, abs 1e-7
+    sympy     each op's value and derivative by sympy's calculus at 30 digits, chained
+              node by node (pip install sympy); default rel 1e-9, abs 1e-12 * M
     torch     f's graph rebuilt from float64 tensors, torch.autograd (pip install torch);
               default rel 1e-9, abs 1e-12 * M
 
-M is the largest |number| in f's graph (at least 1): the scale of its rounding. A
-kink or a singularity near the point (the one-sided slopes disagree, f is inf or nan
-within 2h, or an op on the way sits on a kink of its own, as relu at 0) is not a wrong
-gradient: that argument is skipped, and the report says so.
+M is the largest |number| an op makes in f's graph (at least 1): its rounding. Where
+the slope cannot be judged (a kink or a singularity at or next to the point, f inf or
+nan there, an oracle with no real number, an op on the way sitting on a kink of its
+own as relu at 0, or f varying faster than any step can follow) that argument is
+skipped, and the report says why: no correct gradient is called wrong.
+
+With order=2 the second derivatives are checked too, as HIPS autograd's check_grads(order=2)
+and PyTorch's gradgradcheck do: each first derivative d f/d x, as derivatives.grad builds it
+(a graph of its own), must give backward()'s numbers, and its own gradient is checked
+against the oracle as f's is. A first derivative that disagrees with backward() names the
+op of define_op whose `derivative` (in Values) disagrees with its rule.
 
 On a mismatch the AssertionError names the argument, autograd's and the oracle's
-numbers and their relative error, and then looks for the culprit: every op on the
-paths from that argument to the output is checked on its own (its recorded local
-derivative against the central difference of its own value), and those that disagree
-are named. An op made by define_op is checked that way at every point in any case:
-sympy and torch cannot look inside its rule (they use the derivative it returns).
+numbers and their relative error, and then the culprit: every op on the paths from that
+argument to the output is checked on its own (testing.op_checks), and those off by more
+than their tolerance are named, largest first; else the one that disagrees most; only
+when none disagrees at all is backward() itself the suspect. An op made by define_op is
+checked that way at every point in any case (sympy and torch take its rule's word).
+A check leaves every .grad as it was, the weights f closes over included.
 """
 
 from __future__ import annotations
 
 import inspect
 import math
-import operator
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from hypothesis import currently_in_test_context, event
 
-from tinygrad_xor.checks import choice, real_number
+from tinygrad_xor.checks import choice, real_number, shown, whole_number
+from tinygrad_xor.derivatives import VALUES, grad, gradients
 from tinygrad_xor.engine import Value, topological_order
-from tinygrad_xor.operands import PowerOp, RuleOp, to_float
-from tinygrad_xor.torch_bridge import TORCH_INSTALL_HINT
+from tinygrad_xor.gradcheck import gradients_of, returned_value, rounding_scale
+from tinygrad_xor.rules import RuleOp
+from tinygrad_xor.slopes import measure_slope, relative_error
+from tinygrad_xor.testing.op_checks import OP_REL, OpCheck, check_op, path_checks
+from tinygrad_xor.testing.oracles import by_sympy, by_torch
 
 __all__ = ["GradientReport", "assert_gradients_match"]
 
 ORACLES = ("central", "sympy", "torch")
-_EPS = 2.0**-52
-_STEP = 1e-3  # h = _STEP * max(1, |x|)
-_NOISE_ULPS = 64.0  # what one evaluation of f may be off by, in ulps of the graph's scale
+_SAME = 1e-9  # relative: one gradient computed two ways (floats, Values) differs by rounding
 _DEFAULTS = {"central": (1e-6, 1e-7), "sympy": (1e-9, 1e-12), "torch": (1e-9, 1e-12)}
+_WHERE = "assert_gradients_match"
 
 
 @dataclass
@@ -64,307 +75,91 @@ class GradientReport:
         return "\n".join(lines)
 
 
-# -- central differences ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Slope:
-    """The slope of a function of one number at x, measured, and how far to trust it."""
-
-    estimate: float  # the 5-point central difference at step h/2
-    error: float  # a bound on its error: truncation (seen between h and h/2) and rounding
-    unusable: str  # why it cannot judge a derivative here ("" when it can)
-
-
-def _slope(
-    fn: Callable[[float], float], x: float, fx: float, scale: float, rel: float, abs_: float
-) -> _Slope:
-    """Measure fn'(x): central differences at steps h and h/2, one-sided ones from both sides.
-
-    For a smooth fn the four agree to within their truncation errors (O(h^3) and less);
-    a kink within 2h makes them disagree by about its jump in slope, and the central
-    difference is then off by at most about that much. So the disagreement is added to
-    the error bound; past the tolerance (abs_ + rel * |slope|) or 1e-4 of the slope, the
-    point is unusable: a kink or a singularity, no place to judge a derivative. (Not the
-    derivative under test: a wrong one must not move the line.) `scale` bounds |fn|
-    near x: the scale of its rounding.
-    """
-    h = (x + _STEP * max(1.0, abs(x))) - x  # a step that x + h represents exactly
-    try:
-        at = {k: fn(x + k * h) for k in (-2.0, -1.0, -0.5, 0.5, 1.0, 2.0)}
-    except ValueError as error:  # a rule of define_op raised past the edge of its domain
-        return _Slope(math.nan, math.inf, f"f cannot be evaluated within {2 * h:.3g}: {error}")
-    if not all(math.isfinite(v) for v in (fx, *at.values())):
-        return _Slope(math.nan, math.inf, f"f is inf or nan within {2 * h:.3g}: a singularity")
-    noise = _NOISE_ULPS * _EPS * max(scale, *(abs(v) for v in at.values())) / h
-    wide = (at[-2.0] - 8.0 * at[-1.0] + 8.0 * at[1.0] - at[2.0]) / (12.0 * h)
-    narrow = (at[-1.0] - 8.0 * at[-0.5] + 8.0 * at[0.5] - at[1.0]) / (6.0 * h)
-    right = (-3.0 * fx + 4.0 * at[0.5] - at[1.0]) / h
-    left = (3.0 * fx - 4.0 * at[-0.5] + at[-1.0]) / h
-    sides = max(abs(right - left) - 16.0 * noise, 0.0)  # each term: its rounding bound
-    steps = max(abs(wide - narrow) - 4.5 * noise, 0.0)
-    limit = max(abs_ + rel * abs(narrow), 1e-4 * max(1.0, abs(narrow)))
-    if not max(sides, steps) <= limit:  # written so that a nan counts as not smooth
-        if sides >= steps:
-            why = f"slopes {left:.6g} from the left, {right:.6g} from the right: a kink"
-            return _Slope(narrow, math.inf, f"{why} within {h:.3g}")
-        why = f"slopes {wide:.6g} at step {h:.3g}, {narrow:.6g} at {h / 2:.3g}"
-        return _Slope(narrow, math.inf, f"{why}: a kink or a singularity within {2 * h:.3g}")
-    return _Slope(narrow, 2.0 * max(sides, steps) + 30.0 * noise, "")
-
-
 def _close(ours: float, theirs: float, rel: float, abs_: float) -> bool:
-    if math.isnan(ours) or math.isnan(theirs):
-        return math.isnan(ours) and math.isnan(theirs)
-    if ours == theirs:  # infinities of one sign
+    if ours == theirs:  # infinities of one sign too
         return True
-    gap = abs(ours - theirs)
-    return gap <= abs_ + rel * max(abs(ours), abs(theirs))
+    return math.fabs(ours - theirs) <= abs_ + rel * max(math.fabs(ours), math.fabs(theirs))
 
 
-def _relative_error(ours: float, theirs: float) -> float:
-    gap = abs(ours - theirs)
-    size = max(abs(ours), abs(theirs))
-    return gap / size if size > 0.0 else gap
+# -- the points -----------------------------------------------------------------------------
 
 
-# -- each op on its own -------------------------------------------------------------------
-
-_BINARY: dict[str, Callable[[Value, Value], Value]] = {
-    "+": operator.add,
-    "*": operator.mul,
-    "/": operator.truediv,
-    "**": operator.pow,
-}
-_UNARY: dict[str, Callable[[Value], Value]] = {
-    "exp": Value.exp,
-    "log": Value.log,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "relu": Value.relu,
-}
-
-
-def _op_value(node: Value) -> Callable[..., float] | None:
-    """The op of node as a function of its inputs' numbers; None for an op it cannot redo
-    (one made by calling engine.op_result directly)."""
-    op = node.op
-    if isinstance(op, RuleOp):
-        return lambda *xs: op.evaluate(*xs)[0]
-    if isinstance(op, PowerOp):
-        return lambda x: (Value(x) ** op.exponent).data
-    if op in _UNARY:
-        unary = _UNARY[op]
-        return lambda x: unary(Value(x)).data
-    if op in _BINARY:
-        binary = _BINARY[op]
-        return lambda x, y: binary(Value(x), Value(y)).data
-    return None
-
-
-@dataclass(frozen=True)
-class _OpCheck:
-    """One input of one op node: its recorded local derivative against its own slope."""
-
-    node: Value
-    k: int  # which input
-    recorded: float
-    slope: _Slope
-
-    @property
-    def wrong(self) -> bool:
-        return not self.slope.unusable and not (
-            abs(self.recorded - self.slope.estimate) <= self._allowed()
-        )
-
-    def _allowed(self) -> float:
-        rel, abs_ = _DEFAULTS["central"]
-        return abs_ + rel * abs(self.slope.estimate) + self.slope.error
-
-    @property
-    def where(self) -> str:
-        """The op and the numbers it was given: "sin, made by define_op, at x = 0.5"."""
-        inputs = [p.data for p in self.node.parents]
-        at = f"{inputs[0]!r}" if len(inputs) == 1 else f"({inputs[0]!r}, {inputs[1]!r})"
-        made = ", made by define_op," if isinstance(self.node.op, RuleOp) else ""
-        return f"{self.node.op}{made} at {'xy'[: len(inputs)]} = {at}"
-
-    def __str__(self) -> str:
-        return (
-            f"{self.where}: it records "
-            f"d/d{'xy'[self.k]} = {self.recorded!r}, its own central difference is "
-            f"{self.slope.estimate!r} (relative error "
-            f"{_relative_error(self.recorded, self.slope.estimate):.3g})"
-        )
-
-
-def _check_op(node: Value, k: int) -> _OpCheck | None:
-    value = _op_value(node)
-    if value is None:
+def _positional(f: Callable[..., Value]) -> tuple[list[str], int, float] | None:
+    """f's positional parameter names, how many it needs and how many it takes (inf for
+    *args); None when its signature does not say."""
+    try:
+        parameters = list(inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):
         return None
-    inputs = [p.data for p in node.parents]
-
-    def moved(t: float) -> float:
-        return value(*(t if j == k else x for j, x in enumerate(inputs)))
-
-    slope = _slope(moved, inputs[k], node.data, abs(node.data), *_DEFAULTS["central"])
-    return _OpCheck(node, k, node.local_grads[k], slope)
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    positional = [p for p in parameters if p.kind in kinds]
+    required = sum(p.default is p.empty for p in positional)
+    most = math.inf if any(p.kind is p.VAR_POSITIONAL for p in parameters) else len(positional)
+    return [p.name for p in positional], required, most
 
 
-def _on_paths(root: Value, leaf: Value) -> list[tuple[Value, int]]:
-    """(op node, input) for every edge on a path from leaf to root."""
-    reached = {leaf}
-    edges = []
-    for node in topological_order(root):
-        for k, parent in enumerate(node.parents):
-            if parent in reached:
-                reached.add(node)
-                edges.append((node, k))
-    return edges
+def _points(f: Callable[..., Value], points: tuple[object, ...]) -> list[tuple[float, ...]]:
+    """Each point's numbers, checked: finite, and as many as f takes."""
+    if not callable(f):
+        raise TypeError(
+            f"{_WHERE}(f, *points): f must be a function of Values that returns a Value, "
+            f"got {type(f).__name__} {shown(f)}."
+        )
+    if not points:
+        raise TypeError(f"{_WHERE}(f, *points): give at least one point, e.g. (0.5, -1.0).")
+    signature = _positional(f)
+    parsed = []
+    for k, point in enumerate(points):
+        if isinstance(point, Sequence) and not isinstance(point, (str, bytes)):
+            xs = tuple(
+                real_number(f"{_WHERE}: point {k}, argument {i}", x) for i, x in enumerate(point)
+            )
+        elif isinstance(point, numbers.Real):  # real_number refuses a bool
+            xs = (real_number(f"{_WHERE}: point {k}", point),)
+        else:
+            raise TypeError(
+                f"{_WHERE}: point {k} must be a tuple of f's arguments, or a number for f of "
+                f"one, got {type(point).__name__} {shown(point)}."
+            )
+        if signature is not None and not signature[1] <= len(xs) <= signature[2]:
+            raise TypeError(_arity_hint(signature, k, xs, points))
+        parsed.append(xs)
+    return parsed
 
 
-# -- the oracles that rebuild f's graph -----------------------------------------------------
-
-
-def _rebuild(
-    root: Value, leaf: Callable[[Value], Any], apply: Callable[[Value, list[Any]], Any]
-) -> Any:
-    """root's graph in another library: leaf(node) for each leaf, apply(node, inputs) per op."""
-    built: dict[Value, Any] = {}
-    for node in topological_order(root):
-        built[node] = leaf(node) if node.is_leaf else apply(node, [built[p] for p in node.parents])
-    return built[root]
-
-
-def _unknown(op: str) -> ValueError:
-    return ValueError(
-        f"the op {op!r} (made with engine.op_result) cannot be rebuilt by another library; "
-        "make it with define_op, or check against='central'."
+def _arity_hint(
+    signature: tuple[list[str], int, float],
+    k: int,
+    xs: tuple[float, ...],
+    points: tuple[object, ...],
+) -> str:
+    names, required, most = signature
+    takes = f"{required}" if required == most else f"{required} to {most}"
+    plural = "" if required == most == 1 else "s"
+    given = f"{len(xs)} number{'' if len(xs) == 1 else 's'}"
+    if len(points) > 1 and all(not isinstance(p, Sequence) for p in points):
+        together = ", ".join(repr(float(p)) for p in points)  # type: ignore[arg-type]
+        fix = (
+            f"A point is one tuple of f's arguments: assert_gradients_match(f, ({together})) "
+            "checks f there; two separate numbers are two points."
+        )
+    else:
+        example = ", ".join(names[:required]) or "..."
+        fix = f"A point is one tuple of f's arguments, ({example}); give one tuple per point."
+    return (
+        f"{_WHERE}: f takes {takes} argument{plural} ({', '.join(names)}), but point {k} "
+        f"gives {given}, {xs if len(xs) != 1 else xs[0]!r}. {fix}"
     )
-
-
-def _by_torch(root: Value, leaves: Sequence[Value]) -> tuple[float, list[float]]:
-    try:
-        import torch
-    except ImportError as error:
-        raise ModuleNotFoundError(
-            f"against='torch' needs PyTorch, which is not installed: {TORCH_INSTALL_HINT}"
-        ) from error
-    f64 = torch.float64
-    arguments = {leaf: torch.tensor(leaf.data, dtype=f64, requires_grad=True) for leaf in leaves}
-    unary = {
-        "exp": torch.exp,
-        "log": torch.log,
-        "tanh": torch.tanh,
-        "sigmoid": torch.sigmoid,
-        "relu": torch.relu,
-    }
-
-    def leaf(node: Value) -> Any:
-        return arguments[node] if node in arguments else torch.tensor(node.data, dtype=f64)
-
-    def apply(node: Value, inputs: list[Any]) -> Any:
-        op = node.op
-        if isinstance(op, RuleOp):  # its value, with the derivatives its rule gave
-            out = torch.tensor(node.data, dtype=f64)
-            for x, d in zip(inputs, node.local_grads, strict=True):
-                out = out + d * (x - x.detach())
-            return out
-        if isinstance(op, PowerOp):
-            return inputs[0] ** op.exponent
-        if op in _BINARY:
-            return _BINARY[op](inputs[0], inputs[1])
-        if op in unary:
-            return unary[op](inputs[0])
-        raise _unknown(op)
-
-    out = _rebuild(root, leaf, apply)
-    if out.requires_grad:  # False when f does not depend on any argument
-        out.backward()
-    grads = [arguments[leaf].grad for leaf in leaves]
-    return float(out.detach()), [0.0 if g is None else float(g) for g in grads]
-
-
-def _by_sympy(root: Value, leaves: Sequence[Value]) -> tuple[float, list[float]]:
-    try:
-        import sympy
-    except ImportError as error:
-        raise ModuleNotFoundError(
-            "against='sympy' needs sympy, which is not installed: pip install sympy"
-        ) from error
-    symbols = {leaf: sympy.Symbol(f"x{i}", real=True) for i, leaf in enumerate(leaves)}
-
-    def number(x: float) -> Any:
-        return sympy.Integer(int(x)) if x.is_integer() else sympy.Float(x, 30)
-
-    def leaf(node: Value) -> Any:
-        return symbols[node] if node in symbols else sympy.Float(node.data, 30)
-
-    def apply(node: Value, inputs: list[Any]) -> Any:
-        op, u = node.op, inputs[0]
-        if isinstance(op, RuleOp):  # its value, with the derivatives its rule gave
-            out = sympy.Float(node.data, 30)
-            for x, p, d in zip(inputs, node.parents, node.local_grads, strict=True):
-                out = out + sympy.Float(d, 30) * (x - sympy.Float(p.data, 30))
-            return out
-        if isinstance(op, PowerOp):
-            return u ** number(op.exponent)
-        if op in _BINARY:
-            return _BINARY[op](u, inputs[1])
-        if op == "exp":
-            return sympy.exp(u)
-        if op == "log":
-            return sympy.log(u)
-        if op == "tanh":
-            return sympy.tanh(u)
-        if op == "sigmoid":
-            return 1 / (1 + sympy.exp(-u))
-        if op == "relu":
-            return sympy.Piecewise((u, u > 0), (0, True))
-        raise _unknown(op)
-
-    expression = _rebuild(root, leaf, apply)
-    at = {symbols[leaf]: sympy.Float(leaf.data, 30) for leaf in leaves}
-
-    def real(e: Any) -> float:
-        try:
-            return float(sympy.sympify(e).evalf(30, subs=at))
-        except TypeError:  # complex: a negative number to a fractional power
-            return math.nan
-
-    return real(expression), [real(sympy.diff(expression, symbols[leaf])) for leaf in leaves]
-
-
-# -- the check ----------------------------------------------------------------------------
-
-
-def _point(point: object, k: int) -> tuple[float, ...]:
-    """A point's numbers: f's arguments, or the one argument of f."""
-    where = f"assert_gradients_match: point {k}"
-    if isinstance(point, Sequence) and not isinstance(point, (str, bytes)):
-        return tuple(to_float(x, f"{where}, argument {i}", "a number") for i, x in enumerate(point))
-    return (to_float(point, where, "a tuple of f's arguments, or a number for f of one"),)
 
 
 def _argument_names(f: Callable[..., Value], count: int) -> list[str]:
     """f's parameter names (x, y, ...), or x0, x1, ... when its signature does not say."""
-    try:
-        parameters = list(inspect.signature(f).parameters.values())
-    except (TypeError, ValueError):
-        parameters = []
-    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    names = [p.name for p in parameters if p.kind in positional]
+    signature = _positional(f)
+    names = signature[0] if signature is not None else []
     return names[:count] if len(names) >= count else [f"x{i}" for i in range(count)]
 
 
-def _call(f: Callable[..., Value], leaves: Sequence[Value]) -> Value:
-    out = f(*leaves)
-    if not isinstance(out, Value):
-        raise TypeError(
-            f"assert_gradients_match: f must return a Value, it returned "
-            f"{type(out).__name__} {out!r:.60}."
-        )
-    return out
+# -- the check ------------------------------------------------------------------------------
 
 
 def assert_gradients_match(
@@ -373,40 +168,104 @@ def assert_gradients_match(
     against: str = "central",
     rel: float | None = None,
     abs: float | None = None,  # pytest.approx's name for it
+    order: int = 1,
 ) -> GradientReport:
     """Check autograd's gradient of f at each point against an oracle; AssertionError if not.
 
     f takes Values (one per argument) and returns a Value. A point is f's arguments:
-    a tuple of numbers, or a number for f of one argument. `against`: "central"
+    a tuple of finite numbers, or a number for f of one argument. `against`: "central"
     (default), "sympy" or "torch" (see the module docstring for each, and the default
     tolerances rel and abs: |autograd - oracle| <= abs + rel * max of their sizes).
-    Returns a GradientReport (what was compared, what was skipped and why).
+    `order=2` checks the second derivatives too. Returns a GradientReport (what was
+    compared, what was skipped and why).
     """
-    choice("assert_gradients_match(against)", against, ORACLES)
+    choice(f"{_WHERE}(against)", against, ORACLES)
+    order = whole_number(f"{_WHERE}(order) (1 or 2)", order, at_least=1, at_most=2)
     default_rel, default_abs = _DEFAULTS[against]
-    rel_ = (
-        default_rel
-        if rel is None
-        else real_number("assert_gradients_match(rel)", rel, at_least=0.0)
-    )
-    abs_given = (
-        None if abs is None else real_number("assert_gradients_match(abs)", abs, at_least=0.0)
-    )
-    if not points:
-        raise TypeError(
-            "assert_gradients_match(f, *points): give at least one point, e.g. (0.5, -1.0)."
-        )
+    rel_ = default_rel if rel is None else real_number(f"{_WHERE}(rel)", rel, at_least=0.0)
+    abs_given = None if abs is None else real_number(f"{_WHERE}(abs)", abs, at_least=0.0)
     report = GradientReport()
-    for k, point in enumerate(points):
-        xs = _point(point, k)
+    for xs in _points(f, points):
         names = _argument_names(f, len(xs))
-        _check_point(f, xs, names, against, rel_, abs_given, default_abs, report)
+        _check_point(f, "f", xs, names, against, rel_, abs_given, default_abs, report)
+        if order == 2:
+            _check_first_derivatives_as_graphs(f, xs, names)
+            for i, name in enumerate(names):
+                derivative = grad(f, argnum=i)
+                of = f"d f/d {name}"
+                _check_point(
+                    derivative, of, xs, names, against, rel_, abs_given, default_abs, report
+                )
         report.points += 1
     return report
 
 
+def _check_first_derivatives_as_graphs(
+    f: Callable[..., Value], xs: tuple[float, ...], names: list[str]
+) -> None:
+    """d f/d x built as a graph (create_graph=True) must give backward()'s numbers, and each
+    op of define_op must give a `derivative` (in Values) that its own rule agrees with and
+    whose graph has the slope it measures: else the second derivative would be wrong."""
+    leaves = [Value(x, name) for x, name in zip(xs, names, strict=True)]
+    root = returned_value(f(*leaves), _WHERE)
+    floats = gradients_of(root, leaves)
+    graphs = gradients(root, leaves, create_graph=True)
+    at = ", ".join(f"{name}={x!r}" for name, x in zip(names, xs, strict=True))
+    lines = [
+        f"  d f/d {name}: as a graph {graph.data!r}, by backward() {number!r}"
+        for name, graph, number in zip(names, graphs, floats, strict=True)
+        if not _close(graph.data, number, _SAME, _SAME * rounding_scale(root))
+    ]
+    for node in topological_order(root):
+        if isinstance(node.op, RuleOp) and node.op.derivative is not None:
+            lines += _defined_derivative_problems(node, node.op)
+    if lines:
+        title = f"the first derivatives of f, as graphs to differentiate again, are wrong at {at}:"
+        raise AssertionError("\n".join([title, *lines]))
+
+
+def _defined_derivative_problems(node: Value, op: RuleOp) -> list[str]:
+    """What is wrong with the `derivative` the op of define_op of this node was given."""
+    parents = list(node.parents)
+    inputs = ", ".join(repr(p.data) for p in parents)
+    where = f"  {op}, made by define_op, at {inputs}:"
+    given = gradients(node, parents, create_graph=True)  # the derivative= it was given
+    problems = []
+    for k, (derivative, recorded) in enumerate(zip(given, node.local_grads, strict=True)):
+        wrt = f"d/d{'xy'[k]}"
+        if not _close(derivative.data, recorded, _SAME, _SAME):
+            problems.append(
+                f"{where} its derivative= gives {wrt} = {derivative.data!r}, its rule "
+                f"{recorded!r}: one of the two is wrong."
+            )
+            continue
+        # The derivative's own slope, in each input, against the slope of its graph.
+        for j, parent in enumerate(parents):
+
+            def moved(t: float, j: int = j, k: int = k) -> float:
+                shifted = tuple(
+                    Value(t) if i == j else Value(p.data) for i, p in enumerate(parents)
+                )
+                local = VALUES.defined(op, shifted)[1 + k]
+                return local.data if isinstance(local, Value) else float(local)
+
+            (slope_of_graph,) = gradients(derivative, [parent])
+            slope = measure_slope(
+                moved, parent.data, fx=derivative.data, against=slope_of_graph.data
+            )
+            if slope.measured and not slope.agrees(slope_of_graph.data, OP_REL, 1e-7):
+                problems.append(
+                    f"{where} the graph of its derivative= ({wrt}) has slope "
+                    f"{slope_of_graph.data!r} in {'xy'[j]}, but its values change at "
+                    f"{slope.estimate!r}: written so it cannot be differentiated (reading "
+                    ".data, or making a new Value, cuts the graph)."
+                )
+    return problems
+
+
 def _check_point(
     f: Callable[..., Value],
+    of: str,
     xs: tuple[float, ...],
     names: list[str],
     against: str,
@@ -416,13 +275,13 @@ def _check_point(
     report: GradientReport,
 ) -> None:
     leaves = [Value(x, name) for x, name in zip(xs, names, strict=True)]
-    root = _call(f, leaves)
-    root.backward()
-    analytic = [leaf.grad for leaf in leaves]
-    graph = topological_order(root)
-    scale = max([1.0, *(abs(n.data) for n in graph if math.isfinite(n.data))])
+    root = returned_value(f(*leaves), _WHERE)
+    analytic = gradients_of(root, leaves)
+    scale = rounding_scale(root)
     abs_ = (
-        default_abs * (scale if against != "central" else 1.0) if abs_given is None else abs_given
+        default_abs * (max(1.0, scale) if against != "central" else 1.0)
+        if abs_given is None
+        else abs_given
     )
     at = ", ".join(f"{name}={x!r}" for name, x in zip(names, xs, strict=True))
     mismatches: list[tuple[Value | None, str]] = []  # (the argument or None for f, its line)
@@ -430,87 +289,140 @@ def _check_point(
         for i, leaf in enumerate(leaves):
 
             def moved(t: float, i: int = i) -> float:
-                return _call(f, [Value(t if j == i else x) for j, x in enumerate(xs)]).data
+                shifted = [Value(t if j == i else x) for j, x in enumerate(xs)]
+                return returned_value(f(*shifted), _WHERE).data
 
             g = analytic[i]
-            slope = _slope(moved, xs[i], root.data, scale, rel, abs_)
-            if slope.unusable:
-                _skip(report, f"at {at}, d f/d {names[i]}: {slope.unusable}")
+            slope = measure_slope(
+                moved, xs[i], fx=root.data, scale=scale, rel=rel, abs=abs_, against=g
+            )
+            if not slope.measured:
+                _skip(report, f"at {at}, {_derivative(of, names[i])}: {slope.why_not}")
                 continue
             report.compared += 1
-            allowed = abs_ + rel * max(abs(g), abs(slope.estimate)) + slope.error
-            if not abs(g - slope.estimate) <= allowed:
-                line = _line(names[i], g, "central difference", slope.estimate, rel, abs_)
+            if not slope.agrees(g, rel, abs_):
+                line = _line(of, names[i], g, "central difference", slope.estimate, rel, abs_)
                 mismatches.append((leaf, line))
+    elif not math.isfinite(root.data):
+        for name in names:
+            _skip(report, f"at {at}, {_derivative(of, name)}: {of} is {root.data!r} at the point")
     else:
-        by = _by_sympy if against == "sympy" else _by_torch
-        value, oracle = by(root, leaves)
-        if not _close(root.data, value, rel, abs_):
-            mismatches.append((None, _line("", root.data, against, value, rel, abs_)))
-        for i, leaf in enumerate(leaves):
-            report.compared += 1
-            if not _close(analytic[i], oracle[i], rel, abs_):
-                mismatches.append(
-                    (leaf, _line(names[i], analytic[i], against, oracle[i], rel, abs_))
-                )
+        answer = (by_sympy if against == "sympy" else by_torch)(root, leaves)
+        if answer.why_not_f or not math.isfinite(answer.value):
+            why = answer.why_not_f or f"{against} says {of} is {answer.value!r} at the point"
+            for name in names:
+                _skip(report, f"at {at}, {_derivative(of, name)}: {why}")
+        else:
+            off = [(n, v) for n, v in answer.values if not _close(n.data, v, rel, abs_)]
+            if off:  # an op whose own value is not what its name says
+                node, exact = off[0]
+                inputs = ", ".join(repr(p.data) for p in node.parents)
+                what = f"the value of {node.op} at {inputs}"
+                mismatches.append((None, _line(of, what, node.data, against, exact, rel, abs_)))
+            elif not _close(root.data, answer.value, rel, abs_):
+                mismatch = _line(of, "", root.data, against, answer.value, rel, abs_)
+                mismatches.append((None, mismatch))
+            for i, leaf in enumerate(leaves):
+                theirs = answer.gradient[i]
+                if answer.why_not[i] or math.isnan(theirs):
+                    why = answer.why_not[i] or f"{against} has no number for it (nan)"
+                    _skip(report, f"at {at}, {_derivative(of, names[i])}: {why}")
+                    continue
+                report.compared += 1
+                if not _close(analytic[i], theirs, rel, abs_):
+                    mismatches.append(
+                        (leaf, _line(of, names[i], analytic[i], against, theirs, rel, abs_))
+                    )
     # An op of define_op is checked on its own in any case: the oracles cannot see inside.
     culprits = [
         check
-        for node in graph
+        for node in topological_order(root)
         if isinstance(node.op, RuleOp)
         for k in range(len(node.parents))
-        if (check := _check_op(node, k)) is not None and check.wrong
+        if (check := check_op(node, k)) is not None and check.wrong
     ]
     if not mismatches and not culprits:
         return
-    on_paths = {leaf: _path_checks(root, leaf) for leaf, _ in mismatches if leaf is not None}
+    on_paths = {leaf: path_checks(root, leaf) for leaf, _ in mismatches if leaf is not None}
     named = {(c.node, c.k) for c in culprits}
     for checks in on_paths.values():
         for check in checks:
             if check.wrong and (check.node, check.k) not in named:
                 named.add((check.node, check.k))
                 culprits.append(check)
-    excuses: dict[Value | None, list[_OpCheck]] = {
-        leaf: [c for c in checks if c.slope.unusable] for leaf, checks in on_paths.items()
+    excuses: dict[Value | None, list[OpCheck]] = {
+        leaf: [c for c in checks if not c.slope.measured] for leaf, checks in on_paths.items()
     }
     if not culprits and all(excuses.get(argument) for argument, _ in mismatches):
         # f is smooth, but an op on the way sits on its own kink or singularity: autograd
         # follows the op's convention there (relu'(0) = 0; nan), not f's slope.
         for argument, line in mismatches:
             check = excuses[argument][0]
-            why = f"{check.where}, on a kink or singularity of its own ({check.slope.unusable})"
+            why = f"{check.where}, on a kink or singularity of its own ({check.slope.why_not})"
             _skip(report, f"at {at}: {line.strip()}; but {why}")
             report.compared -= 1
         return
+    raise AssertionError("\n".join(_message(of, against, at, mismatches, culprits, on_paths)))
+
+
+def _message(
+    of: str,
+    against: str,
+    at: str,
+    mismatches: list[tuple[Value | None, str]],
+    culprits: list[OpCheck],
+    on_paths: dict[Value, list[OpCheck]],
+) -> list[str]:
     oracle_name = "central differences" if against == "central" else against
     if mismatches:
-        lines = [f"gradients of f do not match {oracle_name} at {at}:"]
+        lines = [f"gradients of {of} do not match {oracle_name} at {at}:"]
         lines += [line for _, line in mismatches]
     else:  # each gradient matched; an op of define_op is wrong where it does not show
-        lines = [f"gradients of f match {oracle_name} at {at}, but an op is wrong:"]
+        lines = [f"gradients of {of} match {oracle_name} at {at}, but an op is wrong:"]
     if culprits:
         lines.append("ops whose local derivative disagrees with their own central difference:")
-        lines += [f"  {check}" for check in culprits]
-    else:
+        lines += [f"  {check}" for check in sorted(culprits, key=_disagreement, reverse=True)]
+        return lines
+    suspects = [check for checks in on_paths.values() for check in checks if check.disagrees]
+    if suspects:
+        lines.append(
+            f"no op on the way is off by more than its own tolerance (rel {OP_REL:g}), but this "
+            "one disagrees with its own central difference most, by more than the measurement "
+            "can explain:"
+        )
+        lines.append(f"  {max(suspects, key=_disagreement)}")
+    elif on_paths:
         lines.append(
             "every op on the way agrees with its own central difference: suspect the "
             "chain rule itself (backward()), or f reading numbers (x.data) or branching on them."
         )
-    raise AssertionError("\n".join(lines))
+    else:
+        lines.append(
+            f"{of}'s own value differs from {oracle_name}'s: an op computes a different number "
+            "than its name says (its value, not its derivative)."
+        )
+    return lines
 
 
-def _line(name: str, ours: float, oracle: str, theirs: float, rel: float, abs_: float) -> str:
-    what = f"d f/d {name}" if name else "f itself"
+def _disagreement(check: OpCheck) -> float:
+    return relative_error(check.recorded, check.slope.estimate)
+
+
+def _line(
+    of: str, name: str, ours: float, oracle: str, theirs: float, rel: float, abs_: float
+) -> str:
+    what = (
+        name if name.startswith("the value") else _derivative(of, name) if name else f"{of} itself"
+    )
     return (
         f"  {what}: autograd {ours!r}, {oracle} {theirs!r}, relative error "
-        f"{_relative_error(ours, theirs):.3g} (allowed: rel {rel:g}, abs {abs_:.3g})"
+        f"{relative_error(ours, theirs):.3g} (allowed: rel {rel:g}, abs {abs_:.3g})"
     )
 
 
-def _path_checks(root: Value, leaf: Value) -> list[_OpCheck]:
-    """Each op on a path from leaf to root, checked on its own (ops it cannot redo left out)."""
-    checks = (_check_op(node, k) for node, k in _on_paths(root, leaf))
-    return [check for check in checks if check is not None]
+def _derivative(of: str, name: str) -> str:
+    """d f/d x; for a first derivative d f/d x itself, d/d y (d f/d x)."""
+    return f"d f/d {name}" if of == "f" else f"d/d {name} ({of})"
 
 
 def _skip(report: GradientReport, why: str) -> None:

@@ -8,10 +8,17 @@ what PyTorch's rules say: a leaf adds each backward's gradient to what it had, e
 other Value holds d root / d itself from the last backward that reached it, and
 zero_grad clears a whole graph.
 
-The reference it checks against does not use backward() or the local derivatives the
-ops stored: it recomputes each op's local derivative from the numbers in the graph (the
-engine's formulas written again, so the two agree to rounding; a rule of define_op is
-called again) and applies the chain rule forwards, from each node to the root.
+Two checks, so that neither trusts what it checks:
+
+- each op's rule: when an op makes a node, the local derivative it recorded is checked
+  against the op's own measured slope (testing.op_checks), so a wrong rule, of define_op
+  or of the engine, fails where it is made;
+- how grads flow and accumulate: the reference does not use backward() or the local
+  derivatives the ops stored. It recomputes each op's local derivative from the numbers
+  in the graph (each op's rule in rules.py, run again; a rule of define_op is called
+  again) and applies the chain rule forwards, from each node to
+  the root. The two may differ by rounding: a few ulps of the sums behind each grad, and
+  at least a few units of the smallest float (a subnormal leaf rounds absolutely).
 
     TestGradients = GradientMachine.TestCase                          # the built-in ops
     TestSin = GradientMachine.with_ops([sin, "*", "+"]).TestCase      # or the ops given
@@ -28,49 +35,26 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multip
 
 from tinygrad_xor.custom_ops import DefinedOp
 from tinygrad_xor.engine import Value, topological_order
-from tinygrad_xor.floats import divide, log, power, reciprocal
-from tinygrad_xor.operands import PowerOp, RuleOp
+from tinygrad_xor.rules import Rule
+from tinygrad_xor.testing.op_checks import check_op
 from tinygrad_xor.testing.strategies import _ops, values
 
 __all__ = ["GradientMachine"]
 
 _EPS = 2.0**-52
+_SMALLEST = math.ulp(0.0)  # 5e-324: below 2.2e-308 floats round to multiples of it
 _LARGEST = 1e6  # a node past this is not kept: products of products would overflow
 
 
 def _local_derivatives(node: Value) -> tuple[float, ...]:
-    """d node / d each input, recomputed from the numbers in the graph (not node.local_grads)."""
+    """d node / d each input, recomputed from the numbers in the graph (not node.local_grads):
+    the op's rule (rules.py) run again on its inputs' numbers."""
     op, inputs = node.op, [p.data for p in node.parents]
     if not inputs:  # a leaf
         return ()
-    x = inputs[0]
-    if isinstance(op, RuleOp):
-        return op.evaluate(*inputs)[1:]
-    if isinstance(op, PowerOp):
-        c = op.exponent
-        return (c * power(x, c - 1.0) if c else 0.0,)
-    if op == "+":
-        return (1.0, 1.0)
-    if op == "*":
-        return (inputs[1], x)
-    if op == "/":
-        y = inputs[1]
-        return (reciprocal(y), -divide(divide(x, y), y))
-    if op == "**":
-        y = inputs[1]
-        dy = 0.0 if x == 0.0 and y >= 0.0 else node.data * log(x)
-        return (y * power(x, y - 1.0) if y else 0.0, dy)
-    if op == "exp":
-        return (node.data,)
-    if op == "log":
-        return (reciprocal(x),)
-    if op == "tanh":
-        return (1.0 - node.data * node.data,)
-    if op == "sigmoid":
-        return (node.data * (1.0 - node.data),)
-    if op == "relu":
-        return (1.0 if x > 0.0 else 0.0,)
-    raise ValueError(f"GradientMachine: no reference derivative for the op {op!r}.")
+    if not isinstance(op, Rule):
+        raise ValueError(f"GradientMachine: the op {op!r} has no rule; make it with define_op.")
+    return op.floats(*inputs)[1]
 
 
 def _reference(root: Value) -> dict[Value, tuple[float, float]]:
@@ -138,6 +122,15 @@ class GradientMachine(RuleBasedStateMachine):
         )
         if not fine:  # the graph would overflow soon: not kept
             return multiple()
+        for node in graph:
+            if node not in self.known:  # made just now: its rule, against its own slope
+                for k in range(len(node.parents)):
+                    check = check_op(node, k)
+                    if check is not None and check.wrong:
+                        raise AssertionError(
+                            f"an op's local derivative disagrees with its own central "
+                            f"difference: {check}"
+                        )
         self.known.update(dict.fromkeys(graph))
         return out
 
@@ -162,7 +155,7 @@ class GradientMachine(RuleBasedStateMachine):
         for node in self.known:
             want, scale = self.expected.get(node, (0.0, 0.0))
             # Forward and reverse mode add the same products, in other orders.
-            if not abs(node.grad - want) <= 8 * len(self.known) * _EPS * scale:
+            if not abs(node.grad - want) <= 8 * len(self.known) * (_EPS * scale + _SMALLEST):
                 raise AssertionError(
                     f"{node!r} (op {node.op!r}): grad {node.grad!r}, the reference says "
                     f"{want!r} (forward mode, independent of backward())"

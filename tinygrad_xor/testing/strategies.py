@@ -4,8 +4,9 @@
     expressions(n, ops)      Expression: a DAG of ops over n inputs, called as f(*Values)
     networks()               Network: an MLP, its inputs and targets, loss(*weights)
 
-Each built-in op is applied where it is smooth *by construction*, whatever its input:
-log(u*u + 1), a / (b*b + 1), relu(u*u + 0.5). So an expression is smooth (no kinks, no
+Each built-in op (rules.BUILT_IN, and Value's operators with numbers) is applied where it
+is smooth *by construction*, whatever its input: log(u*u + 1), a / (b*b + 1),
+relu(u*u + 0.5); an op smooth everywhere, as it is. So an expression is smooth (no kinks, no
 singularities, every value and derivative finite) at any point values() draws, and can
 be checked against central differences with no `assume`. An op you define with
 define_op is applied to its inputs as they are: where it has a kink or a singularity,
@@ -14,6 +15,7 @@ assert_gradients_match says so and skips that point.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -24,6 +26,7 @@ from tinygrad_xor.custom_ops import DefinedOp
 from tinygrad_xor.engine import Value
 from tinygrad_xor.losses import mse
 from tinygrad_xor.nn import ACTIVATIONS, MLP
+from tinygrad_xor.rules import BUILT_IN, DIVIDE, EXP, LOG, POWER, RELU, Rule
 
 __all__ = ["BUILTIN_OPS", "Expression", "Network", "values", "expressions", "networks"]
 
@@ -53,21 +56,36 @@ class _Op:
     numbers: tuple[float, ...] = ()  # the number, drawn from these (if any)
 
 
+def _as_it_is(rule: Rule) -> _Op:
+    """An op of the engine applied to its inputs as they are: `a + b`, `a.tanh()`."""
+    method = getattr(Value, rule.method)
+    if rule.arity == 2:
+        return _Op(str(rule), 2, f"{{0}} {rule} {{1}}", lambda c, a, b: method(a, b))
+    return _Op(str(rule), 1, f"{{0}}.{rule.method}()", lambda c, a: method(a))
+
+
+# The engine's ops that need their inputs kept where they are smooth and finite (see the
+# module docstring), by rule; every other op of rules.BUILT_IN is applied as it is, so a
+# new op that is smooth everywhere needs no row here.
+_KEPT_SMOOTH: dict[Rule, tuple[_Op, ...]] = {
+    DIVIDE: (_Op("/", 2, "{0} / ({1} * {1} + 1)", lambda c, a, b: a / (b * b + 1)),),
+    POWER: (
+        _Op("**", 2, "({0} * {0} + 1) ** {1}.tanh()", lambda c, a, b: (a * a + 1) ** b.tanh()),
+    ),
+    EXP: (_Op("exp", 1, "({0}.tanh() * 2).exp()", lambda c, a: (a.tanh() * 2).exp()),),  # bounded
+    LOG: (_Op("log", 1, "({0} * {0} + 1).log()", lambda c, a: (a * a + 1).log()),),
+    RELU: (
+        _Op("relu+", 1, "({0} * {0} + 0.5).relu()", lambda c, a: (a * a + 0.5).relu()),  # sloped
+        # flat:
+        _Op("relu-", 1, "(-({0} * {0}) - 0.5).relu()", lambda c, a: (-(a * a) - 0.5).relu()),
+    ),
+}  # fmt: skip
 _EXPONENTS = (-2.0, -1.0, -0.5, 0.5, 1.5)
-# Each keeps its input where the op is smooth and finite: see the module docstring.
-_BUILTIN: tuple[_Op, ...] = (
-    _Op("+", 2, "{0} + {1}", lambda c, a, b: a + b),
+# Value's operators that are not rules of their own (-, neg) and the ops that take a
+# number: x ** c (its rule is made per exponent) and a number on either side.
+_WITH_NUMBERS: tuple[_Op, ...] = (
     _Op("-", 2, "{0} - {1}", lambda c, a, b: a - b),
-    _Op("*", 2, "{0} * {1}", lambda c, a, b: a * b),
-    _Op("/", 2, "{0} / ({1} * {1} + 1)", lambda c, a, b: a / (b * b + 1)),
-    _Op("**", 2, "({0} * {0} + 1) ** {1}.tanh()", lambda c, a, b: (a * a + 1) ** b.tanh()),
     _Op("neg", 1, "-{0}", lambda c, a: -a),
-    _Op("exp", 1, "({0}.tanh() * 2).exp()", lambda c, a: (a.tanh() * 2).exp()),  # bounded
-    _Op("log", 1, "({0} * {0} + 1).log()", lambda c, a: (a * a + 1).log()),
-    _Op("tanh", 1, "{0}.tanh()", lambda c, a: a.tanh()),
-    _Op("sigmoid", 1, "{0}.sigmoid()", lambda c, a: a.sigmoid()),
-    _Op("relu+", 1, "({0} * {0} + 0.5).relu()", lambda c, a: (a * a + 0.5).relu()),  # sloped
-    _Op("relu-", 1, "(-({0} * {0}) - 0.5).relu()", lambda c, a: (-(a * a) - 0.5).relu()),  # flat
     _Op("**n", 1, "{0} ** {c}", lambda c, a: a**c, (1, 2, 3)),
     _Op("**c", 1, "({0} * {0} + 1) ** {c}", lambda c, a: (a * a + 1) ** c, _EXPONENTS),
     _Op("c**", 1, "{c} ** {0}.tanh()", lambda c, a: c ** a.tanh(), (0.5, 2.0, 3.0)),
@@ -76,6 +94,10 @@ _BUILTIN: tuple[_Op, ...] = (
     _Op("c+", 1, "{c} + {0}", lambda c, a: c + a, (1.5, -0.5)),
     _Op("c*", 1, "{c} * {0}", lambda c, a: c * a, (2.0, -1.5, 0.5)),
 )  # fmt: skip
+_BUILTIN: tuple[_Op, ...] = (
+    *(op for rule in BUILT_IN for op in _KEPT_SMOOTH.get(rule, (_as_it_is(rule),))),
+    *_WITH_NUMBERS,
+)
 _BY_NAME = {op.name: op for op in _BUILTIN}
 
 BUILTIN_OPS: tuple[str, ...] = tuple(op.name for op in _BUILTIN)
@@ -83,6 +105,12 @@ BUILTIN_OPS: tuple[str, ...] = tuple(op.name for op in _BUILTIN)
 
 
 def _defined(op: DefinedOp) -> _Op:
+    if re.fullmatch(r"f|Value|[xv][0-9]+", op.name):  # the names Expression.source uses
+        raise ValueError(
+            f"expressions(ops=...): Expression.source has a name {op.name!r} of its own (the "
+            f"function f, Value, the variables x0, v1, ...), so an op named {op.name!r} would "
+            f"be read as that; define it under another name, e.g. '{op.name}_op'."
+        )
     inputs = ", ".join(f"{{{k}}}" for k in range(op.arity))
     return _Op(op.name, op.arity, f"{op.name}({inputs})", lambda c, *xs: op(*xs))
 
@@ -145,7 +173,10 @@ class Expression:
 
     def __call__(self, *inputs: Value | float) -> Value:
         if len(inputs) != self.n_inputs:
-            raise TypeError(f"{self!r} takes {self.n_inputs} inputs, got {len(inputs)}.")
+            raise TypeError(
+                f"{self!r} takes {self.n_inputs} inputs, got {len(inputs)}; to check it, "
+                f"give assert_gradients_match one tuple of {self.n_inputs} numbers per point."
+            )
         nodes = [x if isinstance(x, Value) else Value(x) for x in inputs]
         for step in self.steps:
             if step.op is None:
@@ -249,7 +280,10 @@ class Network:
         """mse(model(x) for x in inputs, targets), with `weights` in the parameters' places."""
         count = len(self.model.parameters())
         if len(weights) != count:
-            raise TypeError(f"Network.loss takes {count} weights, got {len(weights)}.")
+            raise TypeError(
+                f"Network.loss takes {count} weights, got {len(weights)}; to check it, "
+                "give assert_gradients_match the tuple network.weights as one point."
+            )
         neurons = [neuron for layer in self.model.layers for neuron in layer.neurons]
         own = [(neuron.w, neuron.b) for neuron in neurons]
         given = iter(weights)

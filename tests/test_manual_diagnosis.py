@@ -1,0 +1,125 @@
+"""The diagnosis of hand-written gradients (manual.diagnose_gradients), and of the learner's.
+
+It must say what each attempt gets wrong: attempt2 is the true gradient times the loss
+value; attempt1 (once its predictions have fallen below their targets) points the wrong way.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from tinygrad_xor import manual
+from tinygrad_xor.manual import GradientDiagnosis, diagnose_gradients
+
+# -- diagnose_gradients on synthetic cases ---------------------------------------------------
+
+
+TRUE = {"w": 2.0, "b": -1.0, "v": 0.5}
+
+
+def test_diagnosis_of_the_right_gradient() -> None:
+    d = diagnose_gradients({"w": 2.0, "b": -1.0, "v": 0.5}, TRUE)
+    assert d.finding == "correct" and "right" in d.summary
+
+
+def test_diagnosis_finds_a_named_constant() -> None:
+    d = diagnose_gradients({k: 0.37 * g for k, g in TRUE.items()}, TRUE, constants={"L": 0.37})
+    assert d.finding == "scaled" and d.scale == pytest.approx(0.37) and d.scale_name == "L"
+    assert d.cosine == pytest.approx(1.0)
+
+
+def test_diagnosis_finds_an_unnamed_constant() -> None:
+    d = diagnose_gradients({k: 2 * g for k, g in TRUE.items()}, TRUE, constants={"L": 0.37})
+    assert d.finding == "scaled" and d.scale == pytest.approx(2.0) and d.scale_name is None
+
+
+def test_diagnosis_of_a_sign_error() -> None:
+    d = diagnose_gradients({k: -g for k, g in TRUE.items()}, TRUE)
+    assert d.finding == "negated" and d.scale == pytest.approx(-1.0)
+    assert d.sign_mismatches == 3 and "wrong way" in d.summary
+
+
+def test_diagnosis_of_a_different_gradient() -> None:
+    d = diagnose_gradients({"w": 2.0, "b": 1.0, "v": 0.5}, TRUE)
+    assert d.finding == "different" and d.sign_mismatches == 1 and d.cosine > 0
+    d = diagnose_gradients({"w": -2.0, "b": 1.0, "v": 0.5}, TRUE)
+    assert d.finding == "wrong_way" and d.cosine < 0
+
+
+def test_diagnosis_rejects_mismatched_names_and_non_numbers() -> None:
+    with pytest.raises(ValueError, match=r"lacks \['v'\]"):
+        diagnose_gradients({"w": 1.0, "b": 1.0}, TRUE)
+    with pytest.raises(TypeError, match="must be a number"):
+        diagnose_gradients({"w": "1", "b": 1.0, "v": 0.5}, TRUE)  # type: ignore[dict-item]
+    with pytest.raises(ValueError, match="only finite"):
+        diagnose_gradients({"w": math.nan, "b": 1.0, "v": 0.5}, TRUE)
+
+
+# -- the learner's two attempts --------------------------------------------------------------
+
+
+def test_diagnosis_of_the_correct_update_says_it_is_right() -> None:
+    d = manual.diagnose(manual.learner_weights(), "correct")
+    assert d.finding == "correct" and d.max_relative_error < 1e-12
+
+
+def test_attempt2_is_diagnosed_as_the_true_gradient_times_the_loss_value() -> None:
+    weights = manual.learner_weights()
+    loss = manual.backprop(weights, "correct", "half_sum").loss
+    d = manual.diagnose(weights, "attempt2")
+    assert d.finding == "scaled"
+    assert d.scale_name == "the loss value"
+    assert d.scale == pytest.approx(loss, rel=1e-12)
+    assert d.cosine == pytest.approx(1.0, abs=1e-12) and d.sign_mismatches == 0
+    assert "is the loss value" in d.summary and "multiplied by the loss value" in d.summary
+
+
+@pytest.mark.parametrize("loss", ["half_sum", "mean"])
+def test_attempt2_scale_is_the_loss_value_all_along_its_run(loss: str) -> None:
+    run = manual.train("attempt2", epochs=500, loss=loss, keep_weights_at=(0, 100, 499))
+    for epoch, loss_value, d in manual.diagnose_run(run):
+        assert d.finding == "scaled", epoch
+        assert d.scale == pytest.approx(loss_value, rel=1e-12)
+
+
+def _attempt1_diagnoses() -> list[tuple[int, float, GradientDiagnosis]]:
+    run = manual.train("attempt1", epochs=1000, keep_weights_at=(0, 10, 100, 1000))
+    return manual.diagnose_run(run)
+
+
+def test_attempt1_is_diagnosed_as_pointing_the_wrong_way_once_predictions_fall() -> None:
+    by_epoch = {epoch: d for epoch, _, d in _attempt1_diagnoses()}
+    # At the learner's start every prediction is too high (0.81 to 0.91), so "push every
+    # output down" happens to be nearly right: a different gradient, but not proportional.
+    start = by_epoch[0]
+    assert start.finding == "different" and start.cosine > 0.99
+    assert start.proportionality_error > 0.01  # 0.043: far from a constant multiple
+    # Ten updates later the predictions are below their targets of 1, and attempt1 still
+    # pushes them down: its gradient points against the true one, every sign wrong.
+    for epoch in (10, 100, 1000):
+        d = by_epoch[epoch]
+        assert d.finding == "wrong_way", epoch
+        assert d.cosine < -0.9
+        assert d.sign_mismatches == len(d.rows) == 15
+        assert "points the wrong way" in d.summary and "uphill" in d.summary
+        assert "loss grows" in d.summary
+
+
+def test_attempt1_manual_output_gradients_are_all_positive_in_the_diagnosis() -> None:
+    for _, _, d in _attempt1_diagnoses():
+        output_rows = [row for row in d.rows if row.name.startswith("W2")]
+        assert all(row.manual > 0 for row in output_rows)
+
+
+def test_gradients_that_vanished_are_not_called_right() -> None:
+    # Saturated units: every gradient round-off small. Nothing can be judged there.
+    tiny = diagnose_gradients({"w": 6.5e-16, "b": -1e-17}, {"w": 6.4e-16, "b": 2e-17})
+    assert tiny.finding == "vanished"
+    assert tiny.summary.startswith("Every gradient has vanished: the largest, yours or the true")
+    assert "6.5e-16" in tiny.summary
+    alive = diagnose_gradients({"w": 6.4e-16, "b": 0.5}, {"w": 6.4e-16, "b": 0.5})
+    assert alive.finding == "correct"  # one live component: judged as usual
+    zeros = diagnose_gradients({"w": 0.0}, {"w": 0.0})
+    assert zeros.finding == "vanished"
