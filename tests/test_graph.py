@@ -746,7 +746,7 @@ def test_a_chain_of_a_thousand_ops_is_drawn_by_the_webassembly_graphviz() -> Non
 def test_a_chain_too_deep_for_the_webassembly_graphviz_says_what_to_do(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(render, "_WASM_STACK", 512 << 10)  # as if the chain were 4x longer
+    monkeypatch.setattr(render, "_WASM_STACK", 256 << 10)  # as if the chain were 8x longer
     render._wasm_graphviz.cache_clear()
     try:
         with pytest.raises(GraphRenderError) as raised:

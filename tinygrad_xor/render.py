@@ -36,7 +36,7 @@ __all__ = [
 RENDERERS = ("auto", "dot", "wasm")
 
 # The stack the WebAssembly Graphviz may use: its layout recurses along chains of ops. 2 MiB,
-# 4x wasmtime's default and the most it allows here, lays out chains of 5,000 ops, not 900.
+# 4x wasmtime's default and the most it allows here, lays out chains of 4,000 ops, not 900.
 _WASM_STACK = 2 << 20
 # The stack of the thread it runs on: its own, and room for the host's frames around it.
 _THREAD_STACK = _WASM_STACK + (8 << 20)
