@@ -226,9 +226,9 @@ class _Trace:
                     self.constant.add(node)
                 continue
             parents = node.parents
-            if all(parent in self.constant for parent in parents):
+            if self.constant.issuperset(parents):
                 self.constant.add(node)
-            if node in self.loss_graph and any(p in self.needs_grad for p in parents):
+            if node in self.loss_graph and not self.needs_grad.isdisjoint(parents):
                 self.needs_grad.add(node)
 
     def signature(self) -> list[tuple[object, ...]]:
@@ -448,12 +448,15 @@ def _forward_lines(node: Value, value: dict[Value, str], rules: dict[int, str]) 
     """The line(s) computing an op node's number, from the op's rule (as the engine does)."""
     op = _rule(node)
     out = value[node]
-    inputs = [value[parent] for parent in node.parents]
+    inputs = list(map(value.__getitem__, node.parents))
     if isinstance(op, RuleOp):  # one call of its rule gives the value and local derivatives
         targets = ", ".join([out, *_local_names(out)[: op.arity]])
         return [f"{targets} = {rules[id(op)]}({', '.join(inputs)})  # {op}, by its rule"]
-    expression = op.value(SAFE.arithmetic, *(formulas.name(x) for x in inputs))
-    return statements(out, expression, SAFE, f"t{out[1:]}")
+    lines = _source_form(op)[0]
+    if len(lines) == 1:
+        return [lines[0].format(*inputs, out)]
+    temporary = "t" + out[1:]
+    return [line.format(*inputs, out, temporary) for line in lines]
 
 
 def _gradient_terms(node: Value, value: dict[Value, str], g: str) -> list[str | None]:
@@ -463,9 +466,41 @@ def _gradient_terms(node: Value, value: dict[Value, str], g: str) -> list[str | 
     out = value[node]
     if isinstance(op, RuleOp):  # the derivatives its rule returned, as backward() uses them
         return [f"{local} * {g}" for local in _local_names(out)[: op.arity]]
-    inputs = [formulas.name(value[parent]) for parent in node.parents]
-    locals_ = op.local(SAFE.arithmetic, *inputs, formulas.name(out))
-    zeros = op.zero(*inputs)
+    inputs = list(map(value.__getitem__, node.parents))
+    terms = _source_form(op)[1]
+    return [None if term is None else term.format(*inputs, out, g) for term in terms]
+
+
+_SourceForm: TypeAlias = tuple[tuple[str, ...], tuple[str | None, ...]]
+# id(rule) -> (the rule, its form): by identity, as two rules may share a name; the rule is
+# kept, so its id is not reused while its form is here.
+_SOURCE_FORMS: dict[int, tuple[Rule, _SourceForm]] = {}
+
+
+def _source_form(op: Rule) -> _SourceForm:
+    """A built-in op's forward lines and gradient terms with fields for its names: {0}, {1}
+    its inputs, then its result, then a temporary's name (forward) or the gradient.
+
+    Written from the rule once: writing a rule out is most of trace()'s time, and its
+    uses differ only in their names.
+    """
+    known = _SOURCE_FORMS.get(id(op))
+    if known is not None and known[0] is op:
+        return known[1]
+    inputs = [f"{{{k}}}" for k in range(op.arity)]
+    out, last = f"{{{op.arity}}}", f"{{{op.arity + 1}}}"
+    value = op.value(SAFE.arithmetic, *map(formulas.name, inputs))
+    form = tuple(statements(out, value, SAFE, last)), tuple(_written_terms(op, inputs, out, last))
+    if len(_SOURCE_FORMS) < 256:  # powers are many; past that, each is written as needed
+        _SOURCE_FORMS[id(op)] = (op, form)
+    return form
+
+
+def _written_terms(op: Rule, inputs: list[str], out: str, g: str) -> list[str | None]:
+    """For each input of a built-in op: (local derivative) * g as source, or None."""
+    names = [formulas.name(x) for x in inputs]
+    locals_ = op.local(SAFE.arithmetic, *names, formulas.name(out))
+    zeros = op.zero(*names)
     gradient = formulas.name(g)
     terms: list[str | None] = []
     for k, (local, zero) in enumerate(zip(locals_, zeros, strict=True)):
