@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinygrad_xor import MLP, XOR, Value, define_op, grad, gradients, hessian, jvp, mse
-from tinygrad_xor.engine import topological_order
+from tinygrad_xor.engine import push_tangents, topological_order
 from tinygrad_xor.rules import BUILT_IN, Arithmetic, PowerOp, Rule, RuleOp
 from tinygrad_xor.testing import expressions, values
 from tinygrad_xor.testing.oracles import sympy_arithmetic, torch_arithmetic
@@ -261,6 +261,16 @@ def test_a_flat_edge_passes_no_nan_in_forward_mode_either() -> None:
     # relu below 0 with an infinite tangent: 0, as backward() passes 0 under an inf grad.
     _, slope = jvp(lambda x: (x * math.inf).relu() + x, (-1.0,), (1.0,))
     assert slope.data == 1.0
+
+
+def test_forward_mode_shares_a_tangent_passed_on_unchanged_and_never_changes_one() -> None:
+    x, y = Value(2.0, "x"), Value(3.0, "y")
+    u = x + 2.0  # d u / d x = 1: u's tangent is x's own
+    v = u + y  # moved by x and by y: a new tangent, x's left as it was
+    swept = push_tangents(topological_order(v), {x: {0: 1.0}, y: {1: 1.0}})
+    assert swept[u] is swept[x]
+    assert swept[x] == {0: 1.0} and swept[y] == {1: 1.0}
+    assert swept[v] == {0: 1.0, 1: 1.0}
 
 
 # -- grad and gradients: the contract ------------------------------------------------------

@@ -263,6 +263,7 @@ def push_tangents(
     A tangent is {direction: d node / d t}, holding the directions that move the node;
     `tangents` gives the moving leaves'. Every op with a moving input gets local * (its
     inputs' tangents), with the local derivatives backward() uses, and is added to it.
+    Nodes may share one tangent (1.0 * t is t): read them, never change them.
     """
     for node in order:
         a = node._a
@@ -273,23 +274,33 @@ def push_tangents(
         tb = None if b is None else tangents.get(b)
         if ta is not None:
             da = node._da
-            flat = da == 0.0 and _is_flat(node)  # passes 0 even for an inf or nan tangent
-            if tb is not None and not flat and ta.keys() == tb.keys():  # the common case
+            flat = da == 0.0 and _is_flat(node)
+            if tb is not None and not flat and ta.keys() == tb.keys():  # a Hessian's common case
                 db = node._db
                 total = {j: da * t + db * tb[j] for j, t in ta.items()}
             else:
-                total = {j: da * t if t - t == 0.0 or not flat else 0.0 for j, t in ta.items()}
+                total = _scaled(da, ta, flat)
                 if tb is not None:
                     db = node._db
+                    total = dict(total) if total is ta else total
                     for j, t in tb.items():
                         total[j] = total[j] + db * t if j in total else db * t
         elif tb is not None:
-            db = node._db
-            total = {j: db * t for j, t in tb.items()}
+            total = _scaled(node._db, tb, False)
         else:
             continue
         tangents[node] = total
     return tangents
+
+
+def _scaled(local: float, tangent: dict[int, float], flat: bool) -> dict[int, float]:
+    """local * tangent, in each direction; a flat edge passes 0 even for an inf or nan
+    tangent (as backward() does), and 1.0 * tangent is the tangent itself, shared."""
+    if flat:
+        return {j: local * t if t - t == 0.0 else 0.0 for j, t in tangent.items()}
+    if local == 1.0:
+        return tangent
+    return {j: local * t for j, t in tangent.items()}
 
 
 def chain_rule(
