@@ -257,6 +257,14 @@ def test_jvp_inside_grad_is_differentiated_too() -> None:
     assert grad(slope_of_cube)(2.0).data == 12.0  # d/dx 3x^2 = 6x
 
 
+def test_jvp_of_one_value_passed_twice_moves_it_by_the_sum_of_its_tangents() -> None:
+    # f sees one variable x, so it moves by both: d/dt (3 + 2t)(3 + 2t) = 12 at t = 0.
+    x = Value(3.0, "x")
+    assert jvp(lambda a, b: a * b, (x, x), (1.0, 0.0))[1].data == 6.0
+    assert jvp(lambda a, b: a * b, (x, x), (1.0, 1.0))[1].data == 12.0
+    assert jvp(lambda a, b: a * b, (x, x), (Value(1.0), 1.0))[1].data == 12.0  # as Values
+
+
 def test_a_flat_edge_passes_no_nan_in_forward_mode_either() -> None:
     # relu below 0 with an infinite tangent: 0, as backward() passes 0 under an inf grad.
     _, slope = jvp(lambda x: (x * math.inf).relu() + x, (-1.0,), (1.0,))
@@ -377,6 +385,8 @@ def test_bad_arguments_get_typed_errors_that_say_what_was_received() -> None:
         grad(lambda v: 3.0)(1.0)  # type: ignore[arg-type, return-value]
     with pytest.raises(TypeError, match="argnum=2, but it was called with 1 argument"):
         grad(lambda v: v, argnum=2)(1.0)
+    with pytest.raises(TypeError, match="argnum=1, but it was called with 1 argument"):
+        grad(lambda v: v, argnum=1)(1.0)  # one past the last
     with pytest.raises(TypeError, match="expected a Value or a real number"):
         grad(lambda v: v)("one")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="primals must be a tuple"):

@@ -16,8 +16,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from example_graphs import chain_rule, first_hidden_neuron, one_xor_prediction, reused
 
-from tinygrad_xor import pages, render
-from tinygrad_xor.graph import draw_dot, show_backprop, value_mimebundle
+from tinygrad_xor import Value, pages, render
+from tinygrad_xor.graph import draw_dot, show_backprop, to_svg, value_mimebundle
 
 pytestmark = pytest.mark.skipif(
     not render.available_renderers(),
@@ -130,6 +130,12 @@ def test_show_backprop_carries_a_picture_and_a_trust_line_for_an_untrusted_noteb
 def test_page_view_without_a_picture_still_says_how_to_trust_the_notebook() -> None:
     shown = pages.PageView("<html></html>")._repr_html_()
     assert "Trust Notebook" in shown and "<img" not in shown
+
+
+def test_a_pictures_alt_text_is_escaped_quotes_included() -> None:
+    svg = to_svg(draw_dot(Value(2.0, "x")))
+    shown = pages.picture_html(svg, alt='the graph of "y" <x> & more')
+    assert 'alt="the graph of &quot;y&quot; &lt;x&gt; &amp; more"' in shown
 
 
 def test_a_picture_must_be_svg_that_graphviz_wrote() -> None:

@@ -17,8 +17,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tinygrad_xor import formulas
 from tinygrad_xor.compile import trace
 from tinygrad_xor.engine import Value
+from tinygrad_xor.formulas import FORMULA, SAFE
 from tinygrad_xor.rules import BUILT_IN, EXP, FLOATS, PowerOp, Rule
 
 INF, NAN = math.inf, math.nan
@@ -118,6 +120,20 @@ def test_the_tape_reads_the_rule_never_the_name() -> None:
     result = tape.replay([2.0])
     assert result.loss == math.exp(2.0) and result.grads == [math.exp(2.0)]
     assert "_exp(x)" in tape.source
+
+
+def test_a_written_out_rule_keeps_the_brackets_python_needs_and_no_others() -> None:
+    a, b, c = (formulas.name(letter) for letter in "abc")
+    for expr, python in [
+        (a - (b - c), "a - (b - c)"),
+        ((a - b) - c, "a - b - c"),
+        (a / (b / c), "a / (b / c)"),
+        ((a / b) / c, "a / b / c"),
+        (a * (b + c), "a * (b + c)"),
+        (-(a - b), "-(a - b)"),
+    ]:
+        assert SAFE.render(expr) == python
+        assert FORMULA.render(expr) == python.replace(" * ", "·")
 
 
 # -- PowerOp: the op of x ** c ------------------------------------------------------

@@ -118,6 +118,21 @@ def test_describe_is_json_with_a_bounded_loss_curve_and_16_bits_per_grid_point()
     assert view["snapshots"][-1]["right"] == [True, True, True, True]
 
 
+def test_outputs_past_0_and_1_are_drawn_at_the_ends_of_the_colour_scale() -> None:
+    # A linear output leaves [0, 1] over the square (train --output-activation linear).
+    model = MLP(2, [1], output_activation="linear")  # y = 3 x1 - 1: -1.3 to 2.3 on the square
+    for p, number in zip(model.parameters(), [3.0, 0.0, -1.0], strict=True):
+        p.data = number
+    snapshots = TrainingSnapshots(model, XOR, count=2, resolution=9)
+    history = train(model, XOR, SGD(model.parameters(), lr=0.01), epochs=2, callback=snapshots)
+    grid = base64.b64decode(snapshots.describe(history)["snapshots"][-1]["grid"])
+    final: Snapshot = snapshots.snapshots[-1]
+    assert max(final.outputs) > 1.0 and min(final.outputs) < 0.0
+    levels = [int.from_bytes(grid[i : i + 2], "big") for i in range(0, len(grid), 2)]
+    assert 0 in levels and 65535 in levels
+    assert levels == [round(min(max(y, 0.0), 1.0) * 65535) for y in final.outputs]
+
+
 def test_to_html_checks_the_path_first_and_writes_the_page(tmp_path: Path) -> None:
     _, snapshots, history = run(epochs=50, count=4)
     with pytest.raises(TargetError, match="is a directory"):

@@ -257,6 +257,7 @@ def jvp(
 
     f returns a Value, or a sequence of Values (then both results are tuples). Each
     tangent is a Value: a constant, or, when a primal or a tangent was a Value, a graph.
+    One Value given as two primals is one variable: it moves by the sum of their tangents.
 
     >>> y, dy = jvp(lambda x, w: (x * w).tanh(), (0.5, 2.0), (1.0, 0.0))
     >>> round(y.data, 6), round(dy.data, 6)  # d tanh(x w) / dx = w (1 - tanh^2)
