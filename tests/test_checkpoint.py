@@ -193,6 +193,13 @@ def test_state_that_does_not_fit_is_refused_before_anything_is_built(
         match=r"missing \['layers.1.neurons.0.bias'\], unexpected \['layers.1.neurons.0.bias_'\]",
     ):
         load_model(write_json(tmp_path / "renamed.json", renamed))
+    # Past five names the list says there are more.
+    all_renamed = good_document()
+    all_renamed["state"] = {
+        f"{name}_": v for name, v in MLP(2, [5, 1], seed=0).state_dict().items()
+    }
+    with pytest.raises(ModelFileError, match=r"missing \[('[^']*', ){4}'[^']*', \.\.\.\]"):
+        load_model(write_json(tmp_path / "all_renamed.json", all_renamed))
 
 
 def test_numbers_too_large_for_a_float_are_clear_errors(tmp_path: Path) -> None:

@@ -462,6 +462,15 @@ def test_a_constant_made_from_data_is_caught_by_check() -> None:
         tape.check([5.0])
 
 
+def test_a_rule_that_changes_the_sign_of_a_zero_is_caught_when_traced() -> None:
+    # The engine got 0.0; the tape, calling the rule again, gets -0.0: not the same float.
+    calls = iter(range(10))
+    flips = define_op("flips", lambda x: (0.0 if next(calls) == 0 else -0.0, 1.0))
+    x = Value(2.0, "x")
+    with pytest.raises(CompileError, match=r"result 0: engine 0\.0, compiled -0\.0"):
+        trace(lambda: flips(x), [x])
+
+
 # -- the generated source ------------------------------------------------------------------
 
 

@@ -237,8 +237,11 @@ def test_past_the_node_limit_a_typed_error_says_how_big_and_what_to_draw_instead
     assert "one sample" in message and "max_nodes=None" in message
     assert isinstance(caught.value, ValueError)
     assert (caught.value.count, caught.value.limit) == (count, DEFAULT_MAX_NODES)
-    # The user's way out works.
+    # The user's way out works; a graph of exactly the limit is drawn.
     assert len(node_attributes(draw_dot(loss, max_nodes=None).source)) == count
+    assert len(node_attributes(draw_dot(loss, max_nodes=count).source)) == count
+    with pytest.raises(GraphTooLargeError):
+        draw_dot(loss, max_nodes=count - 1)
 
 
 # -- rendering -----------------------------------------------------------------------------

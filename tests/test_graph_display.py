@@ -138,6 +138,14 @@ def test_a_pictures_alt_text_is_escaped_quotes_included() -> None:
     assert 'alt="the graph of &quot;y&quot; &lt;x&gt; &amp; more"' in shown
 
 
+def test_a_picture_offers_its_full_size_only_when_shrinking_would_make_it_unreadable() -> None:
+    def svg(width: int) -> str:
+        return f'<svg width="{width}pt" height="50pt" viewBox="0 0 {width} 50"></svg>'
+
+    assert "<details>" not in pages.picture_html(svg(1000), alt="at the limit")
+    assert "<details>" in pages.picture_html(svg(1001), alt="past it")
+
+
 def test_a_picture_must_be_svg_that_graphviz_wrote() -> None:
     with pytest.raises(ValueError, match="expected SVG text with its size in points"):
         pages.picture_html("<svg></svg>", alt="nothing")

@@ -349,6 +349,25 @@ def test_explanations_state_what_the_runs_show(runs: dict[str, manual.ManualRun]
     assert "epoch {} against {} for the correct update".format(*solved_at) in second
 
 
+def test_the_explanation_counts_the_output_weights_that_always_went_down() -> None:
+    run = manual.train("attempt1", epochs=20)
+    outputs = [name for name in run.downward_steps if name.startswith(("W2", "b2"))]
+    assert all(run.downward_steps[name] == 20 for name in outputs)
+    assert "every weight into the output" in manual.explain([run])[0]
+    run.downward_steps[outputs[0]] = 19  # one went up once
+    (sentence,) = manual.explain([run])
+    assert f"so {len(outputs) - 1} of the {len(outputs)} weights into the output went down" in (
+        sentence
+    )
+
+
+def test_a_weight_that_did_not_move_took_no_downward_step() -> None:
+    # An update far below a weight's last digit leaves it exactly where it was.
+    run = manual.train("correct", epochs=3, lr=1e-300)
+    assert run.final_weights.flat().tolist() == run.initial_weights.flat().tolist()
+    assert set(run.downward_steps.values()) == {0}
+
+
 def test_explanation_when_attempt2_has_not_solved_it_yet() -> None:
     runs = [manual.train(variant, epochs=900) for variant in ("attempt2", "correct")]
     assert not runs[0].solved and runs[1].first_solved_epoch is not None

@@ -46,6 +46,10 @@ def test_diagnosis_of_a_different_gradient() -> None:
     assert d.finding == "different" and d.sign_mismatches == 1 and d.cosine > 0
     d = diagnose_gradients({"w": -2.0, "b": 1.0, "v": 0.5}, TRUE)
     assert d.finding == "wrong_way" and d.cosine < 0
+    # At right angles (cosine 0) a step goes neither up nor down: different, not wrong way.
+    # A 0 has no sign, so it differs from v's 0.5 as b's 2 differs from -1.
+    d = diagnose_gradients({"w": 1.0, "b": 2.0, "v": 0.0}, TRUE)
+    assert d.cosine == 0.0 and d.finding == "different" and d.sign_mismatches == 2
 
 
 def test_diagnosis_rejects_mismatched_names_and_non_numbers() -> None:

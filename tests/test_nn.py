@@ -228,6 +228,11 @@ def test_a_bare_number_as_input_says_to_pass_a_list() -> None:
         MLP(1, [1])(1)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"a Neuron takes a list of 3 inputs .* got Value"):
         Neuron(3)(Value(1.0))  # type: ignore[arg-type]
+    # Past three inputs the example says there are more.
+    with pytest.raises(TypeError, match=r"\(e.g. \[0.0, 1.0, 0.0\]\)"):
+        Neuron(3)(1.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"\(e.g. \[0.0, 1.0, 0.0, \.\.\.\]\)"):
+        Neuron(4)(1.0)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tinygrad_xor import plots
+from tinygrad_xor import MLP, XOR, plots
+from tinygrad_xor.data import Dataset
 
 PNG = b"\x89PNG\r\n\x1a\n"
 CURVES = [("first", [1.0, 0.5, 0.25]), ("second", [2.0, 2.0])]
@@ -60,3 +61,13 @@ def test_the_grid_resolution_is_checked_as_every_whole_number_is(tmp_path: Path)
     with pytest.raises(TypeError, match="resolution must be a whole number >= 2, got bool"):
         plot_decision_boundary(MLP(2, [2, 1]), XOR, tmp_path / "b.png", resolution=True)
     assert not (tmp_path / "b.png").exists()
+
+
+def test_a_decision_boundary_needs_two_inputs_in_the_model_and_in_the_data(
+    tmp_path: Path,
+) -> None:
+    three = Dataset("three", ((0.0, 0.0, 0.0), (1.0, 1.0, 1.0)), (0.0, 1.0))
+    for model, data in ((MLP(2, [1]), three), (MLP(3, [1]), XOR)):
+        with pytest.raises(ValueError, match="draws two inputs"):
+            plots.plot_decision_boundary(model, data, tmp_path / "boundary.png")
+    assert list(tmp_path.iterdir()) == []

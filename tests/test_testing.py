@@ -44,6 +44,21 @@ wrong_sin = define_op("sin", lambda x: (math.sin(x), -math.cos(x)))  # the plant
 # -- a wrong derivative is caught and named ------------------------------------------------
 
 
+def test_the_tolerance_scales_with_the_larger_of_the_two_sizes() -> None:
+    # autograd 1.8 against a slope of 1: 0.8 apart, within half of 1.8 but not of 1.
+    # (The op is wrong all the same: its own check, at its own tolerance, names it.)
+    steep = define_op("steep", lambda x: (x, 1.8))
+    with pytest.raises(AssertionError, match="gradients of f match central differences"):
+        assert_gradients_match(steep, 0.5, rel=0.5, abs=0.0)
+    with pytest.raises(AssertionError, match="gradients of f do not match"):
+        assert_gradients_match(steep, 0.5, rel=0.4, abs=0.0)
+    # The same rule where sympy or torch is the oracle (they agree with a defined op's rule,
+    # so the comparison itself is held here).
+    close = testing.gradients._close
+    assert close(1.8, 1.0, 0.5, 0.0) and close(1.0, 1.8, 0.5, 0.0)
+    assert not close(1.8, 1.0, 0.4, 0.0)
+
+
 def test_a_wrong_defined_op_is_named_with_the_argument_and_both_numbers() -> None:
     def f(x: Value, y: Value) -> Value:
         return wrong_sin(x * y) + y

@@ -273,6 +273,7 @@ def test_verdict_counts_the_right_predictions() -> None:
     assert (outcome.right, outcome.total, outcome.saturated) == (2, 4, False)
     assert not outcome.solved
     assert verdict(model, XOR, [0.4, 0.6, 0.6, 0.4]).solved
+    assert not verdict(model, XOR, [0.4, 0.6, 0.6, 0.6]).solved  # three of four is not solved
     assert verdict(model, XOR, [0.5, 0.5, 0.5, 0.5]).right == 0  # 0.5 is on neither side
 
 
