@@ -27,10 +27,12 @@ def fifo(path: Path) -> Path:
     return path
 
 
-def device(path: Path) -> Path:
-    """A character device node at `path` (never under /dev), or skip the test."""
+def device(path: Path, kind: int = stat.S_IFCHR) -> Path:
+    """A device node at `path` (never under /dev): a character device (/dev/null's numbers),
+    or with kind=stat.S_IFBLK a block device (a loop device's); or skip the test."""
+    numbers = os.makedev(1, 3) if kind == stat.S_IFCHR else os.makedev(7, 0)
     try:
-        os.mknod(path, stat.S_IFCHR | 0o600, os.makedev(1, 3))
+        os.mknod(path, kind | 0o600, numbers)
     except PermissionError:
         pytest.skip("making a device node needs CAP_MKNOD")
     return path

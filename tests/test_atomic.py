@@ -67,8 +67,9 @@ def test_check_target_refuses_a_fifo(tmp_path: Path) -> None:
     assert str(caught.value) == f"{path} is a FIFO; give the path of a regular file."
 
 
-def test_check_target_refuses_a_device_node(tmp_path: Path) -> None:
-    path = device(tmp_path / "null")
+@pytest.mark.parametrize("kind", [stat.S_IFCHR, stat.S_IFBLK], ids=["character", "block"])
+def test_check_target_refuses_a_device_node(tmp_path: Path, kind: int) -> None:
+    path = device(tmp_path / "node", kind)  # only stat() reads it
     with pytest.raises(TargetError) as caught:
         check_target(path)
     assert str(caught.value) == f"{path} is a device; give the path of a regular file."
