@@ -8,10 +8,14 @@ keeps `make test` quick; `HYPOTHESIS_PROFILE=ci make test` runs the CI amount.
 Playwright for Python, one for the session (tests/test_browser.py, tests/test_jupyterlab.py).
 Where either is missing its tests skip and say why; under CI=true they fail instead, so CI
 cannot pass without running them.
+
+At the end of a run, the slowest test files and their time (setup, call and teardown of
+each test added up), so a CI log shows what each part of `make test` costs.
 """
 
 import importlib.util
 import os
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -57,3 +61,18 @@ def browser() -> Iterator[Any]:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+SECONDS_BY_FILE: Counter[str] = Counter()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    SECONDS_BY_FILE[report.nodeid.split("::")[0]] += report.duration
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not SECONDS_BY_FILE:
+        return
+    terminalreporter.section("slowest test files")
+    for path, seconds in SECONDS_BY_FILE.most_common(5):
+        terminalreporter.write_line(f"{seconds:7.1f} s  {path}")

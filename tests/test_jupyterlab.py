@@ -7,7 +7,9 @@ the user's Jupyter is read or written. Its root is a temporary copy of notebooks
 Notebook 7. Chromium is the `browser` of tests/conftest.py (skip when missing, fail in CI);
 what is measured in the page is tests/notebook_views.py's.
 
-For each notebooks/*.ipynb (a glob: a new notebook is picked up), one test:
+JupyterLab loads once (window.jupyterapp, exposed for tests) and opens one notebook after
+another with the command its file browser runs; each test closes what it opened and shuts
+its kernels down. For each notebooks/*.ipynb (a glob: a new notebook is picked up), one test:
 
 - JupyterLab runs it (Run > Run All Cells): no output is an error or stderr, every picture
   lies inside its cell, no output scrolls sideways, no printed line wraps, a graph's text is
@@ -18,9 +20,10 @@ For each notebooks/*.ipynb (a glob: a new notebook is picked up), one test:
   again, which is what a notebook executed elsewhere is (its content matches no signature
   in this Jupyter): untrusted. Its graphs still show as pictures, each stepper shows its
   picture and the line saying how to trust the notebook; then the command palette's "Trust
-  Notebook" brings the steppers back. And where it has steppers, Notebook 7 opens the
-  saved file: the same pictures and frames fit there, zoomed in too. (A picture is the
-  same <img> in both; a frame sizes itself in each.)
+  Notebook" brings the steppers back.
+- Notebook 7 opens the saved stepper walkthrough (02): the same pictures, and frames that
+  fit there, zoomed in too. A picture is the same <img> in both; a frame sizes itself by
+  the same script in every notebook, so one notebook shows it.
 
 `make notebooks` itself is started once, to see that it serves the repository root.
 Screenshots go to each test's tmp_path.
@@ -59,6 +62,8 @@ from conftest import skip_or_fail
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted(path.name for path in (REPOSITORY / "notebooks").glob("*.ipynb"))
+# The notebook Notebook 7 opens: the stepper's own walkthrough, with two steppers.
+IN_NOTEBOOK_7 = "02_value_and_the_chain_rule.ipynb"
 TOKEN = "tinygrad-xor-test"
 # Seconds to wait: for the server to answer, and for a notebook's cells to run. Neither is a
 # speed test (notebooks/README.md has the times); they only stop a hang.
@@ -81,6 +86,8 @@ KERNEL_READY = """() => {
   return Boolean(name && !name.textContent.includes("No Kernel")
     && status && status.dataset.status === "idle");
 }"""
+# Not awaited: the command ends once the kernel is up, and the cells show before that.
+OPEN = "(path) => { window.jupyterapp.commands.execute('docmanager:open', {path}); }"
 IMAGES_LOADED = "() => [...document.images].every(image => image.complete)"
 # What the outputs show: steppers (their frames, or what an untrusted notebook shows instead),
 # graphs (an <img> of an SVG), and errors.
@@ -215,6 +222,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         f"--ServerApp.root_dir={root}",
         "--allow-root",  # CI runs as root
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: open files in one app
     ]
     with log.open("wb") as written:
         process = subprocess.Popen(
@@ -241,33 +249,63 @@ def browser_context(browser: Any) -> Iterator[Any]:
     context.close()
 
 
+@pytest.fixture(scope="module")
+def lab_tab(browser_context: Any, lab: Lab) -> Iterator[Tab]:
+    """One JupyterLab tab for the module: the app loads once (3-7 s each time here) and each
+    test opens its notebooks in it, as a learner opens one file after another."""
+    tab = Tab(browser_context.new_page())
+    tab.page.goto(lab.address("lab/tree/notebooks") + "&reset")  # reset: no tabs restored
+    tab.page.wait_for_function("() => window.jupyterapp !== undefined")
+    tab.page.evaluate("() => window.jupyterapp.restored")
+    yield tab
+    tab.page.close()
+
+
 @pytest.fixture
-def page(browser_context: Any, lab: Lab) -> Iterator[Any]:
-    """A browser tab; afterwards every kernel it started is shut down. An error in the
-    console of one of our pages (a stepper, in its frame) fails the test; JupyterLab's own
-    are not ours to judge."""
-    opened = browser_context.new_page()
-    errors: list[str] = []
+def page(lab_tab: Tab, lab: Lab) -> Iterator[Any]:
+    """The JupyterLab tab; afterwards its documents are closed and every kernel shut down. An
+    error in the console of one of our pages (a stepper, in its frame) fails the test."""
+    seen = len(lab_tab.errors)
+    yield lab_tab.page
+    close_all(lab_tab.page, lab)
+    assert lab_tab.errors[seen:] == [], "errors in our pages"
 
-    def record(message: Any) -> None:
+
+class Tab:
+    """A browser tab that keeps the console errors of our pages (a stepper, in its frame);
+    JupyterLab's own are not ours to judge."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        page.on("console", self._record)
+
+    def _record(self, message: Any) -> None:
         if message.type == "error" and message.location.get("url") == "about:srcdoc":
-            errors.append(message.text)
+            self.errors.append(message.text)
 
-    opened.on("console", record)
-    yield opened
-    opened.close()
+
+def close_all(page: Any, lab: Lab) -> None:
+    """Close every document (saved: nothing asks) and shut down the kernels they ran."""
+    page.evaluate("() => window.jupyterapp.commands.execute('application:close-all')")
+    page.wait_for_selector(".jp-NotebookPanel", state="detached")
     lab.shut_down_kernels()
-    assert not errors, f"errors in our pages: {errors}"
 
 
-def open_notebook(page: Any, lab: Lab, path: str, *, notebook7: bool = False) -> None:
-    """The notebook alone: `reset` keeps JupyterLab from reopening the last test's tabs."""
-    if notebook7:
-        page.goto(lab.address(f"notebooks/{path}"))
-    else:
-        page.goto(lab.address(f"lab/tree/{path}") + "&reset")
+def open_notebook(page: Any, path: str) -> None:
+    """Open a notebook in the loaded JupyterLab, with the command its file browser runs."""
+    page.evaluate(OPEN, path)
     page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=SERVER_START * 1000)
     page.wait_for_function(IMAGES_LOADED)
+
+
+def open_in_notebook_7(browser_context: Any, lab: Lab, path: str) -> Tab:
+    """Notebook 7 shows one notebook a page: a tab of its own."""
+    tab = Tab(browser_context.new_page())
+    tab.page.goto(lab.address(f"notebooks/{path}"))
+    tab.page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=SERVER_START * 1000)
+    tab.page.wait_for_function(IMAGES_LOADED)
+    return tab
 
 
 def views(page: Any) -> dict[str, Any]:
@@ -309,9 +347,9 @@ def check_views_fit(page: Any) -> None:
 # -- each notebook: run, stepped, untrusted, in Notebook 7 ----------------------------------
 
 
-def run_all_and_save(page: Any, lab: Lab, path: str) -> dict[str, Any]:
+def run_all_and_save(page: Any, path: str) -> dict[str, Any]:
     """Open the notebook, Run All Cells, wait for the last, save it; what its outputs show."""
-    open_notebook(page, lab, path)
+    open_notebook(page, path)
     prompts = page.evaluate(CODE_PROMPTS)
     assert not any(char.isdigit() for prompt in prompts for char in prompt), "run before"
     # Run All before the kernel is connected does nothing: wait for it, as a learner would.
@@ -379,25 +417,32 @@ def as_if_executed_elsewhere(lab: Lab, saved: str) -> str:
     return copy.as_posix()
 
 
-def trust_with_the_command_palette(page: Any) -> None:
-    """What the stepper's untrusted line says to do: Ctrl+Shift+C, "Trust Notebook"."""
+def trust_with_the_command_palette(page: Any, lab: Lab, path: str) -> None:
+    """What the stepper's untrusted line says to do: Ctrl+Shift+C, "Trust Notebook". The
+    command then saves the notebook; wait for that save, or closing it would ask to."""
+    saved_before = lab.api(f"contents/{path}")["last_modified"]
     page.locator(".jp-Notebook").first.click(position={"x": 5, "y": 5})
     page.keyboard.press("Escape")
     page.keyboard.press("Control+Shift+C")
     page.keyboard.type("Trust Notebook")
     page.locator(".lm-CommandPalette-item", has_text="Trust Notebook").first.click()
     page.locator(".jp-Dialog .jp-mod-accept").click()
+    deadline = time.monotonic() + 30
+    while lab.api(f"contents/{path}")["last_modified"] == saved_before:
+        assert time.monotonic() < deadline, f"Trust Notebook did not save {path} in 30 s"
+        time.sleep(0.1)
+    page.wait_for_selector(".jp-mod-current.jp-mod-dirty", state="detached")
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_each_notebook_runs_in_jupyterlab_fits_and_shows_untrusted_and_in_notebook_7(
-    name: str, lab: Lab, page: Any, tmp_path: Path
+    name: str, lab: Lab, page: Any, browser_context: Any, tmp_path: Path
 ) -> None:
     stem, saved = Path(name).stem, f"notebooks/{name}"
     started = time.monotonic()
 
     # Run in JupyterLab: no errors, every picture in its cell and readable, frames that fit.
-    trusted = run_all_and_save(page, lab, saved)
+    trusted = run_all_and_save(page, saved)
     print(f"{name}: run in {time.monotonic() - started:.1f} s; {trusted}")
     assert trusted["errors"] == [], f"{name} failed or wrote to stderr"
     assert trusted["graphs_shown"] == trusted["graphs"]
@@ -410,11 +455,12 @@ def test_each_notebook_runs_in_jupyterlab_fits_and_shows_untrusted_and_in_notebo
     open_each_full_size_view(page, tmp_path / f"lab-{stem}-full-size")
     if not (trusted["graphs"] or trusted["frames"]):
         return  # nothing that trust or Notebook 7 could change
-    lab.shut_down_kernels()
+    close_all(page, lab)
 
     # Executed elsewhere: untrusted. Every graph is still a picture; every stepper shows its
     # picture and how to trust the notebook, and doing that brings the stepper back.
-    open_notebook(page, lab, as_if_executed_elsewhere(lab, saved))
+    elsewhere = as_if_executed_elsewhere(lab, saved)
+    open_notebook(page, elsewhere)
     untrusted = views_once_rendered(page, trusted)
     screenshots(page, tmp_path, f"untrusted-{stem}")
     assert untrusted["trusted_outputs"] == 0, "expected an untrusted notebook"
@@ -424,25 +470,30 @@ def test_each_notebook_runs_in_jupyterlab_fits_and_shows_untrusted_and_in_notebo
     assert untrusted["fallbacks_shown"] == untrusted["fallbacks_complete"] == trusted["frames"]
     check_views_fit(page)
     if trusted["frames"]:
-        trust_with_the_command_palette(page)
+        trust_with_the_command_palette(page, lab, elsewhere)
         page.wait_for_function(f"() => ({COUNT_VIEWS})().frames === {trusted['frames']}")
         after = views(page)
         assert after["fallbacks_shown"] == 0 and after["graphs_shown"] == trusted["graphs"]
         assert misfit_frames(page) == []
-    lab.shut_down_kernels()
-    if not trusted["frames"]:
-        return  # Notebook 7 shows a picture as JupyterLab does; its frames are its own
+    close_all(page, lab)
+    if name != IN_NOTEBOOK_7:
+        return
+    assert trusted["frames"] >= 2, f"{name} is the notebook Notebook 7 checks steppers in"
 
     # Notebook 7: the same pictures, in their cells, and frames that fit, zoomed in too.
-    open_notebook(page, lab, saved, notebook7=True)
-    shown = views_once_rendered(page, trusted)
-    assert (shown["graphs_shown"], shown["frames"]) == (trusted["graphs"], trusted["frames"])
-    check_views_fit(page)
-    for index in range(trusted["frames"]):
-        frame_element = page.locator(".jp-OutputArea-output iframe").nth(index)
-        frame_element.content_frame.locator("#zoom-in").click()
-        frame_element.content_frame.locator("#last").click()
-        assert misfit_frames(page, frame_element) == [], f"frame {index}, zoomed, at the end"
+    notebook_7 = open_in_notebook_7(browser_context, lab, saved)
+    try:
+        shown = views_once_rendered(notebook_7.page, trusted)
+        assert (shown["graphs_shown"], shown["frames"]) == (trusted["graphs"], trusted["frames"])
+        check_views_fit(notebook_7.page)
+        for index in range(trusted["frames"]):
+            frame_element = notebook_7.page.locator(".jp-OutputArea-output iframe").nth(index)
+            frame_element.content_frame.locator("#zoom-in").click()
+            frame_element.content_frame.locator("#last").click()
+            assert misfit_frames(notebook_7.page, frame_element) == [], f"frame {index}, at the end"
+        assert notebook_7.errors == [], "errors in our pages, in Notebook 7"
+    finally:
+        notebook_7.page.close()
     print(f"{name}: all in {time.monotonic() - started:.1f} s")
 
 
