@@ -251,8 +251,8 @@ def browser_context(browser: Any) -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def lab_tab(browser_context: Any, lab: Lab) -> Iterator[Tab]:
-    """One JupyterLab tab for the module: the app loads once (3-7 s each time here) and each
-    test opens its notebooks in it, as a learner opens one file after another."""
+    """One JupyterLab tab for the module: the app loads once, and each test opens its
+    notebooks in it, as a learner opens one file after another."""
     tab = Tab(browser_context.new_page())
     tab.page.goto(lab.address("lab/tree/notebooks") + "&reset")  # reset: no tabs restored
     tab.page.wait_for_function("() => window.jupyterapp !== undefined")
