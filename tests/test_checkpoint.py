@@ -79,6 +79,19 @@ def test_a_failing_serialisation_leaves_the_old_file_intact(
     assert leftovers(tmp_path) == []
 
 
+def test_the_file_is_strict_json_so_metadata_that_is_not_finite_is_refused(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "model.json"
+    save_model(MLP(2, [5, 1], seed=0), path)
+    old_bytes = path.read_bytes()
+    # An inf loss (bce of a saturated output) would be written as Infinity: not JSON.
+    with pytest.raises(ValueError, match=r"not JSON compliant"):
+        save_model(MLP(2, [5, 1], seed=1), path, metadata={"final_loss": float("inf")})
+    assert path.read_bytes() == old_bytes
+    assert leftovers(tmp_path) == []
+
+
 def write_json(path: Path, document: object) -> Path:
     path.write_text(json.dumps(document))
     return path
