@@ -720,7 +720,9 @@ def test_order_two_names_a_derivative_in_values_that_contradicts_its_rule() -> N
 def test_order_two_names_a_derivative_in_values_off_by_more_than_rounding() -> None:
     # 3e-9 relative is no rounding error of one cos: a typo'd constant, and it is named.
     slightly = define_op(
-        "slightly", lambda x: (math.sin(x), math.cos(x)), derivative=lambda x: cosine(x) * 1.000000003
+        "slightly",
+        lambda x: (math.sin(x), math.cos(x)),
+        derivative=lambda x: cosine(x) * 1.000000003,
     )
     with pytest.raises(AssertionError, match=r"slightly, made by define_op, at 0\.25: its deriv"):
         assert_gradients_match(lambda x: slightly(x * x), 0.5, order=2)
