@@ -176,6 +176,15 @@ def test_a_bad_architecture_is_refused_before_anything_is_built(
         load_model(write_json(tmp_path / "model.json", document))
 
 
+def test_a_newer_model_file_says_which_version_this_tinygrad_xor_reads(tmp_path: Path) -> None:
+    newer = write_json(tmp_path / "model.json", good_document() | {"version": 2})
+    with pytest.raises(ModelFileError) as caught:
+        load_model(newer)
+    assert str(caught.value) == (
+        f"{newer}: model file version 2; this version of tinygrad_xor reads version 1."
+    )
+
+
 @pytest.mark.parametrize(("bias", "count"), [(True, (2 + 1) * 5 + (5 + 1) * 1), (False, 15)])
 def test_the_bound_counts_every_weight_and_bias(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bias: bool, count: int

@@ -507,6 +507,9 @@ def test_bad_declarations_are_rejected_with_what_was_received() -> None:
         trace(lambda: w * 2.0, [w], [w])
     with pytest.raises(TypeError, match="list of Values"):
         trace(lambda: w * 2.0, w)  # type: ignore[arg-type]
+    for not_a_list in ("w", {w}, 3):  # a string is a sequence; a set has no order
+        with pytest.raises(TypeError, match=r"trace\(parameters=...\): expected a list of V"):
+            trace(lambda: w * 2.0, not_a_list)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="must return the loss Value"):
         trace(lambda: 3.0, [w])  # type: ignore[arg-type, return-value]
     with pytest.raises(ValueError, match="Python identifier"):
