@@ -172,6 +172,14 @@ def test_the_arithmetic_shows_the_accumulation_when_a_value_feeds_an_op_twice() 
     assert a_gets["shows"] == [[0, "grad", "12"], [0, "grad", "24"]]
 
 
+def test_a_value_feeding_both_inputs_of_an_op_with_two_shares_names_each() -> None:
+    x = Value(2.0, "x")
+    y = x**x  # d/d base = x * x ** (x - 1) = 4, d/d exponent = x ** x * log x = 2.773
+    y.label = "y"
+    captions = [step["caption"] for step in record_steps(y).describe()["steps"]]
+    assert "backward 1 of 2: ** passes 4 to x and 2.773 to x" in captions
+
+
 def test_the_arithmetic_shows_the_accumulation_across_two_ops() -> None:
     a = Value(3.0, "a")
     f = a * a + a  # a feeds * twice, then + once: 3 + 3 + 1 = 7

@@ -79,6 +79,19 @@ def test_a_failing_serialisation_leaves_the_old_file_intact(
     assert leftovers(tmp_path) == []
 
 
+def test_the_file_is_strict_json_so_metadata_that_is_not_finite_is_refused(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "model.json"
+    save_model(MLP(2, [5, 1], seed=0), path)
+    old_bytes = path.read_bytes()
+    # An inf loss (bce of a saturated output) would be written as Infinity: not JSON.
+    with pytest.raises(ValueError, match=r"not JSON compliant"):
+        save_model(MLP(2, [5, 1], seed=1), path, metadata={"final_loss": float("inf")})
+    assert path.read_bytes() == old_bytes
+    assert leftovers(tmp_path) == []
+
+
 def write_json(path: Path, document: object) -> Path:
     path.write_text(json.dumps(document))
     return path
@@ -161,6 +174,15 @@ def test_a_bad_architecture_is_refused_before_anything_is_built(
     document["architecture"] = {**architecture(MLP(2, [5, 1])), **changes}
     with pytest.raises(ModelFileError, match=message):
         load_model(write_json(tmp_path / "model.json", document))
+
+
+def test_a_newer_model_file_says_which_version_this_tinygrad_xor_reads(tmp_path: Path) -> None:
+    newer = write_json(tmp_path / "model.json", good_document() | {"version": 2})
+    with pytest.raises(ModelFileError) as caught:
+        load_model(newer)
+    assert str(caught.value) == (
+        f"{newer}: model file version 2; this version of tinygrad_xor reads version 1."
+    )
 
 
 @pytest.mark.parametrize(("bias", "count"), [(True, (2 + 1) * 5 + (5 + 1) * 1), (False, 15)])

@@ -474,6 +474,16 @@ def test_a_rule_that_changes_the_sign_of_a_zero_is_caught_when_traced() -> None:
 # -- the generated source ------------------------------------------------------------------
 
 
+def test_generated_source_is_indented_as_python_is_written_four_spaces_a_level() -> None:
+    x = Value(0.5, "x")
+    source = trace(lambda: x.sigmoid(), [x]).source  # sigmoid's value: an if/else
+    lines = source.splitlines()
+    depth = [len(line) - len(line.lstrip(" ")) for line in lines]
+    assert all(d % 4 == 0 for d in depth)
+    k = next(i for i, line in enumerate(lines) if line.strip() == "else:")
+    assert depth[k + 1] == depth[k] + 4
+
+
 def test_generated_source_is_printable_python_with_one_function() -> None:
     model = MLP(2, [5, 1], seed=0)
     tape = trace(xor_loss(model), model.parameters(), name="xor_loss")
@@ -507,6 +517,9 @@ def test_bad_declarations_are_rejected_with_what_was_received() -> None:
         trace(lambda: w * 2.0, [w], [w])
     with pytest.raises(TypeError, match="list of Values"):
         trace(lambda: w * 2.0, w)  # type: ignore[arg-type]
+    for not_a_list in ("w", {w}, 3):  # a string is a sequence; a set has no order
+        with pytest.raises(TypeError, match=r"trace\(parameters=...\): expected a list of V"):
+            trace(lambda: w * 2.0, not_a_list)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="must return the loss Value"):
         trace(lambda: 3.0, [w])  # type: ignore[arg-type, return-value]
     with pytest.raises(ValueError, match="Python identifier"):

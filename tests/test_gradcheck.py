@@ -132,6 +132,13 @@ def test_gradcheck_skips_what_it_cannot_measure_and_says_why() -> None:
     assert report.rows[0].skipped == "f is nan at the point"
 
 
+def test_the_worst_parameter_is_one_that_was_compared_never_a_skipped_one() -> None:
+    kink, w = Value(0.0, "kink"), Value(0.7, "w")
+    report = gradcheck(lambda: kink.relu() * 3.0 + w * w, [kink, w])
+    assert [bool(row.skipped) for row in report.rows] == [True, False]
+    assert report.worst.name == "w"
+
+
 def test_gradcheck_measures_where_the_first_step_is_too_wide() -> None:
     cos = define_op("cos", lambda x: (math.cos(x), -math.sin(x)))
     x = Value(250.0, "x")

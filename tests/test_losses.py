@@ -115,8 +115,11 @@ def test_bad_inputs_are_clear_errors() -> None:
         mse(leaves([0.1]), [0.0], "max")
     with pytest.raises(ValueError, match="unknown reduction 'half_sum'"):
         bce(leaves([0.1]), [0.0], "half_sum")
-    with pytest.raises(TypeError, match="predictions must be Values"):
+    with pytest.raises(TypeError) as caught:
         mse([0.1], [0.0])  # type: ignore[list-item]
+    assert str(caught.value) == (
+        "mse: predictions must be Values (the network's outputs), got float 0.1."
+    )
     with pytest.raises(TypeError, match="every target must be a number"):
         mse(leaves([0.1]), ["0"])  # type: ignore[list-item]
     with pytest.raises(ValueError, match=r"probabilities in \[0, 1\], got 1.5.*sigmoid"):

@@ -127,3 +127,10 @@ def test_gradients_that_vanished_are_not_called_right() -> None:
     assert alive.finding == "correct"  # one live component: judged as usual
     zeros = diagnose_gradients({"w": 0.0}, {"w": 0.0})
     assert zeros.finding == "vanished"
+
+
+def test_the_proportionality_error_is_the_distance_to_the_best_multiple_relative_to_yours() -> None:
+    # Best multiple of the true (1, 0) is 3 * (1, 0); yours, (3, 4), is 4 away from it and 5 long.
+    found = diagnose_gradients({"a": 3.0, "b": 4.0}, {"a": 1.0, "b": 0.0})
+    assert found.scale == 3.0
+    assert found.proportionality_error == pytest.approx(0.8)

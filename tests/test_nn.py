@@ -149,6 +149,10 @@ def test_inits_draw_from_their_ranges() -> None:
     assert all(n.b is not None and n.b.data == 0.0 for n in xavier.layers[0].neurons)
     bound = math.sqrt(6.0 / (2 + 5))
     assert all(-bound <= w.data <= bound for n in xavier.layers[0].neurons for w in n.w)
+    # drawn, not constant: equal weights would keep the hidden neurons identical forever
+    for model in (torch_init, uniform, xavier):
+        weights = [w.data for n in model.layers[0].neurons for w in n.w]
+        assert len(set(weights)) == len(weights) == 10
 
 
 def test_zero_grad_clears_every_parameter() -> None:

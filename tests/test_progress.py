@@ -8,6 +8,7 @@ import json
 import math
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -75,6 +76,23 @@ def test_a_shown_bar_draws_on_the_given_file_and_close_clears_it() -> None:
     cleared = after[len(drawn) :]
     # leave=False: the bar's line is overwritten with blanks and the cursor goes back
     assert cleared.startswith("\r") and cleared.endswith("\r") and cleared.strip() == ""
+
+
+def test_the_bar_shows_the_loss_of_every_hundredth_epoch() -> None:
+    pytest.importorskip("tqdm")
+    screen = io.StringIO()
+    bar = ProgressBar(300, file=screen)
+    for epoch in range(101):
+        bar(report(epoch, epoch / 1000))
+    time.sleep(0.15)  # past tqdm's 0.1 s between redraws: the next epoch is drawn
+    bar(report(101, 0.101))
+    assert screen.getvalue().endswith("loss 0.1]")  # epoch 100's
+    for epoch in range(102, 250):
+        bar(report(epoch, epoch / 1000))
+    time.sleep(0.15)
+    bar(report(250, 0.25))
+    assert screen.getvalue().endswith("loss 0.2]")  # epoch 200's, not 249's
+    bar.close()
 
 
 def test_the_with_block_closes_the_bar() -> None:

@@ -136,6 +136,13 @@ def test_a_written_out_rule_keeps_the_brackets_python_needs_and_no_others() -> N
         assert FORMULA.render(expr) == python.replace(" * ", "·")
 
 
+def test_a_condition_known_when_the_rule_is_written_folds_away() -> None:
+    a = formulas.name("a")
+    for condition in (True & (a >= 0.0), (a >= 0.0) & True):
+        assert SAFE.render(SAFE.arithmetic.where(condition, 0.0, a)) == "0.0 if a >= 0.0 else a"
+    assert (False & (a >= 0.0)) is False and ((a >= 0.0) & False) is False
+
+
 # -- PowerOp: the op of x ** c ------------------------------------------------------
 
 

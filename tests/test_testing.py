@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from hypothesis import Phase, given, settings
+from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
 
@@ -208,6 +208,17 @@ def test_sympy_and_torch_see_a_wrong_engine_op() -> None:
         assert_gradients_match(lambda x: broken_exp(x), 0.5, against="sympy")
 
 
+def test_an_oracle_mismatch_names_the_argument_it_is_by() -> None:
+    def broken_exp(v: Value) -> Value:
+        return op_result(math.exp(v.data), EXP, v, 2.0 * math.exp(v.data))
+
+    with pytest.raises(AssertionError) as caught:
+        assert_gradients_match(lambda x, y: broken_exp(x) * y, (0.5, 2.0), against="sympy")
+    # d f/d y = exp(x) is right: only d f/d x is listed as a mismatch.
+    assert "\n  d f/d x: autograd 6.5948" in str(caught.value)
+    assert "d f/d y" not in str(caught.value)
+
+
 def test_an_op_the_oracles_cannot_rebuild_is_named() -> None:
     def cosh(v: Value) -> Value:
         return engine.op_result(math.cosh(v.data), "cosh", v, math.sinh(v.data))
@@ -327,6 +338,14 @@ def test_an_op_named_like_the_sources_own_names_is_refused(name: str) -> None:
     with pytest.raises(ValueError, match=rf"Expression.source has a name '{name}' of its own"):
         expressions(2, ops=[clash, "+"])
     expressions(2, ops=[define_op(f"{name}_op", lambda x: (x, 1.0)), "+"])  # as it suggests
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_the_integer_powers_drawn_are_x_to_the_1_2_and_3(n: int) -> None:
+    once = settings(database=None, derandomize=True, max_examples=1000, deadline=None)
+    powers = expressions(1, ops=["**n"], max_ops=1)
+    drawn = find(powers, lambda e: f" ** {n}\n" in e.source, settings=once)
+    assert drawn(Value(1.5)).data == 1.5**n
 
 
 def test_expressions_take_names_and_defined_ops_and_refuse_anything_else() -> None:
@@ -465,6 +484,10 @@ def test_a_point_too_large_to_measure_is_skipped_and_said_to_be() -> None:
     (why,) = assert_gradients_match(lambda x: cos(x), 1e17).skipped
     assert why.startswith("at x=1e+17, d f/d x: the slope does not settle at every step from")
     assert ": f turns faster than the step, or has a kink or a singularity within " in why
+    # At 3e15 neighbouring floats are 0.5 apart: one float away, cos changes by 0.1, where
+    # the slope measured at the wide steps says 4e-6. That is said, not compared.
+    (why,) = assert_gradients_match(lambda x: cos(x), 3e15).skipped
+    assert why.startswith("at x=3000000000000000.0, d f/d x: one float from x, f changes by -0.1")
     (why,) = assert_gradients_match(lambda x: cos(x * x), 1e5).skipped  # x*x rounds to 1e10
     assert "f's rounding (its numbers reach 1e+10) swamps a slope of" in why
 
@@ -696,6 +719,17 @@ def test_order_two_names_a_derivative_in_values_that_contradicts_its_rule() -> N
     message = str(caught.value)
     assert "backwards, made by define_op, at 0.25: its derivative= gives d/dx = " in message
     assert f"{-math.cos(0.25)!r}, its rule {math.cos(0.25)!r}" in message
+
+
+def test_order_two_names_a_derivative_in_values_off_by_more_than_rounding() -> None:
+    # 3e-9 relative is no rounding error of one cos: a typo'd constant, and it is named.
+    slightly = define_op(
+        "slightly",
+        lambda x: (math.sin(x), math.cos(x)),
+        derivative=lambda x: cosine(x) * 1.000000003,
+    )
+    with pytest.raises(AssertionError, match=r"slightly, made by define_op, at 0\.25: its deriv"):
+        assert_gradients_match(lambda x: slightly(x * x), 0.5, order=2)
 
 
 def test_order_two_names_a_derivative_in_values_that_cuts_its_graph() -> None:

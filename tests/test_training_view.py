@@ -85,6 +85,16 @@ def test_then_is_called_every_epoch_and_can_stop_training() -> None:
     assert len([s for s in snapshots.snapshots if s.epoch == 30]) == 1
 
 
+def test_a_run_stopped_on_a_snapshots_epoch_and_finished_twice_holds_it_once() -> None:
+    # Epoch 0 is always kept; stopped there, the trained model is that snapshot.
+    _, snapshots, history = run(epochs=1000, then=lambda report: True)
+    assert history.epochs == 0
+    assert [s.epoch for s in snapshots.finish(history)] == [0]
+    _, snapshots, history = run(epochs=100, count=5)
+    assert snapshots.finish(history) == snapshots.finish(history)  # describe() finishes again
+    assert [s.epoch for s in snapshots.finish(history)] == [0, 33, 66, 99, 100]
+
+
 def test_finish_refuses_another_runs_history() -> None:
     _, snapshots, _ = run(epochs=20)
     _, _, other = run(epochs=21)
