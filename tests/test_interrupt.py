@@ -19,6 +19,13 @@ from tinygrad_xor.graph import draw_dot
 from tinygrad_xor.train import sample_loss
 
 
+def ctrl_c_as_at_a_terminal() -> None:
+    """In the child, before it starts: Ctrl-C's default action. A test run started in the
+    background (`&` in a script) ignores SIGINT, and a child inherits that; Python then
+    keeps ignoring it, as a background job should, and no test here could interrupt it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def interrupt_after(argv: list[str], seconds: float, cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run `tinygrad-xor argv`, send it SIGINT (Ctrl-C) after `seconds`, and wait.
 
@@ -27,6 +34,7 @@ def interrupt_after(argv: list[str], seconds: float, cwd: Path) -> subprocess.Co
     process = subprocess.Popen(
         [sys.executable, "-m", "tinygrad_xor", *argv],
         cwd=cwd,
+        preexec_fn=ctrl_c_as_at_a_terminal,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -78,6 +86,7 @@ def test_ctrl_c_at_any_moment_of_start_up_exits_130_with_one_line(tmp_path: Path
         process = subprocess.Popen(
             [COMMAND, "train", "--epochs", "1000000", "--save", "model.json"],
             cwd=tmp_path,
+            preexec_fn=ctrl_c_as_at_a_terminal,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -113,9 +122,14 @@ def test_an_interrupted_render_leaves_the_renderer_usable() -> None:
     big = draw_dot(sample_loss(model, XOR, "mse"), max_nodes=None).source  # ~15 s of layout
     small = draw_dot(sample_loss(MLP(2, [2, 1]), XOR, "mse", [0])).source
     timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
-    timer.start()
-    started = time.perf_counter()
-    with pytest.raises(KeyboardInterrupt):
-        render.render_svg(big, renderer="wasm")
-    assert time.perf_counter() - started < 3.0
+    # Ctrl-C raises KeyboardInterrupt here even in a test run started in the background.
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        timer.start()
+        started = time.perf_counter()
+        with pytest.raises(KeyboardInterrupt):
+            render.render_svg(big, renderer="wasm")
+        assert time.perf_counter() - started < 3.0
+    finally:
+        signal.signal(signal.SIGINT, before)
     assert render.render_svg(small, renderer="wasm").lstrip().startswith("<?xml")
