@@ -26,6 +26,16 @@ def ctrl_c_as_at_a_terminal() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def finish(process: subprocess.Popen[str]) -> tuple[str, str]:
+    """Its output once it ends; one that has not ended in 60 s is killed, not left running."""
+    try:
+        return process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise
+
+
 def interrupt_after(argv: list[str], seconds: float, cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run `tinygrad-xor argv`, send it SIGINT (Ctrl-C) after `seconds`, and wait.
 
@@ -42,7 +52,7 @@ def interrupt_after(argv: list[str], seconds: float, cwd: Path) -> subprocess.Co
     time.sleep(seconds)
     process.send_signal(signal.SIGINT)
     signalled = time.perf_counter()
-    out, err = process.communicate(timeout=60)
+    out, err = finish(process)
     return subprocess.CompletedProcess(
         time.perf_counter() - signalled, process.returncode, out, err
     )
@@ -98,7 +108,7 @@ def test_ctrl_c_at_any_moment_of_start_up_exits_130_with_one_line(tmp_path: Path
         time.sleep(moment)
         held.append(sigint_blocked(process.pid))
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=60)
+        out, err = finish(process)
         assert process.returncode == 130, (moment, err)
         assert err.splitlines() == ["tinygrad-xor train: interrupted"], (moment, err)
         assert out == "" and list(tmp_path.iterdir()) == []
