@@ -215,3 +215,11 @@ def test_a_defined_op_is_written_as_a_call_and_a_power_by_its_exponent() -> None
     lines = [line for step in steps for line in step["lines"]]
     assert "#2 = hyp(a, b) = hyp(3, 4) = 5" in lines
     assert "#2.grad += 10 (local: 2·#2^1) \u00d7 1 (#1.grad) → 10" in lines
+
+
+def test_relu_s_local_derivative_is_written_with_its_boundary() -> None:
+    x = Value(-1.0, "x")
+    y = x.relu()
+    y.label = "y"
+    lines = [line for step in record_steps(y).describe()["steps"] for line in step["lines"]]
+    assert "x.grad += 0 (local: 0 if x ≤ 0 else 1) \u00d7 1 (y.grad) → 0" in lines

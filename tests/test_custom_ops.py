@@ -157,6 +157,14 @@ def test_the_rule_must_take_one_or_two_numbers() -> None:
     assert scaled.arity == 1
 
 
+def test_a_derivative_must_take_as_many_inputs_as_the_rule() -> None:
+    product = lambda x, y: (x * y, y, x)  # noqa: E731
+    with pytest.raises(TypeError, match=r"the rule takes 2 inputs, so derivative must take 2"):
+        define_op("product", product, derivative=lambda x: x)
+    with pytest.raises(TypeError, match=r"the rule takes 1 input, so derivative must take 1"):
+        define_op("square", lambda x: (x * x, 2 * x), derivative=lambda x, y: (x, y))
+
+
 def test_calling_it_with_the_wrong_number_of_inputs_says_how_many() -> None:
     with pytest.raises(TypeError, match=r"sin\(\) takes 1 input \(Values or numbers\), got 2"):
         sin(1.0, 2.0)

@@ -41,6 +41,12 @@ def test_diagnosis_of_a_sign_error() -> None:
     assert d.sign_mismatches == 3 and "wrong way" in d.summary
 
 
+def test_a_named_constant_with_a_minus_sign_is_named() -> None:
+    d = diagnose_gradients({k: -0.37 * g for k, g in TRUE.items()}, TRUE, constants={"L": 0.37})
+    assert d.finding == "negated" and d.scale == pytest.approx(-0.37) and d.scale_name == "L"
+    assert "the true one times -0.37 (L, with a minus sign): it points exactly" in d.summary
+
+
 def test_diagnosis_of_a_different_gradient() -> None:
     d = diagnose_gradients({"w": 2.0, "b": 1.0, "v": 0.5}, TRUE)
     assert d.finding == "different" and d.sign_mismatches == 1 and d.cosine > 0

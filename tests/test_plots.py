@@ -71,3 +71,37 @@ def test_a_decision_boundary_needs_two_inputs_in_the_model_and_in_the_data(
         with pytest.raises(ValueError, match="draws two inputs"):
             plots.plot_decision_boundary(model, data, tmp_path / "boundary.png")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_decision_boundary_marks_target_1_with_a_circle_and_target_0_with_a_cross(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from matplotlib.markers import MarkerStyle
+
+    drawn = []
+    save = plots._save
+
+    def keeping_the_figure(figure, path, image_format="png"):  # type: ignore[no-untyped-def]
+        drawn.append(figure)
+        save(figure, path, image_format)
+
+    monkeypatch.setattr(plots, "_save", keeping_the_figure)
+    plots.plot_decision_boundary(MLP(2, [2, 1], seed=0), XOR, tmp_path / "b.png", resolution=5)
+    axes = drawn[0].axes[0]
+
+    def shape(marker: str) -> list[list[float]]:
+        style = MarkerStyle(marker)
+        return style.get_path().transformed(style.get_transform()).vertices.round(6).tolist()
+
+    points = {
+        tuple(c.get_offsets()[0]): c.get_paths()[0].vertices.round(6).tolist()
+        for c in axes.collections
+        if len(c.get_offsets()) == 1
+    }
+    assert points == {
+        (0.0, 0.0): shape("X"),
+        (0.0, 1.0): shape("o"),
+        (1.0, 0.0): shape("o"),
+        (1.0, 1.0): shape("X"),
+    }
+    assert sorted(text.get_text() for text in axes.texts) == ["0", "0", "1", "1"]

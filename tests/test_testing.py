@@ -507,6 +507,14 @@ def test_sympy_at_a_singular_point_skips_with_its_reason() -> None:
     assert "f is nan at the point" in why  # a negative base to a fractional power
 
 
+def test_sympy_takes_the_engine_s_zero_by_convention_derivatives() -> None:
+    # relu'(0) = 0 and d/dx x**2 + relu(x) at 0: sympy's own relu has no derivative at 0.
+    pytest.importorskip("sympy")
+    for f, point in [(lambda x: x.relu(), 0.0), (lambda x: x**2 + (x * 3.0).relu(), 0.0)]:
+        report = assert_gradients_match(f, point, against="sympy")
+        assert (report.compared, report.skipped) == (1, [])
+
+
 def _chain(levels: int) -> Callable[[Value], Value]:
     def f(v: Value) -> Value:
         for _ in range(levels):
