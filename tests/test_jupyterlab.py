@@ -125,7 +125,9 @@ class Lab:
         return f"{self.url}/{path}?token={TOKEN}"
 
     def api(self, path: str, method: str = "GET") -> Any:
-        request = urllib.request.Request(f"{self.url}/api/{path}?token={TOKEN}", method=method)
+        separator = "&" if "?" in path else "?"
+        address = f"{self.url}/api/{path}{separator}token={TOKEN}"
+        request = urllib.request.Request(address, method=method)
         with urllib.request.urlopen(request, timeout=30) as answer:
             body = answer.read()
         return json.loads(body) if body else None
@@ -420,7 +422,8 @@ def as_if_executed_elsewhere(lab: Lab, saved: str) -> str:
 def trust_with_the_command_palette(page: Any, lab: Lab, path: str) -> None:
     """What the stepper's untrusted line says to do: Ctrl+Shift+C, "Trust Notebook". The
     command then saves the notebook; wait for that save, or closing it would ask to."""
-    saved_before = lab.api(f"contents/{path}")["last_modified"]
+    # content=0: the file's model without reading it, which a save may be half-way through.
+    saved_before = lab.api(f"contents/{path}?content=0")["last_modified"]
     page.locator(".jp-Notebook").first.click(position={"x": 5, "y": 5})
     page.keyboard.press("Escape")
     page.keyboard.press("Control+Shift+C")
@@ -428,7 +431,7 @@ def trust_with_the_command_palette(page: Any, lab: Lab, path: str) -> None:
     page.locator(".lm-CommandPalette-item", has_text="Trust Notebook").first.click()
     page.locator(".jp-Dialog .jp-mod-accept").click()
     deadline = time.monotonic() + 30
-    while lab.api(f"contents/{path}")["last_modified"] == saved_before:
+    while lab.api(f"contents/{path}?content=0")["last_modified"] == saved_before:
         assert time.monotonic() < deadline, f"Trust Notebook did not save {path} in 30 s"
         time.sleep(0.1)
     page.wait_for_selector(".jp-mod-current.jp-mod-dirty", state="detached")
