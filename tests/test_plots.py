@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,17 +14,23 @@ PNG = b"\x89PNG\r\n\x1a\n"
 CURVES = [("first", [1.0, 0.5, 0.25]), ("second", [2.0, 2.0])]
 
 
-def test_each_curve_is_drawn_with_its_label_on_a_log_scale(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    drawn = []
+@pytest.fixture
+def drawn(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The figures plots draws, kept as they are saved (still written to their files)."""
+    figures: list[Any] = []
     save = plots._save
 
     def keeping_the_figure(figure, path, image_format="png"):  # type: ignore[no-untyped-def]
-        drawn.append(figure)
+        figures.append(figure)
         save(figure, path, image_format)
 
     monkeypatch.setattr(plots, "_save", keeping_the_figure)
+    return figures
+
+
+def test_each_curve_is_drawn_with_its_label_on_a_log_scale(
+    tmp_path: Path, drawn: list[Any]
+) -> None:
     path = plots.plot_comparison(CURVES, tmp_path / "curves.png", title="Two runs")
     assert path == tmp_path / "curves.png" and path.read_bytes()[:8] == PNG
     ((axes,),) = [figure.axes for figure in drawn]
@@ -74,18 +81,10 @@ def test_a_decision_boundary_needs_two_inputs_in_the_model_and_in_the_data(
 
 
 def test_the_decision_boundary_marks_target_1_with_a_circle_and_target_0_with_a_cross(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, drawn: list[Any]
 ) -> None:
     from matplotlib.markers import MarkerStyle
 
-    drawn = []
-    save = plots._save
-
-    def keeping_the_figure(figure, path, image_format="png"):  # type: ignore[no-untyped-def]
-        drawn.append(figure)
-        save(figure, path, image_format)
-
-    monkeypatch.setattr(plots, "_save", keeping_the_figure)
     plots.plot_decision_boundary(MLP(2, [2, 1], seed=0), XOR, tmp_path / "b.png", resolution=5)
     axes = drawn[0].axes[0]
 
