@@ -14,6 +14,8 @@ Where chromium or Playwright is missing these tests skip and say why; under CI=t
 
 from __future__ import annotations
 
+import math
+import re
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -437,3 +439,302 @@ def test_a_notebooks_static_export_steps_through_backprop_with_no_kernel(
     assert not [r for r in opened.requests if r.startswith("(about:srcdoc)")]
     assert all("cdnjs" in r for r in opened.requests), opened.requests
     assert not [e for e in opened.errors if "about:srcdoc" in e or e.startswith("exception")]
+
+
+# -- what each step marks on the graph, and the controls at their ends ---------------------
+
+# Every node and edge of the graph with its marks, and the record texts marked as changed.
+READ_MARKS = """() => {
+  const marks = {};
+  for (const g of document.querySelectorAll("#graph g.node, #graph g.edge")) {
+    const title = g.querySelector("title").textContent;
+    for (const name of ["now", "inputs", "flow", "pending"]) {
+      if (g.classList.contains(name)) (marks[name] = marks[name] || []).push(title);
+    }
+    const texts = [...g.querySelectorAll("text")];
+    texts.forEach((t, i) => {
+      if (t.classList.contains("changed")) {
+        const which = i === texts.length - 1 ? " grad" : " data";
+        (marks.changed = marks.changed || []).push(title + which);
+      }
+    });
+  }
+  return marks;
+}"""
+
+
+def expected_marks(root: Value, step: int) -> dict[str, list[str]]:
+    """What step `step` marks, from the recording: its Value and op (now), their inputs, the
+    edges between them (flow), what the forward pass has not reached (pending), and the texts
+    whose numbers this step changed."""
+    walk = record_steps(root)
+    count = len(walk.values)
+    node = step - 1 if step <= count else walk.backward[step - count - 1].node
+    value = walk.values[node]
+    inputs = [walk.values.index(p) for p in value.parents]
+    marks: dict[str, list[str]] = {
+        "now": [f"v{node}"] + ([] if value.is_leaf else [f"v{node}_op"]),
+        "inputs": sorted({f"v{i}" for i in inputs}),
+        "flow": [] if value.is_leaf else [f"v{node}_op->v{node}"],
+        "pending": [],
+        "changed": [],
+    }
+    marks["flow"] += [f"v{i}->v{node}_op" for i in inputs]
+    for i in range(step if step <= count else count, count):
+        has_op = not walk.values[i].is_leaf
+        marks["pending"] += [f"v{i}"] + ([f"v{i}_op"] if has_op else [])
+    before, after = expected_records(root, step - 1), expected_records(root, step)
+    for title in after:
+        for which, was, now in zip(("data", "grad"), before[title], after[title], strict=True):
+            if was != now:
+                marks["changed"].append(f"{title} {which}")
+    return marks
+
+
+def test_each_step_marks_its_value_its_inputs_the_edges_and_what_is_not_computed_yet(
+    browser: Any, tmp_path: Path
+) -> None:
+    o, _ = micrograd_neuron()
+    path = tmp_path / "neuron.html"
+    to_html(o, path)
+    opened = open_file(browser, path)
+    total = 2 * len(topological_order(o))
+    for step in range(1, total + 1):
+        opened.page.fill("#slider", str(step))
+        shown = {name: sorted(titles) for name, titles in opened.page.evaluate(READ_MARKS).items()}
+        wanted = {
+            name: sorted(titles) for name, titles in expected_marks(o, step).items() if titles
+        }
+        assert shown == wanted, f"step {step}"
+    assert opened.requests == [] and opened.errors == []
+
+
+# The graph's box and the boxes of the step's Value and op, in the page's pixels.
+NOW_IN_VIEW = """() => {
+  const view = document.getElementById("graph").getBoundingClientRect();
+  return [...document.querySelectorAll("#graph g.node.now")].every((g) => {
+    const box = g.getBoundingClientRect();
+    return box.left >= view.left - 1 && box.right <= view.right + 1
+      && box.top >= view.top - 1 && box.bottom <= view.bottom + 1;
+  });
+}"""
+
+
+def test_a_graph_wider_than_its_box_scrolls_to_each_steps_value(
+    browser: Any, tmp_path: Path
+) -> None:
+    from tinygrad_xor.cli import main
+
+    path = tmp_path / "backprop.html"
+    assert (
+        main(["graph", "--sample", "1", "--out", str(tmp_path / "g.svg"), "--html", str(path)]) == 0
+    )
+    opened = open_file(browser, path)
+    page = opened.page
+    sizes = page.evaluate(
+        "[document.querySelector('#graph svg').getBoundingClientRect().width,"
+        " document.getElementById('graph').getBoundingClientRect().width]"
+    )
+    assert sizes[0] > 1.5 * sizes[1], "the XOR sample's graph should not fit its box"
+    for step in [*range(1, 129, 9), 128, 64, 1]:  # the forward pass left to right, then back
+        page.fill("#slider", str(step))
+        assert page.evaluate(NOW_IN_VIEW), f"step {step}: its Value is scrolled out of view"
+    for step, button in [(40, "#zoom-in"), (100, "#zoom-out")]:  # zooming keeps it in view
+        page.fill("#slider", str(step))
+        for _ in range(3):  # 100% up to 200%, then back down to 100%
+            page.click(button)
+            assert page.evaluate(NOW_IN_VIEW), f"step {step}, after {button}"
+    assert opened.requests == [] and opened.errors == []
+
+
+def test_zoom_stops_at_40_and_200_percent_and_scales_the_graph(
+    browser: Any, tmp_path: Path
+) -> None:
+    o, _ = micrograd_neuron()
+    path = tmp_path / "neuron.html"
+    to_html(o, path)
+    opened = open_file(browser, path)
+    page = opened.page
+
+    def width() -> float:
+        return float(
+            page.evaluate("document.querySelector('#graph svg').getBoundingClientRect().width")
+        )
+
+    at_100 = width()
+    for level in ["80%", "60%", "40%"]:
+        assert not page.is_disabled("#zoom-out")
+        page.click("#zoom-out")
+        assert opened.text("#zoom-level") == level
+    assert page.is_disabled("#zoom-out") and width() == pytest.approx(0.4 * at_100, rel=0.01)
+    for level in ["60%", "80%", "100%", "125%", "150%", "200%"]:
+        page.click("#zoom-in")
+        assert opened.text("#zoom-level") == level
+    assert page.is_disabled("#zoom-in") and not page.is_disabled("#zoom-out")
+    assert width() == pytest.approx(2 * at_100, rel=0.01)
+    assert opened.requests == [] and opened.errors == []
+
+
+def test_play_from_the_last_step_starts_again_and_modified_keys_do_nothing(
+    browser: Any, tmp_path: Path
+) -> None:
+    o, _ = micrograd_neuron()
+    path = tmp_path / "neuron.html"
+    to_html(o, path)
+    opened = open_file(browser, path)
+    page = opened.page
+    assert page.get_attribute("#slider", "max") == "20"
+    assert page.is_disabled("#first") and page.is_disabled("#previous")
+    assert not page.is_disabled("#next") and not page.is_disabled("#last")
+    for key in ["Control+ArrowRight", "Alt+ArrowRight", "Meta+End", "x"]:
+        opened.press(key)
+        assert opened.text("#counter") == "step 0 of 20", key  # left to the browser
+    opened.press("End")
+    page.click("#play")
+    page.wait_for_function("document.getElementById('counter').textContent === 'step 1 of 20'")
+    page.click("#play")
+    assert opened.text("#play") == "▶ play"
+    opened.press("ArrowLeft", 3)  # never past the first step
+    assert opened.text("#counter") == "step 0 of 20"
+    opened.press("End")
+    opened.press("ArrowRight")  # nor past the last
+    assert opened.text("#counter") == "step 20 of 20"
+    assert opened.requests == [] and opened.errors == []
+
+
+# -- what the training page draws: the points, their labels, the axes, the loss curve -----------
+
+# Records what is drawn on the decision-boundary canvas: each draw starts with clearRect.
+RECORD_CANVAS = """
+window.drawn = [];
+const proto = CanvasRenderingContext2D.prototype;
+for (const name of ["clearRect", "fillText", "arc", "moveTo"]) {
+  const original = proto[name];
+  proto[name] = function (...args) {
+    if (this.canvas.id === "boundary") window.drawn.push([name, ...args]);
+    return original.apply(this, args);
+  };
+}
+"""
+LAST_DRAWING = """() => {
+  const start = window.drawn.map((call) => call[0]).lastIndexOf("clearRect");
+  return window.drawn.slice(start + 1);
+}"""
+# The curve's texts and paths, and where the dot and the marker are.
+READ_CURVE = """() => {
+  const curve = document.getElementById("curve");
+  const number = (element, name) => Number(element.getAttribute(name));
+  const dot = curve.querySelector(".dot"), marker = curve.querySelector(".marker");
+  return {
+    texts: [...curve.querySelectorAll("text")].map(
+      (t) => [t.textContent, number(t, "x"), number(t, "y")]),
+    loss: curve.querySelector("path.loss").getAttribute("d"),
+    axis: curve.querySelector("path.axis").getAttribute("d"),
+    dot: [number(dot, "cx"), number(dot, "cy")],
+    marker: [number(marker, "x1"), number(marker, "x2")],
+  };
+}"""
+
+
+def test_training_page_draws_circles_crosses_their_predictions_and_the_axes(
+    browser: Any, tmp_path: Path
+) -> None:
+    model = MLP(2, [5, 1], seed=0)
+    snapshots = TrainingSnapshots(model, XOR, count=10)
+    history = train(
+        model, XOR, SGD(model.parameters(), lr=0.3, momentum=0.9), epochs=600, callback=snapshots
+    )
+    path = tmp_path / "training.html"
+    snapshots.to_html(history, path)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.add_init_script(RECORD_CANVAS)
+    page.goto(path.resolve().as_uri())
+    # The input square: 34 px from the canvas' left, 10 from its top, 336 wide; the
+    # grid runs from -0.1 to 1.1 (web/training.js, training_view.GRID_LOW/HIGH).
+    side, low, high = 336, -0.1, 1.1
+
+    def at(x1: float, x2: float) -> tuple[float, float]:
+        return 34 + (x1 - low) / (high - low) * side, 10 + (high - x2) / (high - low) * side
+
+    wrong_labels = contour_segments = 0
+    for k in [0, 1, 9]:
+        page.fill("#slider", str(k))
+        drawing = page.evaluate(LAST_DRAWING)
+        texts = {
+            (call[1], round(call[2]), round(call[3])) for call in drawing if call[0] == "fillText"
+        }
+        for tick in [0, 0.5, 1]:  # under the square and left of it, at their places
+            x, y = at(tick, tick)
+            assert (str(tick), round(x), 10 + side + 16) in texts
+            assert (str(tick), 34 - 6, round(y + 4)) in texts
+        x_axis = [t for t in texts if t[0] == "x1"]
+        y_axis = [t for t in texts if t[0] == "x2"]
+        assert len(x_axis) == 1 and x_axis[0][2] == 10 + side + 16 and x_axis[0][1] > at(0.5, 0)[0]
+        assert len(y_axis) == 1 and y_axis[0][1] < 34 and y_axis[0][2] > at(0, 0.5)[1] + 4
+        circles = {(round(c[1]), round(c[2]), c[3]) for c in drawing if c[0] == "arc"}
+        starts = {(round(c[1]), round(c[2])) for c in drawing if c[0] == "moveTo"}
+        starts_of_crosses = set()
+        snapshot = snapshots.snapshots[k]
+        for (x1, x2), target, prediction in zip(
+            XOR.inputs, XOR.targets, snapshot.predictions, strict=True
+        ):
+            px, py = at(x1, x2)
+            corners = {(round(px - 6), round(py - 6)), (round(px + 6), round(py - 6))}
+            starts_of_crosses |= corners
+            if target == 1:  # a circle, radius 8; crosses for 0
+                assert (round(px), round(py), 8) in circles and not corners <= starts
+            else:
+                assert (round(px), round(py), 8) not in circles and corners <= starts
+            right = (prediction > 0.5) == (target > 0.5)
+            label = f"{prediction:.4g}" + ("" if right else " \u2717")
+            wrong_labels += not right
+            (placed,) = [t for t in texts if t[0] == label]
+            # beside its point, on the side towards the middle of the square
+            assert 0 < abs(placed[1] - px) <= 13 and 0 < abs(placed[2] - py) <= 21
+            assert (placed[1] < px) == (x1 > 0.5) and (placed[2] > py) == (x2 > 0.5)
+        assert len(circles) == 2
+        # The black line is where the output crosses 0.5: each of its segments starts on a
+        # cell's edge, at the point the two grid points' outputs (as sent, 16 bits) put 0.5.
+        n = snapshots.resolution
+        cell = side / (n - 1)
+        sent = [round(min(max(y, 0.0), 1.0) * 65535) / 65535 for y in snapshot.outputs]
+        segments = [(c[1], c[2]) for c in drawing if c[0] == "moveTo"]
+        segments = [s for s in segments if (round(s[0]), round(s[1])) not in starts_of_crosses]
+        contour_segments += len(segments)
+        for x, y in segments:
+            column, row = (x - 34) / cell, (10 + side - y) / cell
+            if abs(column - round(column)) < 1e-6:  # on a vertical edge
+                c, r0 = round(column), math.floor(row)
+                ends, t = (sent[r0 * n + c], sent[(r0 + 1) * n + c]), row - r0
+            else:
+                r, c0 = round(row), math.floor(column)
+                ends, t = (sent[r * n + c0], sent[r * n + c0 + 1]), column - c0
+            assert ends[0] + t * (ends[1] - ends[0]) == pytest.approx(0.5, abs=1e-6)
+    assert wrong_labels > 0, "no snapshot had a wrong prediction: the ✗ went untested"
+    assert contour_segments > 20, "the 0.5 line went untested"
+
+    curve = page.evaluate(READ_CURVE)
+    losses = [loss for _, loss in snapshots.describe(history)["curve"]]
+    decades = sorted((int(t[0][2:]), t[2] - 4) for t in curve["texts"] if t[0].startswith("1e"))
+    assert [d for d, _ in decades] == list(range(decades[0][0], decades[-1][0] + 1))
+    assert 10 ** decades[0][0] <= min(losses) and max(losses) <= 10 ** decades[-1][0]
+    step = (decades[-1][1] - decades[0][1]) / (decades[-1][0] - decades[0][0])
+    epochs = {t[0]: t[1] for t in curve["texts"] if t[0].isdigit()}
+    assert sorted(epochs, key=int) == ["0", "300", "600"]
+    # 0 and 600 at the ends of the epoch axis: "M<left>,<top> V<bottom> H<right>"
+    left, right = re.fullmatch(r"M([\d.]+),[\d.]+ V[\d.]+ H([\d.]+)", curve["axis"]).groups()
+    assert (epochs["0"], epochs["600"]) == (float(left), float(right))
+    assert {"epoch", "loss"} <= {t[0] for t in curve["texts"]}
+
+    def placed(epoch: float, loss: float) -> tuple[float, float]:
+        """Where the axes' labels say (epoch, loss) is: linear in epochs, log in the loss."""
+        x = epochs["0"] + epoch / 600 * (epochs["600"] - epochs["0"])
+        return x, decades[0][1] + (math.log10(loss) - decades[0][0]) * step
+
+    points = [tuple(map(float, p.split(","))) for p in re.split("[ML]", curve["loss"])[1:]]
+    assert len(points) == len(losses) == 601
+    for epoch, (point, loss) in enumerate(zip(points, losses, strict=True)):
+        assert point == pytest.approx(placed(epoch, loss), abs=0.1), f"epoch {epoch}"
+    last = snapshots.snapshots[-1]
+    assert curve["dot"] == pytest.approx(placed(last.epoch, float(f"{last.loss:.4g}")), abs=0.1)
+    assert curve["marker"] == [curve["dot"][0]] * 2
