@@ -144,6 +144,7 @@ def test_describe_gives_a_start_then_one_forward_and_one_backward_step_per_value
     steps = described["steps"]
     assert len(steps) == 1 + 10 + 10
     assert steps[0]["node"] is None and steps[0]["shows"] == []
+    assert steps[0]["lines"] == ["press → (or next) to compute the Values, inputs first"]
     assert steps[0]["caption"] == (
         "start: nothing computed yet; 10 forward and 10 backward steps to go"
     )
@@ -265,6 +266,7 @@ def test_a_power_s_exponent_is_written_in_full_and_a_negative_one_bracketed() ->
         y.label = "y"
         lines = [line for step in record_steps(y).describe()["steps"] for line in step["lines"]]
         assert any(f"(local: {local})" in line for line in lines), lines
+    assert f"y = x**{exponent:g} = 2**{exponent:g} = {2.0**exponent:.4g}" in lines
 
 
 def test_formulas_bracket_a_negation_of_a_negative() -> None:

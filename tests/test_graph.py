@@ -181,6 +181,10 @@ def test_the_summary_counts_each_kind_of_value() -> None:
         "0 constants, 0 op results)"
     )
     assert 'fillcolor="#c8ecc8"' in node_attributes(drawn.source)["v0"]  # parameter green
+    # The root's name as the picture shows it: a control character escaped.
+    assert draw_dot(Value(1.0, "loss\x00")).summary.startswith(
+        "computation graph of loss\\x00 = 1 (grad 0): "
+    )
 
 
 def test_show_local_grads_writes_each_local_derivative_on_its_edge() -> None:
@@ -253,7 +257,12 @@ def test_past_the_node_limit_a_typed_error_says_how_big_and_what_to_draw_instead
     message = str(caught.value)
     assert f"{count} Values" in message
     assert f"max_nodes={DEFAULT_MAX_NODES}" in message
-    assert "one sample" in message and "max_nodes=None" in message
+    assert message.startswith(
+        f"this graph has {count} Values, more than max_nodes={DEFAULT_MAX_NODES}: a picture "
+        "that big is slow to lay out and too dense to read. Draw a part of it: the loss of "
+        "one sample"
+    )
+    assert "max_nodes=None" in message
     assert isinstance(caught.value, ValueError)
     assert (caught.value.count, caught.value.limit) == (count, DEFAULT_MAX_NODES)
     # The user's way out works; a graph of exactly the limit is drawn.

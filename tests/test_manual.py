@@ -391,6 +391,18 @@ def test_explanation_when_attempt2_has_not_solved_it_yet() -> None:
     assert expected in sentence
 
 
+def test_explanation_when_only_attempt2_or_neither_solved_it() -> None:
+    runs = [manual.train(variant, epochs=900) for variant in ("attempt2", "correct")]
+    runs[0].first_solved_epoch, runs[1].first_solved_epoch = 850, None  # as if reversed
+    (sentence,) = manual.explain(runs)
+    assert "all four were first right at epoch 850; the correct update never got there" in (
+        sentence
+    )
+    runs[0].first_solved_epoch = None
+    (sentence,) = manual.explain(runs)
+    assert "; neither it nor the correct update got all four right, and it ended at" in sentence
+
+
 def test_format_table_has_a_row_per_run(runs: dict[str, manual.ManualRun]) -> None:
     table = manual.format_table(list(runs.values())).splitlines()
     assert table[0].split()[:3] == ["variant", "loss", "final"]
@@ -470,6 +482,8 @@ def test_loss_curves_and_plot_title_name_each_run_and_the_network(
     assert manual.plot_title(short_runs) == "The learner's 2-5-1 network on XOR, lr 0.3"
     with pytest.raises(ValueError, match="no runs"):
         manual.plot_title([])
+    mean_run = manual.train("correct", epochs=2, loss="mean")
+    assert manual.loss_curves([mean_run])[0][0] == "correct  (loss mean((y_hat-y)^2))"
 
 
 def _plot(runs: list[manual.ManualRun], path: Path) -> Path:

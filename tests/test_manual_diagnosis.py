@@ -39,6 +39,7 @@ def test_diagnosis_of_a_sign_error() -> None:
     d = diagnose_gradients({k: -g for k, g in TRUE.items()}, TRUE)
     assert d.finding == "negated" and d.scale == pytest.approx(-1.0)
     assert d.sign_mismatches == 3 and "wrong way" in d.summary
+    assert d.summary.endswith("Look for a sign error, e.g. (y - y_hat) where (y_hat - y) belongs.")
 
 
 def test_a_named_constant_with_a_minus_sign_is_named() -> None:
