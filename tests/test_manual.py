@@ -337,6 +337,17 @@ def test_first_solved_epoch_is_the_first_forward_pass_with_all_four_right(
     assert all_right(rerun.snapshots[first])  # after `first` updates: all four right
 
 
+def test_a_run_that_first_gets_all_four_right_with_its_last_update_says_so(
+    runs: dict[str, manual.ManualRun],
+) -> None:
+    # The predictions after the last update count too: solved at `first` updates, a run of
+    # exactly `first` epochs (whose forward passes were all before that) solved at its end.
+    first = runs["correct"].first_solved_epoch
+    assert first is not None
+    short = manual.train("correct", epochs=first)
+    assert short.solved and short.first_solved_epoch == first
+
+
 def test_explanations_state_what_the_runs_show(runs: dict[str, manual.ManualRun]) -> None:
     first, second = manual.explain(list(runs.values()))
     assert "attempt1" in first and "loss value" in first
@@ -345,6 +356,8 @@ def test_explanations_state_what_the_runs_show(runs: dict[str, manual.ManualRun]
     assert "attempt2" in second and "lr * loss" in second
     start_lr = 0.3 * runs["attempt2"].losses[0]
     assert f"{start_lr:.3g} at the start" in second
+    end_lr = 0.3 * runs["attempt2"].final_loss
+    assert f"{end_lr:.3g} at the end" in second and f"{end_lr:.3g}" != f"{start_lr:.3g}"
     solved_at = runs["attempt2"].first_solved_epoch, runs["correct"].first_solved_epoch
     assert "epoch {} against {} for the correct update".format(*solved_at) in second
 
@@ -376,6 +389,18 @@ def test_explanation_when_attempt2_has_not_solved_it_yet() -> None:
         f"never got all four right; the correct update did at epoch {runs[1].first_solved_epoch}"
     )
     assert expected in sentence
+
+
+def test_explanation_when_only_attempt2_or_neither_solved_it() -> None:
+    runs = [manual.train(variant, epochs=900) for variant in ("attempt2", "correct")]
+    runs[0].first_solved_epoch, runs[1].first_solved_epoch = 850, None  # as if reversed
+    (sentence,) = manual.explain(runs)
+    assert "all four were first right at epoch 850; the correct update never got there" in (
+        sentence
+    )
+    runs[0].first_solved_epoch = None
+    (sentence,) = manual.explain(runs)
+    assert "; neither it nor the correct update got all four right, and it ended at" in sentence
 
 
 def test_format_table_has_a_row_per_run(runs: dict[str, manual.ManualRun]) -> None:
@@ -457,6 +482,8 @@ def test_loss_curves_and_plot_title_name_each_run_and_the_network(
     assert manual.plot_title(short_runs) == "The learner's 2-5-1 network on XOR, lr 0.3"
     with pytest.raises(ValueError, match="no runs"):
         manual.plot_title([])
+    mean_run = manual.train("correct", epochs=2, loss="mean")
+    assert manual.loss_curves([mean_run])[0][0] == "correct  (loss mean((y_hat-y)^2))"
 
 
 def _plot(runs: list[manual.ManualRun], path: Path) -> Path:
@@ -530,7 +557,14 @@ def test_state_dict_round_trip() -> None:
         ({"epochs": 0}, "epochs must be a whole number >= 1"),
         ({"lr": -0.1}, "lr must be a finite number > 0"),
         ({"lr": math.nan}, "lr must be a finite number > 0"),
-        ({"weights": manual.learner_weights(), "biases": True}, "contradicts the weights"),
+        (
+            {"weights": manual.learner_weights(), "biases": True},
+            "biases=True contradicts the weights given, which have no biases; leave biases out",
+        ),
+        (
+            {"weights": manual.learner_weights(biases=True), "biases": False},
+            "biases=False contradicts the weights given, which have biases; leave biases out",
+        ),
     ],
 )
 def test_bad_options_raise_clear_errors(kwargs: dict[str, object], message: str) -> None:
@@ -538,9 +572,17 @@ def test_bad_options_raise_clear_errors(kwargs: dict[str, object], message: str)
         manual.train(**kwargs)  # type: ignore[arg-type]
 
 
+def test_one_hidden_unit_is_the_smallest_network() -> None:
+    weights = manual.learner_weights(hidden=1)
+    assert weights.hidden == 1 and list(weights.named()) == ["W1[0,0]", "W1[1,0]", "W2[0,0]"]
+    assert len(manual.train("correct", epochs=2, hidden=1).losses) == 2
+
+
 def test_bad_weights_raise_clear_errors() -> None:
     with pytest.raises(ValueError, match=r"W2 must have shape \(5, 1\), got \(4, 1\)"):
         manual.Weights(np.zeros((2, 5)), np.zeros((4, 1)))
+    with pytest.raises(ValueError, match=r"W1 must have shape \(2, hidden\), got \(2, 0\)"):
+        manual.Weights(np.zeros((2, 0)), np.zeros((0, 1)))
     with pytest.raises(ValueError, match="both biases"):
         manual.Weights(np.zeros((2, 5)), np.zeros((5, 1)), np.zeros(5))
     with pytest.raises(ValueError, match="non-finite"):

@@ -39,6 +39,7 @@ def test_diagnosis_of_a_sign_error() -> None:
     d = diagnose_gradients({k: -g for k, g in TRUE.items()}, TRUE)
     assert d.finding == "negated" and d.scale == pytest.approx(-1.0)
     assert d.sign_mismatches == 3 and "wrong way" in d.summary
+    assert d.summary.endswith("Look for a sign error, e.g. (y - y_hat) where (y_hat - y) belongs.")
 
 
 def test_a_named_constant_with_a_minus_sign_is_named() -> None:
@@ -133,6 +134,53 @@ def test_gradients_that_vanished_are_not_called_right() -> None:
     assert alive.finding == "correct"  # one live component: judged as usual
     zeros = diagnose_gradients({"w": 0.0}, {"w": 0.0})
     assert zeros.finding == "vanished"
+
+
+def test_gradients_exactly_at_the_vanished_bound_are_judged() -> None:
+    at_bound = diagnose_gradients({"w": 1e-3}, {"w": 1e-3}, vanished=1e-3)
+    assert at_bound.finding == "correct"
+    below = diagnose_gradients({"w": 0.9e-3}, {"w": 0.9e-3}, vanished=1e-3)
+    assert below.finding == "vanished"
+
+
+def test_a_constant_matching_exactly_is_named_even_with_no_tolerance() -> None:
+    # 2 = 2 * 1 exactly: the best constant is 2.0 to the bit, so rtol=0 still names it.
+    d = diagnose_gradients({"w": 2.0}, {"w": 1.0}, constants={"L": 2.0}, rtol=0.0)
+    assert (d.finding, d.scale, d.scale_name) == ("scaled", 2.0, "L")
+
+
+def test_a_zero_gradient_is_named_as_yours_or_the_true_one() -> None:
+    yours = diagnose_gradients({"w": 0.0, "b": 0.0}, {"w": 1.0, "b": -1.0})
+    assert yours.finding == "different"
+    assert (
+        yours.summary == "Your gradient is not the true one: yours is zero and the true one is not."
+    )
+    true = diagnose_gradients({"w": 1.0, "b": -1.0}, {"w": 0.0, "b": 0.0})
+    assert true.finding == "different"
+    assert true.summary == (
+        "Your gradient is not the true one: the true gradient is zero here (a flat point of "
+        "the loss) and yours is not."
+    )
+
+
+def test_the_printed_diagnosis_marks_and_counts_the_signs_that_differ() -> None:
+    d = diagnose_gradients({"w": 2.0, "b": 1.0, "v": 0.5}, TRUE)  # b's sign is wrong
+    lines = str(d).split("\n")
+    assert [line.endswith("  sign differs") for line in lines[:3]] == [False, True, False]
+    assert lines[1].split() == [
+        "b",
+        "manual",
+        "1.000000e+00",
+        "true",
+        "-1.000000e+00",
+        "rel.",
+        "error",
+        "2.00e+00",
+        "sign",
+        "differs",
+    ]
+    assert lines[3].endswith(", 1 of 3 signs differ")
+    assert lines[4] == d.summary
 
 
 def test_the_proportionality_error_is_the_distance_to_the_best_multiple_relative_to_yours() -> None:
