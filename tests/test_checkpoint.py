@@ -155,8 +155,12 @@ def test_bad_files_are_clear_errors(tmp_path: Path) -> None:
     state = dict(MLP(2, [5, 1], seed=0).state_dict())
     state["layers.1.neurons.0.bias"] = "0.1"  # type: ignore[assignment]
     not_number["state"] = state
-    with pytest.raises(ModelFileError, match="must be a finite number, got str"):
-        load_model(write_json(tmp_path / "text.json", not_number))
+    text = write_json(tmp_path / "text.json", not_number)
+    with pytest.raises(ModelFileError) as caught:
+        load_model(text)
+    assert str(caught.value).startswith(
+        f"{text}: corrupt state: 'layers.1.neurons.0.bias' must be a finite number, got str"
+    )
 
     state_inf = good_document()
     state_inf["state"] = {**MLP(2, [5, 1]).state_dict(), "layers.1.neurons.0.bias": float("inf")}

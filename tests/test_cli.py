@@ -137,6 +137,13 @@ def test_bad_option_messages_say_what_is_allowed(capsys: pytest.CaptureFixture[s
     assert "expected a finite number > 0, got 0" in capsys.readouterr().err
     assert main(["train", "--activation", "swish"]) == 2
     assert "choose from 'sigmoid', 'tanh', 'relu', 'linear'" in capsys.readouterr().err
+    # text that is not a number at all: the message quotes it
+    assert main(["train", "--lr", "abc"]) == 2
+    assert "argument --lr: expected a finite number > 0, got str 'abc'." in capsys.readouterr().err
+    assert main(["train", "--epochs", "many"]) == 2
+    assert "argument --epochs: expected a whole number >= 1, got str 'many'" in (
+        capsys.readouterr().err
+    )
 
 
 @pytest.mark.parametrize("command", ["train", "graph"])
@@ -209,6 +216,32 @@ def test_save_then_load_continues_from_the_saved_model(
     assert resumed["hidden"] == [3]
     assert resumed["initial_loss"] == saved["final_loss"]
     assert resumed["loaded_from"] == str(path)
+
+
+def test_the_plots_are_labelled_with_the_gate_network_loss_and_rate(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tinygrad_xor import plots
+
+    labels: list[object] = []
+    real = plots.write_training_plots
+
+    def recording(*args: object, **kwargs: object) -> list[Path]:
+        labels.append(kwargs.get("label"))
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(plots, "write_training_plots", recording)
+    argv = ["--dataset", "and", "--hidden", "3", "--loss", "bce", "--lr", "0.5", "--epochs", "5"]
+    assert main(["train", *argv, "--plot", str(tmp_path)]) == 0
+    assert labels == ["AND, 2-3-1, bce, lr 0.5"]
+
+
+def test_manual_diagnose_looks_at_the_first_and_the_last_epoch(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["manual", "--variant", "attempt1", "--epochs", "20", "--diagnose"]) == 0
+    moments = [line.split(" (")[0] for line in capsys.readouterr().out.splitlines()]
+    assert [m for m in moments if m.startswith("after ")] == ["after 0 epochs", "after 20 epochs"]
 
 
 def model_file_bytes(path: Path) -> bytes:
