@@ -27,6 +27,19 @@ def test_round_trip_rebuilds_the_same_network(tmp_path: Path) -> None:
     assert document["format"] == "tinygrad_xor.mlp"
 
 
+def test_a_model_of_no_seed_round_trips_and_odd_metadata_reads_as_none(tmp_path: Path) -> None:
+    # MLP(seed=None) draws other weights each time: its file says "seed": null.
+    model = MLP(2, [3, 1], seed=None)
+    path = tmp_path / "model.json"
+    save_model(model, path)
+    loaded, metadata = load_model(path)
+    assert loaded.seed is None and loaded.state_dict() == model.state_dict()
+    assert metadata == {}
+    for odd in ([1, 2], "notes", None):  # metadata is an object; anything else reads as {}
+        document = json.loads(path.read_text()) | {"metadata": odd}
+        assert load_model(write_json(path, document))[1] == {}
+
+
 def leftovers(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir() if p.name.endswith(".tmp"))
 
@@ -108,8 +121,13 @@ def good_document() -> dict[str, object]:
 
 
 def test_bad_files_are_clear_errors(tmp_path: Path) -> None:
-    with pytest.raises(ModelFileError, match="no such file"):
+    with pytest.raises(ModelFileError) as missing:
         load_model(tmp_path / "missing.json")
+    # docs/api.md: "missing.json: no such file. Save one first with --save."
+    assert (
+        str(missing.value)
+        == f"{tmp_path / 'missing.json'}: no such file. Save one first with --save."
+    )
 
     corrupt = tmp_path / "corrupt.json"
     corrupt.write_text('{"format": "tinygrad_xor.mlp", "state": {')
@@ -137,8 +155,12 @@ def test_bad_files_are_clear_errors(tmp_path: Path) -> None:
     state = dict(MLP(2, [5, 1], seed=0).state_dict())
     state["layers.1.neurons.0.bias"] = "0.1"  # type: ignore[assignment]
     not_number["state"] = state
-    with pytest.raises(ModelFileError, match="must be a finite number, got str"):
-        load_model(write_json(tmp_path / "text.json", not_number))
+    text = write_json(tmp_path / "text.json", not_number)
+    with pytest.raises(ModelFileError) as caught:
+        load_model(text)
+    assert str(caught.value).startswith(
+        f"{text}: corrupt state: 'layers.1.neurons.0.bias' must be a finite number, got str"
+    )
 
     state_inf = good_document()
     state_inf["state"] = {**MLP(2, [5, 1]).state_dict(), "layers.1.neurons.0.bias": float("inf")}
@@ -222,6 +244,12 @@ def test_state_that_does_not_fit_is_refused_before_anything_is_built(
     }
     with pytest.raises(ModelFileError, match=r"missing \[('[^']*', ){4}'[^']*', \.\.\.\]"):
         load_model(write_json(tmp_path / "all_renamed.json", all_renamed))
+    # Five names exactly are all listed, with nothing more to say: a 2-1-1 network has five.
+    five = good_document()
+    five["architecture"] = architecture(MLP(2, [1, 1]))
+    five["state"] = {f"{name}_": v for name, v in MLP(2, [1, 1]).state_dict().items()}
+    with pytest.raises(ModelFileError, match=r"missing \[('[^']*', ){4}'[^']*'\], unexpected"):
+        load_model(write_json(tmp_path / "five_renamed.json", five))
 
 
 def test_numbers_too_large_for_a_float_are_clear_errors(tmp_path: Path) -> None:

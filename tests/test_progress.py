@@ -95,6 +95,17 @@ def test_the_bar_shows_the_loss_of_every_hundredth_epoch() -> None:
     bar.close()
 
 
+def test_the_bar_shows_the_loss_to_four_significant_digits() -> None:
+    pytest.importorskip("tqdm")
+    screen = io.StringIO()
+    bar = ProgressBar(300, file=screen)
+    bar(report(0, 0.0123456))
+    time.sleep(0.15)  # past tqdm's 0.1 s between redraws
+    bar(report(1, 0.5))
+    assert screen.getvalue().endswith("loss 0.01235]")
+    bar.close()
+
+
 def test_the_with_block_closes_the_bar() -> None:
     pytest.importorskip("tqdm")
     screen = io.StringIO()

@@ -35,6 +35,7 @@ from tinygrad_xor.train import (
     sample_loss,
     step_factory,
     train,
+    widest_hidden,
 )
 
 # The module, not the function tinygrad_xor exports under the same name.
@@ -114,6 +115,18 @@ def test_callback_sees_every_epoch_and_first_solved_epoch_agrees() -> None:
     assert history.first_solved_epoch == first
 
 
+def test_a_run_solved_only_by_its_last_update_says_so() -> None:
+    # The loss recorded at epoch e comes before update e: a run of exactly as many epochs as
+    # a longer run needed to solve XOR is solved by its last update, first at that epoch.
+    longer = learner_model()
+    first = train(longer, XOR, SGD(longer.parameters(), lr=0.3, momentum=0.9), epochs=600)
+    assert first.first_solved_epoch is not None
+    model = learner_model()
+    epochs = first.first_solved_epoch
+    history = train(model, XOR, SGD(model.parameters(), lr=0.3, momentum=0.9), epochs=epochs)
+    assert history.solved and history.first_solved_epoch == epochs == history.epochs
+
+
 def test_callback_returning_true_stops_before_that_epochs_update() -> None:
     model = learner_model()
     seen: list[int] = []
@@ -148,8 +161,17 @@ def test_non_finite_loss_stops_at_once_naming_the_epoch() -> None:
     assert not math.isfinite(error.loss)
     assert error.epoch == len(seen)  # every earlier epoch was finite and reported
     assert all(math.isfinite(loss) for loss in seen)
-    assert f"at epoch {error.epoch}" in str(error)
-    assert "smaller learning rate" in str(error)
+    assert f"at epoch {error.epoch} (after {error.epoch} updates with lr 1000)" in str(error)
+    assert str(error).endswith("training diverged; try a smaller learning rate, e.g. lr 100.")
+
+
+def test_a_loss_that_is_not_finite_after_the_last_update_names_that_update() -> None:
+    # The one update of lr 1e150 throws the weights far: the loss after it is inf.
+    model = MLP(2, [5, 1], activation="relu", output_activation="linear", seed=0)
+    with pytest.raises(NonFiniteLossError) as caught:
+        train(model, XOR, SGD(model.parameters(), lr=1e150), epochs=1)
+    assert caught.value.epoch == 1 and caught.value.loss == math.inf
+    assert "at epoch 1 (after 1 updates with lr 1e+150)" in str(caught.value)
 
 
 def test_a_replacement_step_plugs_in() -> None:
@@ -284,6 +306,7 @@ def test_verdict_calls_sigmoid_outputs_within_0_01_of_0_or_1_saturated() -> None
     assert verdict(model, XOR, [0.0, 0.0, 1.0, 1.0]).saturated
     # one output off the edge is enough to say it is not stuck
     assert not verdict(model, XOR, [0.011, 0.001, 0.999, 0.999]).saturated
+    assert not verdict(model, XOR, [0.01, 0.001, 0.999, 0.999]).saturated  # 0.01 is not within
     assert not verdict(model, XOR, [0.001, 0.001, 0.999, 0.989]).saturated
     assert not verdict(model, XOR, [math.nan, 0.001, 0.999, 0.999]).saturated
 
@@ -566,6 +589,31 @@ def test_a_dataset_refuses_inputs_and_targets_that_are_not_numbers() -> None:
         Dataset("gate", (("0", 0.0),), (0.0,))  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"dataset 'gate': target 0 .* got NoneType None"):
         Dataset("gate", ((0.0, 0.0),), (None,))  # type: ignore[arg-type]
+
+
+def test_an_optimizer_holding_more_than_the_models_parameters_trains_it() -> None:
+    model, extra = learner_model(), Value(1.0)
+    history = train(model, XOR, SGD([*model.parameters(), extra], lr=0.3), epochs=5)
+    reference = learner_model()
+    assert history == train(reference, XOR, SGD(reference.parameters(), lr=0.3), epochs=5)
+    assert extra.data == 1.0  # no gradient reaches it
+
+
+def test_a_model_that_is_not_an_mlp_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match=r"model must be an MLP, got str\."):
+        train("mlp", XOR, SGD(learner_model().parameters(), lr=0.3), epochs=1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"model must be an MLP, got NoneType\."):
+        evaluate(None, XOR)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("limit", [19, 20, 30, 31, 41, 42, 64])
+def test_widest_hidden_is_the_most_units_whose_graph_fits(limit: int) -> None:
+    # Counted one width at a time, not by widest_hidden's formula from two sizes.
+    def values(width: int) -> int:
+        return len(topological_order(sample_loss(MLP(2, [width, 1]), XOR, "mse", [0])))
+
+    widest = max((w for w in range(1, 8) if values(w) <= limit), default=0)
+    assert widest_hidden(XOR, "mse", limit, [0]) == widest
 
 
 def test_an_optimizer_of_another_model_is_refused_rather_than_training_nothing() -> None:
