@@ -163,6 +163,8 @@ def test_a_derivative_must_take_as_many_inputs_as_the_rule() -> None:
         define_op("product", product, derivative=lambda x: x)
     with pytest.raises(TypeError, match=r"the rule takes 1 input, so derivative must take 1"):
         define_op("square", lambda x: (x * x, 2 * x), derivative=lambda x, y: (x, y))
+    with pytest.raises(TypeError, match=r"define_op\('square', derivative\): the derivative must"):
+        define_op("square", lambda x: (x * x, 2 * x), derivative=lambda: 2.0)
 
 
 def test_calling_it_with_the_wrong_number_of_inputs_says_how_many() -> None:

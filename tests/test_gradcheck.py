@@ -139,6 +139,39 @@ def test_the_worst_parameter_is_one_that_was_compared_never_a_skipped_one() -> N
     assert report.worst.name == "w"
 
 
+def test_the_worst_parameter_is_the_one_furthest_over_its_tolerance() -> None:
+    # a's gradient is off by 500 of 1e6 (within rtol 1e-3); b's by 0.02 of 1 (20 times over).
+    scaled = define_op("scaled", lambda x: (1e6 * x, 1e6 * (1 + 5e-4)))
+    off = define_op("off", lambda x: (x, 1.02))
+    a, b, c = Value(0.5, "a"), Value(0.25, "b"), Value(2.0, "c")
+    report = gradcheck(lambda: scaled(a) + off(b) + c * c, [a, b, c], raise_on_failure=False)
+    assert [row.ok for row in report.rows] == [True, False, True]
+    assert report.rows[0].error > report.rows[1].error and report.worst.name == "b"
+    with pytest.raises(GradcheckError, match=r"failed for 1 of 3 parameters; worst is 'b'"):
+        gradcheck(lambda: scaled(a) + off(b) + c * c, [a, b, c])
+
+
+def test_an_exact_gradient_passes_at_zero_tolerance() -> None:
+    # f is 0 whatever w is: autograd 0, every value of f 0, no rounding: error 0, allowed 0.
+    w = Value(0.5, "w")
+    report = gradcheck(lambda: w * 0.0, [w], atol=0.0, rtol=0.0)
+    assert report.ok and (report.rows[0].error, report.rows[0].allowed) == (0.0, 0.0)
+
+
+def test_parameters_without_labels_are_named_by_their_index() -> None:
+    first, second = Value(0.5), Value(-1.0)
+    report = gradcheck(lambda: first * second, [first, second])
+    assert [row.name for row in report.rows] == ["params[0]", "params[1]"]
+
+
+def test_a_parameter_f_does_not_use_keeps_its_grad() -> None:
+    used, unused = Value(0.5, "used"), Value(2.0, "unused")
+    used.grad, unused.grad = 3.0, 4.0
+    report = gradcheck(lambda: used * used, [used, unused])
+    assert report.rows[1].analytic == 0.0
+    assert (used.grad, unused.grad) == (3.0, 4.0)
+
+
 def test_gradcheck_measures_where_the_first_step_is_too_wide() -> None:
     cos = define_op("cos", lambda x: (math.cos(x), -math.sin(x)))
     x = Value(250.0, "x")

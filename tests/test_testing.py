@@ -24,7 +24,7 @@ from hypothesis.stateful import run_state_machine_as_test
 from tinygrad_xor import MLP, Value, define_op, engine, testing
 from tinygrad_xor.engine import op_result, topological_order
 from tinygrad_xor.floats import divide
-from tinygrad_xor.rules import EXP, FLOATS, TANH, PowerOp, Rule
+from tinygrad_xor.rules import EXP, FLOATS, POWER, TANH, PowerOp, Rule
 from tinygrad_xor.testing import (
     BUILTIN_OPS,
     Expression,
@@ -361,6 +361,32 @@ def test_expressions_take_names_and_defined_ops_and_refuse_anything_else() -> No
     assert {"+", "log", "relu+", "c**"} <= set(BUILTIN_OPS)
 
 
+def test_values_refuses_a_range_that_is_upside_down() -> None:
+    # Said when the strategy is made, not by hypothesis at the first draw.
+    with pytest.raises(ValueError, match=r"values\(max_value\) must be a finite number >= 1"):
+        values(1.0, 0.0)
+    assert find(values(0.25, 0.25), lambda x: True) == 0.25  # one number is a range too
+
+
+@settings(max_examples=60, database=None)
+@given(networks(max_inputs=2, max_width=3, max_layers=2, samples=3))
+def test_networks_stay_within_their_bounds(network: Network) -> None:
+    # Every bound networks() takes: inputs, width of the hidden layers, layers, samples.
+    sizes = [len(layer.neurons) for layer in network.model.layers]
+    assert 1 <= len(sizes) <= 2 and sizes[-1] == 1 and max(sizes[:-1], default=1) <= 3
+    assert 1 <= len(network.inputs[0]) <= 2 and 1 <= len(network.inputs) <= 3
+
+
+def test_networks_reach_max_layers_and_refuse_an_empty_list_of_activations() -> None:
+    # max_layers counts the output layer too: 3 means two hidden layers at most.
+    once = settings(database=None, derandomize=True, max_examples=300, phases=[Phase.generate])
+    small = networks(max_inputs=1, max_width=1, max_layers=3, samples=1)
+    deep = find(small, lambda n: len(n.model.layers) == 3, settings=once)
+    assert len(deep.model.layers) == 3
+    with pytest.raises(TypeError, match=r"networks\(activations=...\): expected a list of names"):
+        networks(activations=[])
+
+
 @settings(max_examples=20)
 @given(networks())
 def test_a_network_loss_uses_the_given_weights_and_leaves_the_model_alone(
@@ -641,6 +667,12 @@ def test_the_machine_catches_a_wrong_rule() -> None:
         )
 
 
+def test_the_machine_refuses_an_unknown_op_when_it_is_made() -> None:
+    # with_ops checks the ops at once, not at the first example of the test.
+    with pytest.raises(ValueError, match=r"expressions\(ops=...\): unknown op 'sin'"):
+        GradientMachine.with_ops(["sin", "+"])
+
+
 def test_the_machine_allows_a_subnormal_its_last_unit() -> None:
     # Forward and reverse mode round a subnormal absolutely: here they differ by 5e-324,
     # one unit of the smallest float, which no relative tolerance allows.
@@ -680,6 +712,69 @@ def test_an_excused_mismatch_is_not_counted_as_compared() -> None:
     assert "d f/d x: autograd 0.0, central difference 1.0" in report.skipped[0]
     report = assert_gradients_match(lambda x: x.relu() - (-x).relu(), 0.0, 1.0, -2.0)
     assert (report.points, report.compared, len(report.skipped)) == (3, 2, 1)
+
+
+def test_of_ops_slightly_off_the_one_that_disagrees_most_is_named() -> None:
+    # Each within its own tolerance (rel 1e-6); f checked tighter, so f's gradient fails
+    # and the suspect named is the op off by 9e-7, not the one off by 3e-7.
+    little = define_op("little", lambda x: (math.sin(x), math.cos(x) * (1 + 3e-7)))
+    more = define_op("more", lambda x: (math.exp(x), math.exp(x) * (1 + 9e-7)))
+    with pytest.raises(AssertionError) as caught:
+        assert_gradients_match(lambda x: little(x) + more(x), 0.5, rel=1e-8, abs=0.0)
+    message = str(caught.value)
+    assert "no op on the way is off by more than its own tolerance" in message
+    assert message.splitlines()[-1].startswith("  more, made by define_op, at x = 0.5")
+
+
+def test_a_two_input_op_is_named_with_its_inputs_in_order() -> None:
+    wrong_hypot = define_op(
+        "hypot", lambda x, y: (math.hypot(x, y), x / math.hypot(x, y), -y / math.hypot(x, y))
+    )
+    with pytest.raises(AssertionError) as caught:
+        assert_gradients_match(lambda x, y: wrong_hypot(x, y), (0.5, 2.0))
+    assert "hypot, made by define_op, at xy = (0.5, 2.0): it records d/dy = " in str(caught.value)
+
+
+def test_a_wrong_d_dy_of_a_power_of_zero_is_named_not_excused() -> None:
+    # 0 ** y is 0 for y > 0: d/dy is 0 there (measurable), so a power recording 1 is wrong.
+    def broken_power(a: Value, b: Value) -> Value:
+        return op_result(a.data**b.data, POWER, a, b.data * a.data ** (b.data - 1), b, 1.0)
+
+    with pytest.raises(AssertionError, match=r"\*\* at xy = \(0\.0, 2\.0\): it records d/dy = 1"):
+        assert_gradients_match(broken_power, (0.0, 2.0))
+
+
+def test_sympy_names_the_first_op_whose_value_is_wrong() -> None:
+    pytest.importorskip("sympy")
+
+    def wrong_exp(v: Value) -> Value:  # the engine's exp, its value off by 10%
+        return op_result(1.1 * math.exp(v.data), EXP, v, 1.1 * math.exp(v.data))
+
+    with pytest.raises(AssertionError, match=r"the value of exp at 0\.5: autograd"):
+        assert_gradients_match(lambda x: wrong_exp(wrong_exp(x)), 0.5, against="sympy")
+
+
+def test_sympy_takes_every_bit_of_the_engine_s_numbers() -> None:
+    # (1 + 2**-50) ** 2**50 is e; a base rounded to fewer digits than a float has gives 1.
+    pytest.importorskip("sympy")
+    report = assert_gradients_match(lambda x: x ** float(2**50), 1 + 2**-50, against="sympy")
+    assert (report.compared, report.skipped) == (1, [])
+
+
+def test_sympy_says_why_a_derivative_has_no_real_value() -> None:
+    pytest.importorskip("sympy")
+    # (-2) ** y: d/dy = (-2) ** y * log(-2), complex; d/dx is real and compared.
+    report = assert_gradients_match(lambda x, y: x**y, (-2.0, 2.0), against="sympy")
+    assert report.compared == 1
+    (why,) = report.skipped
+    assert why.startswith("at x=-2.0, y=2.0, d f/d y: sympy: its derivative at -2.0, 2.0 is not")
+    assert "a real number" in why
+    # Two ops in a row with no real derivative (sqrt at 0, then a negative base): the
+    # reason is the first one's, where it started.
+    report = assert_gradients_match(lambda x, y: (x**0.5 - 2.0) ** y, (0.0, 2.0), against="sympy")
+    assert report.skipped[0] == (
+        "at x=0.0, y=2.0, d f/d x: sympy: d/dx of **0.5 at 0.0 divides by zero: a singularity"
+    )
 
 
 @settings(max_examples=50)
