@@ -124,3 +124,21 @@ def test_bad_inputs_are_clear_errors() -> None:
         mse(leaves([0.1]), ["0"])  # type: ignore[list-item]
     with pytest.raises(ValueError, match=r"probabilities in \[0, 1\], got 1.5.*sigmoid"):
         bce(leaves([1.5]), [1.0])
+
+
+def test_no_predictions_and_not_probabilities_say_what_to_do() -> None:
+    with pytest.raises(ValueError) as caught:
+        bce([], [])
+    assert str(caught.value) == "bce: got no predictions; pass at least one."
+    with pytest.raises(ValueError) as caught:
+        bce(leaves([0.5, -0.25]), [1.0, 0.0])
+    assert str(caught.value) == (
+        "bce: predictions must be probabilities in [0, 1], got -0.25. "
+        "Use a sigmoid output activation, or the mse loss."
+    )
+
+
+def test_a_nan_prediction_gives_a_nan_loss_not_an_error() -> None:
+    """A diverged network's nan output reaches the loss, where training sees it."""
+    assert math.isnan(bce(leaves([math.nan]), [1.0]).data)
+    assert math.isnan(bce(leaves([0.5, math.nan]), [1.0, 0.0], reduction="sum").data)
