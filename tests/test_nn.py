@@ -389,3 +389,10 @@ def test_with_parameters_computes_with_every_value_given_and_leaves_the_model_al
     for x in XOR_INPUTS:
         assert model.with_parameters(values)(x)[0].data == loaded(x)[0].data
     assert model.state_dict() == before
+
+
+def test_a_state_or_values_of_the_wrong_kind_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="state must be a dict of name -> float, got list"):
+        MLP(2, [5, 1]).load_state_dict([0.5] * 21)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"expected a list of Values or numbers.* got str"):
+        MLP(2, [1]).with_parameters("abc")

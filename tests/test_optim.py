@@ -222,3 +222,11 @@ def test_repr_shows_the_parameter_count_and_the_settings() -> None:
         "SGD(3 params, lr=0.1, momentum=0.9)"
     )
     assert repr(SGD([], lr=2)) == "SGD(0 params, lr=2.0, momentum=0.0)"
+
+
+def test_a_small_momentum_is_still_momentum() -> None:
+    params = params_with_grads([1.0], [0.5])
+    optimizer = SGD(params, lr=0.1, momentum=0.25)
+    optimizer.step()  # velocity 0.5
+    optimizer.step()  # velocity 0.25 * 0.5 + 0.5 = 0.625
+    assert params[0].data == pytest.approx(1.0 - 0.1 * 0.5 - 0.1 * 0.625, rel=1e-15)

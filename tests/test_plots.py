@@ -183,23 +183,25 @@ def test_an_output_that_never_crosses_0_5_has_no_boundary_line(
 def test_a_target_of_0_5_is_drawn_as_a_0_and_one_above_as_a_1(
     tmp_path: Path, drawn: list[Any]
 ) -> None:
+    from matplotlib.collections import PathCollection
     from matplotlib.markers import MarkerStyle
 
-    soft = Dataset("soft", ((0.0, 0.0), (1.0, 1.0)), (0.5, 0.75))
+    soft = Dataset("soft", ((0.0, 1.0), (1.0, 0.0)), (0.5, 0.75))  # not symmetric in x1, x2
     plots.plot_decision_boundary(MLP(2, [2, 1]), soft, tmp_path / "b.png", resolution=5)
     axes = drawn[0].axes[0]
+    points = [c for c in axes.collections if isinstance(c, PathCollection)]  # the scatters
+    assert [list(c.get_sizes()) for c in points] == [[160.0], [160.0]]
     markers = {
-        tuple(c.get_offsets()[0]): c.get_paths()[0].vertices.round(6).tolist()
-        for c in axes.collections
-        if len(c.get_offsets()) == 1
+        tuple(c.get_offsets()[0]): c.get_paths()[0].vertices.round(6).tolist() for c in points
     }
-    for point, marker in (((0.0, 0.0), "X"), ((1.0, 1.0), "o")):
+    labels = {text.get_text(): tuple(text.xy) for text in axes.texts}
+    assert labels == {"0.5": (0.0, 1.0), "0.75": (1.0, 0.0)}  # each beside its own point
+    for point, marker in (((0.0, 1.0), "X"), ((1.0, 0.0), "o")):
         style = MarkerStyle(marker)
         assert (
             markers[point]
             == style.get_path().transformed(style.get_transform()).vertices.round(6).tolist()
         )
-    assert sorted(text.get_text() for text in axes.texts) == ["0.5", "0.75"]
 
 
 def test_write_training_plots_titles_the_loss_with_the_label_and_the_boundary_with_the_data(

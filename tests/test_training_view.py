@@ -236,6 +236,7 @@ def test_an_untrusted_notebook_shows_the_picture_under_a_line_saying_what_it_is(
     shown = pages.PageView("<p>page</p>", picture=SVG)._repr_html_()
     line = "<p>Meanwhile, the graph with every step done:</p>"
     assert shown.index("Trust Notebook") < shown.index(line) < shown.index("<img")
+    assert 'alt="the graph with every step done"' in shown
     assert line not in pages.PageView("<p>page</p>")._repr_html_()
 
 
