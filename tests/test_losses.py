@@ -124,3 +124,38 @@ def test_bad_inputs_are_clear_errors() -> None:
         mse(leaves([0.1]), ["0"])  # type: ignore[list-item]
     with pytest.raises(ValueError, match=r"probabilities in \[0, 1\], got 1.5.*sigmoid"):
         bce(leaves([1.5]), [1.0])
+
+
+def test_no_predictions_and_not_probabilities_say_what_to_do() -> None:
+    with pytest.raises(ValueError) as caught:
+        bce([], [])
+    assert str(caught.value) == "bce: got no predictions; pass at least one."
+    with pytest.raises(ValueError) as caught:
+        bce(leaves([0.5, -0.25]), [1.0, 0.0])
+    assert str(caught.value) == (
+        "bce: predictions must be probabilities in [0, 1], got -0.25. "
+        "Use a sigmoid output activation, or the mse loss."
+    )
+
+
+def test_a_nan_prediction_gives_a_nan_loss_not_an_error() -> None:
+    """A diverged network's nan output reaches the loss, where training sees it."""
+    assert math.isnan(bce(leaves([math.nan]), [1.0]).data)
+    assert math.isnan(bce(leaves([0.5, math.nan]), [1.0, 0.0], reduction="sum").data)
+
+
+def test_bce_with_0_and_1_targets_takes_one_log_per_sample() -> None:
+    """The graph a learner draws holds log p for y = 1 and log(1 - p) for y = 0, nothing more."""
+    from tinygrad_xor.engine import topological_order
+
+    loss = bce(leaves(PREDICTIONS), TARGETS)
+    assert [v.op for v in topological_order(loss)].count("log") == len(PREDICTIONS)
+
+
+def test_bce_floors_a_log_below_minus_100_as_pytorch() -> None:
+    p = Value(1e-50)  # log p is about -115
+    loss = bce([p], [1.0])
+    loss.backward()
+    assert (loss.data, p.grad) == (100.0, 0.0)
+    q = Value(1e-40)  # log q is about -92: above the floor, kept
+    assert bce([q], [1.0]).data == pytest.approx(-math.log(1e-40), rel=1e-15)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import random
 
 import numpy as np
 import pytest
@@ -297,3 +298,101 @@ def test_a_bad_seed_is_refused_when_the_model_is_built(
     with pytest.raises(error) as caught:
         MLP(2, [5, 1], seed=seed)  # type: ignore[arg-type]
     assert str(caught.value) == message
+
+
+@pytest.mark.parametrize("init", ["torch", "xavier", "uniform01"])
+def test_inits_draw_in_the_documented_order_from_the_documented_ranges(init: str) -> None:
+    """One Random(seed) stream, layer by layer, neuron by neuron, weights then bias."""
+    rng = random.Random(5)
+    expected: list[float] = []
+    for fan_in, fan_out in [(2, 5), (5, 1)]:  # the layers of a 2-5-1 network
+        for _ in range(fan_out):
+            if init == "torch":  # U(-1/sqrt(fan_in), 1/sqrt(fan_in)), the bias too
+                bound = 1.0 / math.sqrt(fan_in)
+                expected += [rng.uniform(-bound, bound) for _ in range(fan_in + 1)]
+            elif init == "xavier":  # Glorot: sqrt(6 / (fan_in + fan_out)), bias 0 undrawn
+                bound = math.sqrt(6.0 / (fan_in + fan_out))
+                expected += [rng.uniform(-bound, bound) for _ in range(fan_in)] + [0.0]
+            else:
+                expected += [rng.random() for _ in range(fan_in + 1)]
+    assert [p.data for p in MLP(2, [5, 1], init=init, seed=5).parameters()] == expected
+
+
+def test_a_state_that_does_not_fit_names_the_missing_and_the_unexpected_keys() -> None:
+    model = MLP(2, [5, 1], seed=0)
+    before = model.state_dict()
+    names = list(before)
+    extra = {**before, "layers.2.neurons.0.bias": 0.0}
+    for state, missing, unexpected in [
+        (extra, "[]", "['layers.2.neurons.0.bias']"),
+        ({n: before[n] for n in names[5:]}, str(names[:5]), "[]"),  # five: all listed
+        ({n: before[n] for n in names[6:]}, str(names[:5]) + "...", "[]"),  # six: five and ...
+    ]:
+        with pytest.raises(ValueError) as caught:
+            model.load_state_dict(state)
+        assert str(caught.value).startswith(
+            f"state does not fit this model: missing {missing}, unexpected {unexpected}. "
+        )
+    assert model.state_dict() == before
+
+
+@pytest.mark.parametrize("count", [20, 22])
+def test_with_parameters_needs_exactly_one_value_per_parameter(count: int) -> None:
+    with pytest.raises(ValueError) as caught:
+        MLP(2, [5, 1]).with_parameters([0.5] * count)
+    assert str(caught.value) == (
+        f"with_parameters(values): this MLP has 21 parameters, got {count} values."
+    )
+
+
+def test_wrong_number_of_inputs_says_how_many_are_taken_and_got() -> None:
+    with pytest.raises(ValueError) as caught:
+        MLP(2, [5, 1])([1.0, 2.0, 3.0])
+    assert str(caught.value) == "this MLP takes 2 inputs, got 3: [1.0, 2.0, 3.0]."
+    with pytest.raises(ValueError) as caught:
+        Neuron(3)([1.0, 2.0])
+    assert str(caught.value) == "this neuron takes 3 inputs, got 2."
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        Neuron(3, "tanh", bias=False),
+        Neuron(2, "relu"),
+        Layer(3, 2, "linear", bias=False),
+        Layer(2, 4),
+        MLP(3, [4, 2], "relu", "linear", bias=False, init="xavier"),
+        MLP(2, [5, 1]),
+    ],
+)
+def test_repr_is_the_call_that_builds_a_module_of_the_same_shape_and_settings(
+    module: Neuron | Layer | MLP,
+) -> None:
+    """eval(repr(m)) builds the same kind of module: same sizes, activations, bias, init."""
+    rebuilt = eval(repr(module), {"Neuron": Neuron, "Layer": Layer, "MLP": MLP})
+    assert type(rebuilt) is type(module)
+    assert list(rebuilt.state_dict()) == list(module.state_dict())  # sizes and bias
+    if isinstance(module, MLP):
+        assert rebuilt.describe() == module.describe()  # activations and init
+    else:
+        neurons = module.neurons if isinstance(module, Layer) else [module]
+        again = rebuilt.neurons if isinstance(rebuilt, Layer) else [rebuilt]
+        assert [n.activation for n in again] == [n.activation for n in neurons]
+
+
+def test_with_parameters_computes_with_every_value_given_and_leaves_the_model_alone() -> None:
+    model = MLP(2, [5, 1], seed=0)
+    before = model.state_dict()
+    values = [p.data + 0.5 for p in model.parameters()]
+    loaded = MLP(2, [5, 1], seed=0)
+    loaded.load_state_dict(dict(zip(before, values, strict=True)))
+    for x in XOR_INPUTS:
+        assert model.with_parameters(values)(x)[0].data == loaded(x)[0].data
+    assert model.state_dict() == before
+
+
+def test_a_state_or_values_of_the_wrong_kind_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="state must be a dict of name -> float, got list"):
+        MLP(2, [5, 1]).load_state_dict([0.5] * 21)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"expected a list of Values or numbers.* got str"):
+        MLP(2, [1]).with_parameters("abc")

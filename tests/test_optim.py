@@ -197,3 +197,36 @@ def test_passing_the_model_instead_of_its_parameters() -> None:
         SGD(model, lr=0.3)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"SGD takes model.parameters\(\), got a Layer"):
         SGD(model.layers[0], lr=0.3)  # type: ignore[arg-type]
+
+
+class XY:
+    """Not iterable, named by an acronym whose first letter is read "ex"."""
+
+
+@pytest.mark.parametrize(
+    ("params", "said"),
+    [(3, "an int"), (2.5, "a float"), (XY(), "an XY"), (Value(1.0), "a Value")],
+)
+def test_something_not_iterable_as_params_is_named_with_its_article(
+    params: object, said: str
+) -> None:
+    with pytest.raises(TypeError) as caught:
+        SGD(params, lr=0.3)  # type: ignore[arg-type]
+    assert str(caught.value) == (
+        f"SGD takes model.parameters(), got {said}: write SGD(model.parameters(), lr=...)."
+    )
+
+
+def test_repr_shows_the_parameter_count_and_the_settings() -> None:
+    assert repr(SGD([Value(1.0), Value(2.0), Value(3.0)], lr=0.1, momentum=0.9)) == (
+        "SGD(3 params, lr=0.1, momentum=0.9)"
+    )
+    assert repr(SGD([], lr=2)) == "SGD(0 params, lr=2.0, momentum=0.0)"
+
+
+def test_a_small_momentum_is_still_momentum() -> None:
+    params = params_with_grads([1.0], [0.5])
+    optimizer = SGD(params, lr=0.1, momentum=0.25)
+    optimizer.step()  # velocity 0.5
+    optimizer.step()  # velocity 0.25 * 0.5 + 0.5 = 0.625
+    assert params[0].data == pytest.approx(1.0 - 0.1 * 0.5 - 0.1 * 0.625, rel=1e-15)

@@ -104,3 +104,124 @@ def test_the_decision_boundary_marks_target_1_with_a_circle_and_target_0_with_a_
         (1.0, 1.0): shape("X"),
     }
     assert sorted(text.get_text() for text in axes.texts) == ["0", "0", "1", "1"]
+
+
+# -- train --plot: the loss curve and the decision boundary ---------------------------------------
+
+
+def set_weights(model: MLP, numbers: list[float]) -> MLP:
+    for p, number in zip(model.parameters(), numbers, strict=True):
+        p.data = number
+    return model
+
+
+def test_the_loss_curve_is_drawn_on_a_linear_and_a_log_scale_with_the_solved_epoch(
+    tmp_path: Path, drawn: list[Any]
+) -> None:
+    losses = [0.5, 0.4, 0.2, 0.1, 0.05]
+    path = plots.plot_loss_curve(losses, tmp_path / "loss.png", title="Run", first_solved_epoch=3)
+    assert path == tmp_path / "loss.png" and path.read_bytes()[:8] == PNG
+    (figure,) = drawn
+    assert figure.get_suptitle() == "Run"
+    linear, logarithmic = figure.axes
+    for axes, scale in ((linear, "linear"), (logarithmic, "log")):
+        assert axes.get_yscale() == scale
+        assert (axes.get_xlabel(), axes.get_ylabel()) == (
+            "epoch (updates so far)",
+            f"loss ({scale} scale)",
+        )
+        curve, solved = axes.get_lines()
+        assert list(curve.get_xdata()) == [0, 1, 2, 3, 4]  # epoch k: the loss before update k
+        assert list(curve.get_ydata()) == losses
+        assert list(solved.get_xdata()) == [3, 3]
+        legend = axes.get_legend()
+        assert [t.get_text() for t in legend.get_texts()] == ["loss", "all right from epoch 3"]
+        assert legend._loc == legend.codes["upper right"]
+
+
+def test_no_losses_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="no losses to draw; train for at least one epoch"):
+        plots.plot_loss_curve([], tmp_path / "loss.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+def boundary_parts(figure: Any) -> tuple[Any, Any, list[Any]]:
+    """The axes, its filled contour set and its 0.5 line contour sets."""
+    from matplotlib.contour import ContourSet
+
+    axes = figure.axes[0]
+    sets = [c for c in axes.collections if isinstance(c, ContourSet)]
+    (filled,) = [c for c in sets if c.filled]
+    return axes, filled, [c for c in sets if not c.filled]
+
+
+def test_the_decision_boundary_covers_a_little_past_the_square_with_fixed_colour_levels(
+    tmp_path: Path, drawn: list[Any]
+) -> None:
+    model = set_weights(MLP(2, [1], output_activation="linear"), [1.0, 1.0, -0.5])
+    plots.plot_decision_boundary(model, XOR, tmp_path / "b.png", resolution=7, title="Mine")
+    axes, filled, lines = boundary_parts(drawn[0])
+    assert axes.get_xlim() == axes.get_ylim() == pytest.approx((-0.1, 1.1))
+    assert (axes.get_xlabel(), axes.get_ylabel()) == ("x1", "x2")
+    assert axes.get_title() == "Mine (black line: output 0.5)"
+    assert list(filled.levels) == pytest.approx([i / 20 for i in range(21)])  # 0, 0.05, ... 1
+    # the grid: output x1 + x2 - 0.5 from -0.7 to 1.7 over [-0.1, 1.1]^2
+    assert (filled.zmin, filled.zmax) == pytest.approx((-0.7, 1.7))
+    assert [list(line.levels) for line in lines] == [[0.5]]
+
+
+@pytest.mark.parametrize("bias", [-3.0, 3.0])
+def test_an_output_that_never_crosses_0_5_has_no_boundary_line(
+    bias: float, tmp_path: Path, drawn: list[Any]
+) -> None:
+    plots.plot_decision_boundary(
+        set_weights(MLP(2, [1]), [0.0, 0.0, bias]), XOR, tmp_path / "b.png"
+    )
+    assert boundary_parts(drawn[0])[2] == []
+
+
+def test_a_target_of_0_5_is_drawn_as_a_0_and_one_above_as_a_1(
+    tmp_path: Path, drawn: list[Any]
+) -> None:
+    from matplotlib.collections import PathCollection
+    from matplotlib.markers import MarkerStyle
+
+    soft = Dataset("soft", ((0.0, 1.0), (1.0, 0.0)), (0.5, 0.75))  # not symmetric in x1, x2
+    plots.plot_decision_boundary(MLP(2, [2, 1]), soft, tmp_path / "b.png", resolution=5)
+    axes = drawn[0].axes[0]
+    points = [c for c in axes.collections if isinstance(c, PathCollection)]  # the scatters
+    assert [list(c.get_sizes()) for c in points] == [[160.0], [160.0]]
+    markers = {
+        tuple(c.get_offsets()[0]): c.get_paths()[0].vertices.round(6).tolist() for c in points
+    }
+    labels = {text.get_text(): tuple(text.xy) for text in axes.texts}
+    assert labels == {"0.5": (0.0, 1.0), "0.75": (1.0, 0.0)}  # each beside its own point
+    for point, marker in (((0.0, 1.0), "X"), ((1.0, 0.0), "o")):
+        style = MarkerStyle(marker)
+        assert (
+            markers[point]
+            == style.get_path().transformed(style.get_transform()).vertices.round(6).tolist()
+        )
+
+
+def test_write_training_plots_titles_the_loss_with_the_label_and_the_boundary_with_the_data(
+    tmp_path: Path, drawn: list[Any]
+) -> None:
+    written = plots.write_training_plots(
+        tmp_path / "out", MLP(2, [2, 1]), XOR, [0.3, 0.2], label="lr 0.3"
+    )
+    assert written == list(plots.training_plot_paths(tmp_path / "out"))
+    assert [p.name for p in written] == ["loss.png", "decision_boundary.png"]
+    loss, boundary = drawn
+    assert loss.get_suptitle() == "Training loss: lr 0.3"
+    assert boundary.axes[0].get_title() == "XOR (black line: output 0.5)"
+    plots.write_training_plots(tmp_path / "out", MLP(2, [2, 1]), XOR, [0.3])
+    assert drawn[2].get_suptitle() == "Training loss"
+
+
+def test_an_unknown_image_suffix_is_named_in_the_error(tmp_path: Path) -> None:
+    with pytest.raises(ValueError) as caught:
+        plots.plot_comparison(CURVES, tmp_path / "c.gif")
+    assert str(caught.value).endswith(
+        "the format comes from the name's suffix, one of .png, .svg, .pdf; got .gif."
+    )

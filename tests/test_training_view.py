@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tinygrad_xor import MLP, SGD, XOR
+from tinygrad_xor import MLP, SGD, XOR, pages
 from tinygrad_xor.atomic import TargetError
 from tinygrad_xor.cli import main
 from tinygrad_xor.data import AND, Dataset
@@ -183,3 +183,65 @@ def test_cli_train_html_that_cannot_be_written_fails_before_training(
     a_file.write_text("a file")
     assert main(["train", "--html", str(a_file / "training.html")]) == 1
     assert "is a file, not a folder" in capsys.readouterr().err
+
+
+def grid_levels(grid: str) -> list[int]:
+    """A snapshot's grid as the page reads it: 16-bit big-endian numbers."""
+    data = base64.b64decode(grid)
+    return [int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2)]
+
+
+def test_every_snapshot_on_the_page_draws_its_own_grid() -> None:
+    _, snapshots, history = run(epochs=300, count=4, resolution=5)
+    view = snapshots.describe(history)
+    drawn = [grid_levels(s["grid"]) for s in view["snapshots"]]
+    kept = [[round(min(max(y, 0.0), 1.0) * 65535) for y in s.outputs] for s in snapshots.snapshots]
+    assert drawn == kept
+    assert drawn[0] != drawn[-1]  # the untrained and the trained network differ
+
+
+def test_two_snapshots_are_the_first_epoch_and_the_trained_model() -> None:
+    _, snapshots, history = run(epochs=40, count=2)
+    assert [s.epoch for s in snapshots.finish(history)] == [0, 40]
+
+
+def test_the_grid_resolution_is_at_most_200() -> None:
+    assert TrainingSnapshots(MLP(2, [2, 1]), XOR, resolution=200).resolution == 200
+    with pytest.raises(ValueError, match="resolution must be a whole number from 2 to 200"):
+        TrainingSnapshots(MLP(2, [2, 1]), XOR, resolution=201)
+
+
+def test_write_returns_the_path_and_gives_the_page_its_title(tmp_path: Path) -> None:
+    _, snapshots, history = run(epochs=20, count=2)
+    target = tmp_path / "run.html"
+    assert snapshots.write(history, target, title="XOR <run> & more") == str(target)
+    page = target.read_text(encoding="utf-8")
+    assert "<title>XOR &lt;run&gt; &amp; more</title>" in page
+    assert "<run>" not in page
+
+
+# -- pages.py: the frame a notebook shows a page in -----------------------------------------------
+
+SVG = '<svg width="120pt" height="80pt" viewBox="0 0 120 80"><g id="graph0"></g></svg>'
+
+
+def test_a_page_view_is_640_pixels_tall_at_first_and_says_so_in_its_repr() -> None:
+    view = pages.PageView("<p>page</p>")
+    assert view.height == 640
+    assert 'style="width: 100%; height: 640px; border: 0"' in view._repr_html_()
+    assert repr(view) == "PageView(11 characters of HTML, height=640)"
+
+
+def test_an_untrusted_notebook_shows_the_picture_under_a_line_saying_what_it_is() -> None:
+    shown = pages.PageView("<p>page</p>", picture=SVG)._repr_html_()
+    line = "<p>Meanwhile, the graph with every step done:</p>"
+    assert shown.index("Trust Notebook") < shown.index(line) < shown.index("<img")
+    assert 'alt="the graph with every step done"' in shown
+    assert line not in pages.PageView("<p>page</p>")._repr_html_()
+
+
+def test_a_backprop_page_takes_an_svg_without_an_xml_declaration() -> None:
+    page = pages.backprop_page(SVG, {"steps": []}, title="bare")
+    assert SVG in page
+    with pytest.raises(ValueError, match="no <svg element"):
+        pages.backprop_page("<html></html>", {"steps": []}, title="bare")
