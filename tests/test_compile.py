@@ -644,6 +644,8 @@ def test_more_bad_declarations_say_which_argument_and_what_it_must_be() -> None:
     tape = trace(lambda: w * x, [w], [x])
     with pytest.raises(ValueError, match=r"replay\(input_values\): expected 1 numbers"):
         tape.replay([1.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match=r"check\(input_values\): expected 1 numbers"):
+        tape.check([1.0], [1.0, 2.0])
 
 
 def test_any_exponent_replays_exactly_from_the_op_not_its_name() -> None:

@@ -423,6 +423,8 @@ def test_bad_arguments_get_typed_errors_that_say_what_was_received() -> None:
         jvp(lambda v: v, (1.0,), (1.0, 2.0))
     with pytest.raises(TypeError, match="f must be a function"):
         hessian(3.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"hessian\(<lambda>\): argument 1: expected"):
+        hessian(lambda v, w: v * w)(1.0, "2")  # type: ignore[arg-type]
 
 
 def test_argument_messages_count_and_index_what_was_received() -> None:
