@@ -99,6 +99,17 @@ def test_check_target_refuses_a_path_whose_folder_is_missing(tmp_path: Path) -> 
     assert names(tmp_path) == []
 
 
+def test_a_missing_folder_is_named_as_given_not_as_resolved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(TargetError) as caught:
+        check_target(os.path.join("no", "model.json"))
+    assert str(caught.value) == (
+        f"{os.path.join('no', 'model.json')}: the directory no does not exist; create it first."
+    )
+
+
 def test_with_make_folders_a_missing_folder_is_fine_and_write_atomically_makes_it(
     tmp_path: Path,
 ) -> None:

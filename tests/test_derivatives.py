@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinygrad_xor import MLP, XOR, Value, define_op, grad, gradients, hessian, jvp, mse
+from tinygrad_xor.derivatives import VALUES
 from tinygrad_xor.engine import push_tangents, topological_order
 from tinygrad_xor.rules import BUILT_IN, Arithmetic, PowerOp, Rule, RuleOp
 from tinygrad_xor.testing import expressions, values
@@ -306,6 +307,33 @@ def test_grad_of_a_value_the_output_does_not_depend_on_is_zero() -> None:
     assert [g.data for g in gradients(x * 3.0, [y, x], create_graph=True)] == [0.0, 3.0]
 
 
+def test_an_unrelated_value_s_gradient_and_an_untouched_hessian_entry_are_plus_zero() -> None:
+    # backward() leaves such a .grad at 0.0, and torch gives 0.0: never -0.0.
+    x, y = Value(1.0), Value(2.0)
+    for create_graph in (False, True):
+        (dy,) = gradients(x * 3.0, [y], create_graph=create_graph)
+        assert str(dy.data) == "0.0"
+    # d2 (x x + y): 2 at (x, x); nothing moves d/dx by y, nor d/dy (= 1) by anything.
+    assert str(hessian(lambda x, y: x * x + y)(1.0, 2.0)) == "[[2.0, 0.0], [0.0, 0.0]]"
+
+
+def test_the_exponent_s_edge_of_a_power_at_base_zero_is_backward_s_with_create_graph() -> None:
+    # d (a ** b) / db is 0 at a = 0, b >= 0; only the base's edge is flat, so 0 * inf is
+    # nan on the exponent's edge, as backward() computes it.
+    for upstream in (3.0, math.inf):
+        a, b = Value(0.0), Value(2.0)
+        y = (a**b) * upstream
+        (reference,) = gradients(y, [b])
+        (with_graph,) = gradients(y, [b], create_graph=True)
+        assert str(with_graph.data) == str(reference.data) == ("nan" if upstream > 3 else "0.0")
+
+
+def test_forward_mode_on_values_passes_plus_zero_through_a_flat_edge_as_on_floats() -> None:
+    _, on_floats = jvp(lambda x: x.relu(), (-1.0,), (1.0,))
+    _, on_values = jvp(lambda x: x.relu(), (Value(-1.0),), (1.0,))  # the sweep on Values
+    assert str(on_floats.data) == str(on_values.data) == "0.0"
+
+
 def test_mixed_partials_by_argnum() -> None:
     f = lambda x, y: x * x * y.exp()  # noqa: E731
     d_dx_dy = grad(grad(f, argnum=0), argnum=1)
@@ -395,6 +423,52 @@ def test_bad_arguments_get_typed_errors_that_say_what_was_received() -> None:
         jvp(lambda v: v, (1.0,), (1.0, 2.0))
     with pytest.raises(TypeError, match="f must be a function"):
         hessian(3.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"hessian\(<lambda>\): argument 1: expected"):
+        hessian(lambda v, w: v * w)(1.0, "2")  # type: ignore[arg-type]
+
+
+def test_argument_messages_count_and_index_what_was_received() -> None:
+    def constant(*args: Value) -> Value:
+        return Value(1.0)
+
+    for args, said in [((), "0 arguments;"), ((1.0,), "1 argument;"), ((1.0, 2.0), "2 arguments;")]:
+        with pytest.raises(TypeError, match=rf"argnum=3, but it was called with {said}"):
+            grad(constant, argnum=3)(*args)
+    x = Value(1.0)
+    with pytest.raises(TypeError, match=r"gradients\(y, xs\): xs\[1\] must be a Value, got 2\.0"):
+        gradients(x * 2.0, [x, 2.0])  # type: ignore[list-item]
+
+
+def test_jvp_refuses_text_and_an_empty_list_of_outputs_by_what_it_expected() -> None:
+    with pytest.raises(TypeError, match="jvp\\(f, primals, tangents\\): primals must be a tuple"):
+        jvp(lambda v: v, "1", (1.0,))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="tangents must be a tuple, one entry per argument"):
+        jvp(lambda v: v, (1.0,), "1")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"f must return a Value or a list of Values, got list"):
+        jvp(lambda v: [], (1.0,), (1.0,))  # type: ignore[arg-type, return-value]
+
+
+def test_the_arithmetic_of_values_branches_only_on_a_bool() -> None:
+    assert VALUES.where(True, 1.0, 2.0) == 1.0 and VALUES.where(False, 1.0, 2.0) == 2.0
+    with pytest.raises(TypeError, match="where: a condition on Values must be a bool"):
+        VALUES.where(Value(1.0), 1.0, 2.0)
+
+
+def test_a_binary_op_of_define_op_checks_its_derivative_in_values() -> None:
+    plain = define_op("plain", lambda x, y: (x * y, y, x))
+    with pytest.raises(TypeError, match=r"'plain'.*derivative=lambda x, y: \.\.\.\)"):
+        grad(lambda x: plain(x, x))(2.0)
+    three = define_op("three", lambda x, y: (x * y, y, x), derivative=lambda x, y: (y, x, x))
+    with pytest.raises(
+        TypeError, match=r"three's derivative returned .*must return \(d/dx, d/dy\)"
+    ):
+        grad(lambda x: three(x, x))(2.0)
+
+
+def test_the_package_exports_every_derivative_function() -> None:
+    import tinygrad_xor
+
+    assert {"gradients", "grad", "hessian", "jvp"} <= set(tinygrad_xor.__all__)
 
 
 # -- memory -------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from tinygrad_xor import Value
+from tinygrad_xor.engine import topological_order
 
 E2 = math.exp(2.0)
 INF, NAN = math.inf, math.nan
@@ -253,6 +254,33 @@ def test_bad_operand_raises_type_error_naming_it(op, bad, type_name):
         BINARY[op](Value(2.0), bad)
 
 
+# What each message calls the expression: the op as the user wrote it, Value on its side.
+WRITTEN = {
+    "+": "Value + other",
+    "r+": "other + Value",
+    "-": "Value - other",
+    "r-": "other - Value",
+    "*": "Value * other",
+    "r*": "other * Value",
+    "/": "Value / other",
+    "r/": "other / Value",
+    "**": "Value ** exponent",
+}
+
+
+@pytest.mark.parametrize("op", BINARY, ids=list(BINARY))
+def test_bad_operand_message_names_the_expression_as_written(op):
+    with pytest.raises(TypeError) as caught:
+        BINARY[op](Value(2.0), "1.5")
+    assert str(caught.value).startswith(f"{WRITTEN[op]}: expected ")
+
+
+def test_a_bad_base_of_a_value_exponent_is_named_as_written():
+    with pytest.raises(TypeError) as caught:
+        [2.0] ** Value(2.0)
+    assert str(caught.value).startswith("base ** Value: expected ")
+
+
 @pytest.mark.parametrize(("bad", "type_name"), [b[1:] for b in BAD], ids=[b[0] for b in BAD])
 def test_value_of_a_non_number_raises_type_error_naming_it(bad, type_name):
     with pytest.raises(TypeError, match=rf"Value\(data\).*{type_name}"):
@@ -398,6 +426,21 @@ def test_graph_introspection():
 def test_repr():
     assert repr(Value(2.0)) == "Value(data=2.0, grad=0.0)"
     assert repr(Value(-1.5, "w1")) == "Value(data=-1.5, grad=0.0, label='w1')"
+
+
+def test_item_is_the_number_not_its_gradient():
+    v = Value(2.5)
+    (v * v).backward()  # grad 5.0: item() must still say 2.5
+    assert v.item() == 2.5 and type(v.item()) is float
+
+
+def test_topological_order_lists_each_value_once_however_many_roots_share_it():
+    x, w = Value(2.0, "x"), Value(3.0, "w")
+    y = (x * w).tanh()
+    z = y + x
+    order = topological_order(z, y, x, z)  # y and x are in z's graph already
+    assert order == topological_order(z)
+    assert len(order) == len(set(order)) == 5  # x, w, x * w, tanh, +
 
 
 def test_value_uses_slots_not_a_dict():

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import subprocess
+import sys
 from collections.abc import Callable
 
 import pytest
@@ -21,7 +23,7 @@ from tinygrad_xor import formulas
 from tinygrad_xor.compile import trace
 from tinygrad_xor.engine import Value
 from tinygrad_xor.formulas import FORMULA, SAFE
-from tinygrad_xor.rules import BUILT_IN, EXP, FLOATS, PowerOp, Rule
+from tinygrad_xor.rules import BUILT_IN, EXP, FLOATS, PowerOp, Rule, RuleOp
 
 INF, NAN = math.inf, math.nan
 SPECIAL = [
@@ -165,6 +167,34 @@ def test_an_exponent_the_short_form_would_round_is_named_exactly() -> None:
 def test_equal_exponents_share_one_op() -> None:
     assert (Value(3.0) ** 2).op is (Value(5.0) ** 2.0).op is PowerOp.of(2.0)
     assert PowerOp.of(0.5) is not PowerOp.of(2.0)
+
+
+def test_a_negative_zero_exponent_is_the_op_of_zero_even_when_it_comes_first() -> None:
+    # -0.0 == 0.0: one exponent, so one op (one cache entry), read "**0", not "**-0". A new
+    # interpreter, so that -0.0 is the first zero exponent and makes the op.
+    program = (
+        "from tinygrad_xor import Value; a = Value(3.0) ** -0.0; b = Value(3.0) ** 0; "
+        "print(a.op, b.op, a.op is b.op, a.op.exponent)"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    ).stdout
+    assert shown == "**0 **0 True 0.0\n"
+
+
+# -- RuleOp: the op of define_op, and what its messages say ------------------------------
+
+
+def test_a_failing_rule_s_message_shows_the_call_and_the_rule_s_own_error() -> None:
+    def rule(x: float, y: float) -> tuple[float, float, float]:
+        raise ZeroDivisionError("the rule's own words")
+
+    op = RuleOp.of("broken", rule, 2)
+    with pytest.raises(ValueError) as caught:
+        op.evaluate(1.5, -2.0)
+    assert str(caught.value).startswith(
+        "broken(1.5, -2.0): the rule raised ZeroDivisionError: the rule's own words. "
+    )
 
 
 def test_floats_is_the_arithmetic_of_the_engine_s_helpers() -> None:
