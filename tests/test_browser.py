@@ -83,6 +83,18 @@ def open_file(browser: Any, path: Path) -> Opened:
     return opened
 
 
+# The drawn graph's width in the page's pixels (it changes with the zoom).
+GRAPH_WIDTH = "document.querySelector('#graph svg').getBoundingClientRect().width"
+
+
+def open_neuron_page(browser: Any, tmp_path: Path) -> tuple[Value, Opened]:
+    """The backprop page of micrograd's neuron (10 Values: 20 steps), written and opened."""
+    o, _ = micrograd_neuron()
+    path = tmp_path / "neuron.html"
+    to_html(o, path)
+    return o, open_file(browser, path)
+
+
 # -- the backprop page ---------------------------------------------------------------------------
 
 # What the page shows in each record: "v3" -> ("data 2", "grad ?"), read from the SVG.
@@ -134,10 +146,7 @@ def engine_records(root: Value) -> dict[str, list[str]]:
 def test_backprop_page_reveals_each_step_and_ends_at_backwards_numbers(
     browser: Any, tmp_path: Path
 ) -> None:
-    o, _ = micrograd_neuron()
-    path = tmp_path / "neuron.html"
-    to_html(o, path)
-    opened = open_file(browser, path)
+    o, opened = open_neuron_page(browser, tmp_path)
     total = 2 * len(topological_order(o))  # 10 Values: 10 forward, 10 backward steps
 
     assert opened.text("#counter") == f"step 0 of {total}"
@@ -166,10 +175,7 @@ def test_backprop_page_reveals_each_step_and_ends_at_backwards_numbers(
 
 
 def test_backprop_page_buttons_slider_play_and_zoom(browser: Any, tmp_path: Path) -> None:
-    o, _ = micrograd_neuron()
-    path = tmp_path / "neuron.html"
-    to_html(o, path)
-    opened = open_file(browser, path)
+    o, opened = open_neuron_page(browser, tmp_path)
     page = opened.page
     page.click("#next")
     page.click("#next")
@@ -193,10 +199,10 @@ def test_backprop_page_buttons_slider_play_and_zoom(browser: Any, tmp_path: Path
     page.wait_for_timeout(1000)
     assert opened.text("#counter") == paused_at and opened.text("#play") == "▶ play"
 
-    width = page.evaluate("document.querySelector('#graph svg').getBoundingClientRect().width")
+    width = page.evaluate(GRAPH_WIDTH)
     page.click("#zoom-in")
     assert opened.text("#zoom-level") == "125%"
-    wider = page.evaluate("document.querySelector('#graph svg').getBoundingClientRect().width")
+    wider = page.evaluate(GRAPH_WIDTH)
     assert wider == pytest.approx(width * 1.25, rel=0.01)
     assert opened.requests == [] and opened.errors == []
 
@@ -494,10 +500,7 @@ def expected_marks(root: Value, step: int) -> dict[str, list[str]]:
 def test_each_step_marks_its_value_its_inputs_the_edges_and_what_is_not_computed_yet(
     browser: Any, tmp_path: Path
 ) -> None:
-    o, _ = micrograd_neuron()
-    path = tmp_path / "neuron.html"
-    to_html(o, path)
-    opened = open_file(browser, path)
+    o, opened = open_neuron_page(browser, tmp_path)
     total = 2 * len(topological_order(o))
     for step in range(1, total + 1):
         opened.page.fill("#slider", str(step))
@@ -532,8 +535,7 @@ def test_a_graph_wider_than_its_box_scrolls_to_each_steps_value(
     opened = open_file(browser, path)
     page = opened.page
     sizes = page.evaluate(
-        "[document.querySelector('#graph svg').getBoundingClientRect().width,"
-        " document.getElementById('graph').getBoundingClientRect().width]"
+        f"[{GRAPH_WIDTH}, document.getElementById('graph').getBoundingClientRect().width]"
     )
     assert sizes[0] > 1.5 * sizes[1], "the XOR sample's graph should not fit its box"
     for step in [*range(1, 129, 9), 128, 64, 1]:  # the forward pass left to right, then back
@@ -550,16 +552,11 @@ def test_a_graph_wider_than_its_box_scrolls_to_each_steps_value(
 def test_zoom_stops_at_40_and_200_percent_and_scales_the_graph(
     browser: Any, tmp_path: Path
 ) -> None:
-    o, _ = micrograd_neuron()
-    path = tmp_path / "neuron.html"
-    to_html(o, path)
-    opened = open_file(browser, path)
+    _, opened = open_neuron_page(browser, tmp_path)
     page = opened.page
 
     def width() -> float:
-        return float(
-            page.evaluate("document.querySelector('#graph svg').getBoundingClientRect().width")
-        )
+        return float(page.evaluate(GRAPH_WIDTH))
 
     at_100 = width()
     for level in ["80%", "60%", "40%"]:
@@ -578,10 +575,7 @@ def test_zoom_stops_at_40_and_200_percent_and_scales_the_graph(
 def test_play_from_the_last_step_starts_again_and_modified_keys_do_nothing(
     browser: Any, tmp_path: Path
 ) -> None:
-    o, _ = micrograd_neuron()
-    path = tmp_path / "neuron.html"
-    to_html(o, path)
-    opened = open_file(browser, path)
+    _, opened = open_neuron_page(browser, tmp_path)
     page = opened.page
     assert page.get_attribute("#slider", "max") == "20"
     assert page.is_disabled("#first") and page.is_disabled("#previous")
