@@ -96,3 +96,18 @@ def test_the_legend_is_wrapped_into_short_lines() -> None:
     text = " ".join(lines)  # wrapped at spaces: joined, the legend as written
     assert "#n = n-th Value backward() visits" in text
     assert "edge number = local derivative d(op)/d(input)" in text
+
+
+def test_the_legend_says_what_each_kind_of_value_drawn_looks_like() -> None:
+    w, x = Value(2.0, "w"), Value(3.0, "x")
+    y = (w * x + 1.0).tanh()  # a parameter, an input, a constant, intermediates and the output
+    source = draw_dot(y, parameters=[w], rankdir="LR").source
+    found = re.search(r'label="(.*)" labelloc=b$', source, flags=re.MULTILINE)
+    assert found is not None, source
+    legend = " ".join(found.group(1).split("\\n")).strip()
+    assert legend == (
+        "green = parameter; blue = input; grey dashed = constant; white = intermediate; "
+        "orange = output"
+    )
+    only_leaves = draw_dot(w, parameters=[w]).source  # a kind not drawn is not in the legend
+    assert "white = intermediate" not in only_leaves and "blue = input" not in only_leaves

@@ -362,6 +362,14 @@ def test_explanations_state_what_the_runs_show(runs: dict[str, manual.ManualRun]
     assert "epoch {} against {} for the correct update".format(*solved_at) in second
 
 
+def test_the_explanation_names_the_weights_into_the_output_the_bias_among_them() -> None:
+    weights = "W2[0,0], W2[1,0], W2[2,0], W2[3,0], W2[4,0]"
+    (without_biases,) = manual.explain([manual.train("attempt1", epochs=20)])
+    assert f"every weight into the output ({weights}) went down" in without_biases
+    (with_biases,) = manual.explain([manual.train("attempt1", epochs=20, biases=True)])
+    assert f"every weight into the output ({weights}, b2[0]) went down" in with_biases
+
+
 def test_the_explanation_counts_the_output_weights_that_always_went_down() -> None:
     run = manual.train("attempt1", epochs=20)
     outputs = [name for name in run.downward_steps if name.startswith(("W2", "b2"))]

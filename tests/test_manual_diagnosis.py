@@ -51,6 +51,11 @@ def test_a_named_constant_with_a_minus_sign_is_named() -> None:
 def test_diagnosis_of_a_different_gradient() -> None:
     d = diagnose_gradients({"w": 2.0, "b": 1.0, "v": 0.5}, TRUE)
     assert d.finding == "different" and d.sign_mismatches == 1 and d.cosine > 0
+    # b is off by 2 relative to its size, the largest relative error; cosine 3.25 / 5.25
+    assert d.summary.startswith(
+        "Your gradient is not the true one and not a multiple of it (largest relative "
+        "error 2, cosine 0.6190, 1 of 3 signs differ). It is the gradient of some other function"
+    )
     d = diagnose_gradients({"w": -2.0, "b": 1.0, "v": 0.5}, TRUE)
     assert d.finding == "wrong_way" and d.cosine < 0
     # At right angles (cosine 0) a step goes neither up nor down: different, not wrong way.

@@ -74,9 +74,11 @@ def test_a_decision_boundary_needs_two_inputs_in_the_model_and_in_the_data(
     tmp_path: Path,
 ) -> None:
     three = Dataset("three", ((0.0, 0.0, 0.0), (1.0, 1.0, 1.0)), (0.0, 1.0))
-    for model, data in ((MLP(2, [1]), three), (MLP(3, [1]), XOR)):
-        with pytest.raises(ValueError, match="draws two inputs"):
+    for model, data, counts in ((MLP(2, [1]), three, (2, 3)), (MLP(3, [1]), XOR, (3, 2))):
+        with pytest.raises(ValueError, match="draws two inputs") as refused:
             plots.plot_decision_boundary(model, data, tmp_path / "boundary.png")
+        takes, has = counts
+        assert f"the model takes {takes} and dataset {data.name!r} has {has}." in str(refused.value)
     assert list(tmp_path.iterdir()) == []
 
 
