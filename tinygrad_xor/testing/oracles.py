@@ -199,10 +199,13 @@ def by_sympy(root: Value, leaves: Sequence[Value]) -> Answer:
         ) from error
     index = {leaf: i for i, leaf in enumerate(leaves)}
     tangent: dict[Value, dict[int, Any]] = {}  # d node / d leaf i, for the leaves it depends on
-    why: dict[Value, str] = {}  # the first op on the way that has no real value
+    # Why a node's value, or its d node / d leaf i, has no real number: the first op on the way.
+    why_value: dict[Value, str] = {}
+    why_slope: dict[Value, dict[int, str]] = {}
     values: list[tuple[Value, float]] = []  # each op's exact value at its inputs' floats
     with mpmath.workdps(_DIGITS):
         for node in topological_order(root):
+            why_slope[node] = {}
             if node.is_leaf:
                 tangent[node] = {index[node]: mpmath.mpf(1)} if node in index else {}
                 continue
@@ -212,32 +215,37 @@ def by_sympy(root: Value, leaves: Sequence[Value]) -> Answer:
             inputs = [mpmath.mpf(p.data) for p in node.parents]
             if isinstance(node.op, RuleOp):  # its value, with the derivatives its rule gave
                 own, locals_ = mpmath.mpf(node.data), [mpmath.mpf(d) for d in node.local_grads]
-                problem = ""
+                problem, local_problems = "", [""] * len(locals_)
             else:
-                own, locals_, problem = _evaluate(node, inputs)
+                own, locals_, problem, local_problems = _evaluate(node, inputs)
             values.append((node, float(own)))
-            inherited = next((why[p] for p in node.parents if p in why), "")
+            inherited = next((why_value[p] for p in node.parents if p in why_value), "")
             if problem or inherited:
-                why[node] = inherited or problem
+                why_value[node] = inherited or problem
             sums: dict[int, Any] = {}
-            for parent, local in zip(node.parents, locals_, strict=True):
+            for parent, local, local_problem in zip(
+                node.parents, locals_, local_problems, strict=True
+            ):
                 for i, d in tangent[parent].items():
                     sums[i] = sums.get(i, 0) + local * d
+                    reason = why_slope[parent].get(i) or why_value.get(parent) or local_problem
+                    if reason:
+                        why_slope[node].setdefault(i, reason)
             tangent[node] = sums
         f_value = values[-1][1] if values else root.data
         gradient = tuple(float(tangent[root].get(i, 0)) for i in range(len(leaves)))
-    reason = why.get(root, "")
     return Answer(
         f_value,
         gradient,
-        reason if math.isnan(f_value) else "",
-        tuple(reason if math.isnan(g) else "" for g in gradient),
+        why_value.get(root, "") if math.isnan(f_value) else "",
+        tuple(why_slope[root].get(i, "") if math.isnan(g) else "" for i, g in enumerate(gradient)),
         tuple(values),
     )
 
 
-def _evaluate(node: Value, inputs: list[Any]) -> tuple[Any, list[Any], str]:
-    """node's op at 30-digit inputs: its value, its derivative by each input, and why not."""
+def _evaluate(node: Value, inputs: list[Any]) -> tuple[Any, list[Any], str, list[str]]:
+    """node's op at 30-digit inputs: its value, its derivative by each input, and why each
+    has no real number ("" where it has one)."""
     import mpmath
 
     op = _rule(node.op)
@@ -248,19 +256,21 @@ def _evaluate(node: Value, inputs: list[Any]) -> tuple[Any, list[Any], str]:
     try:
         own, problem = _real(value_of(*inputs), f"sympy: {where}")
     except ZeroDivisionError:
-        return nan, [nan] * len(inputs), f"sympy: {where} divides by zero: a singularity"
+        problem = f"sympy: {where} divides by zero: a singularity"
+        return nan, [nan] * len(inputs), problem, [problem] * len(inputs)
     # Where the rule says a derivative is 0 by convention (relu'(0), d/dy 0 ** y), so is
     # this one: the convention is part of the op, as in PyTorch.
     zero = op.zero(*(parent.data for parent in node.parents))
-    locals_ = []
+    locals_, problems = [], []
     for k, derivative_of in enumerate(derivatives_of):
         if zero[k]:
             locals_.append(mpmath.mpf(0))
+            problems.append("")
             continue
         try:
-            local, why = _real(derivative_of(*inputs), f"sympy: its derivative at {at}")
+            local, why = _real(derivative_of(*inputs), f"sympy: d/d{'xy'[k]} of {where}")
         except ZeroDivisionError:
             local, why = nan, f"sympy: d/d{'xy'[k]} of {where} divides by zero: a singularity"
         locals_.append(local)
-        problem = problem or why
-    return own, locals_, problem
+        problems.append(why)
+    return own, locals_, problem, problems
