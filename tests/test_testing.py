@@ -103,6 +103,14 @@ def test_a_correct_defined_op_passes_at_many_points_and_counts_them() -> None:
     assert str(report) == "41 gradients compared at 41 points"
 
 
+def test_the_report_counts_gradients_and_points_apart_and_says_each_skip() -> None:
+    """Two arguments at two points; relu's kink at x*y = 0 skips d f/d x there."""
+    report = assert_gradients_match(lambda x, y: (x * y).relu(), (0.5, 2.0), (0.0, 1.0))
+    (skip,) = report.skipped
+    assert skip.startswith("at x=0.0, y=1.0, d f/d x: ") and skip.endswith("a kink")
+    assert str(report) == f"3 gradients compared at 2 points\nskipped: {skip}"
+
+
 @settings(max_examples=50, database=None)
 @given(expressions(2, ops=[sin, "*", "+", "exp"]), values(), values())
 def test_sin_in_random_expressions_passes(f: Expression, x: float, y: float) -> None:
@@ -234,18 +242,29 @@ def test_an_op_the_oracles_cannot_rebuild_is_named() -> None:
 def test_bad_arguments_say_what_was_received() -> None:
     with pytest.raises(ValueError, match=r"unknown assert_gradients_match\(against\) 'numpy'"):
         assert_gradients_match(sin, 0.5, against="numpy")
-    with pytest.raises(TypeError, match="give at least one point"):
+    with pytest.raises(TypeError, match=r"give at least one point, e\.g\. \(0\.5, -1\.0\)\.$"):
         assert_gradients_match(sin)
     with pytest.raises(TypeError, match=r"point 0, argument 1 must be a finite number, got str"):
         assert_gradients_match(lambda x, y: x * y, (1.0, "2"))
-    with pytest.raises(TypeError, match=r"point 1 must be a tuple of f's arguments, or a num"):
+    with pytest.raises(
+        TypeError,
+        match=r"point 1 must be a tuple of f's arguments, or a number for f of one, got str '2'\.",
+    ):
         assert_gradients_match(lambda x: x, 1.0, "2")
+    hint = (
+        r"f takes 1 to 2 arguments \(x, y\), but point 0 gives 3 numbers, \(1\.0, 2\.0, 3\.0\)\. "
+        r"A point is one tuple of f's arguments, \(x\); give one tuple per point\.$"
+    )
+    with pytest.raises(TypeError, match=hint):
+        assert_gradients_match(lambda x, y=1.0: x * y, (1.0, 2.0, 3.0))
     with pytest.raises(TypeError, match=r"f must return a Value \(the number to differentiate\)"):
         assert_gradients_match(lambda x: 0.5, 1.0)
-    with pytest.raises(TypeError, match=r"f must be a function of Values"):
+    with pytest.raises(TypeError, match=r"f must be a function of Values .*, got float 0\.5\.$"):
         assert_gradients_match(0.5, 1.0)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match=r"rel\) must be a finite number >= 0, got -1"):
+    with pytest.raises(ValueError, match=r"\(rel\) must be a finite number >= 0, got -1"):
         assert_gradients_match(sin, 0.5, rel=-1)
+    with pytest.raises(ValueError, match=r"\(abs\) must be a finite number >= 0, got -2"):
+        assert_gradients_match(sin, 0.5, abs=-2)
 
 
 def test_tolerances_are_the_callers_to_choose() -> None:
