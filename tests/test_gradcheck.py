@@ -147,8 +147,24 @@ def test_the_worst_parameter_is_the_one_furthest_over_its_tolerance() -> None:
     report = gradcheck(lambda: scaled(a) + off(b) + c * c, [a, b, c], raise_on_failure=False)
     assert [row.ok for row in report.rows] == [True, False, True]
     assert report.rows[0].error > report.rows[1].error and report.worst.name == "b"
-    with pytest.raises(GradcheckError, match=r"failed for 1 of 3 parameters; worst is 'b'"):
-        gradcheck(lambda: scaled(a) + off(b) + c * c, [a, b, c])
+    tolerances = {"atol": 2e-5, "rtol": 3e-3}
+    report = gradcheck(
+        lambda: scaled(a) + off(b) + c * c, [a, b, c], raise_on_failure=False, **tolerances
+    )
+    worst = report.rows[1]
+    with pytest.raises(GradcheckError) as caught:
+        gradcheck(lambda: scaled(a) + off(b) + c * c, [a, b, c], **tolerances)
+    assert str(caught.value) == (
+        f"gradcheck failed for 1 of 3 parameters; worst is 'b': analytic {worst.analytic!r} vs "
+        f"numeric {worst.numeric!r}, error {worst.error:.3e} > allowed {worst.allowed:.3e} "
+        f"(atol 2e-05 + rtol 0.003 * size + the slope's own error).\n{report}"
+    )
+    # each row shows its own numbers, its allowance and its verdict
+    assert str(worst).split() == [
+        "b", "analytic", f"{worst.analytic:.12e}", "numeric", f"{worst.numeric:.12e}",
+        "error", f"{worst.error:.3e}", "(allowed", f"{worst.allowed:.1e})", "MISMATCH",
+    ]  # fmt: skip
+    assert str(report.rows[2]).endswith(f"(allowed {report.rows[2].allowed:.1e})  ok")
 
 
 def test_an_exact_gradient_passes_at_zero_tolerance() -> None:
@@ -183,15 +199,22 @@ def test_gradcheck_measures_where_the_first_step_is_too_wide() -> None:
 
 def test_gradcheck_rejects_bad_input() -> None:
     w = Value(1.0, "w")
-    with pytest.raises(TypeError, match="must return a Value"):
+    with pytest.raises(TypeError, match=r"must return a Value .*, it returned float 3\.0\. Build"):
         gradcheck(lambda: 3.0, [w])  # type: ignore[arg-type, return-value]
-    with pytest.raises(ValueError, match="not a leaf"):
+    with pytest.raises(
+        ValueError,
+        match=r"'params\[0\]' is the result of an op \('\*'\), not a leaf: .*pass the Values you",
+    ):
         gradcheck(lambda: w * 2, [w * 2])
-    with pytest.raises(ValueError, match="params is empty"):
+    with pytest.raises(ValueError, match=r"params is empty: .* e\.g\. model\.parameters\(\)\.$"):
         gradcheck(lambda: w * 2, [])
-    with pytest.raises(TypeError, match="must be a Value"):
+    with pytest.raises(TypeError, match=r"parameter 'params\[0\]' must be a Value, got float 1\.0"):
         gradcheck(lambda: w * 2, [1.0])  # type: ignore[list-item]
-    with pytest.raises(ValueError, match="eps must be > 0"):
+    with pytest.raises(
+        TypeError, match=r"a list of leaf Values or a dict of name -> Value, got int"
+    ):
+        gradcheck(lambda: w * 2, 5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="eps must be > 0: it is the first step of the central"):
         gradcheck(lambda: w * 2, [w], eps=0.0)
     for bad in (math.nan, math.inf):
         b = Value(bad, "b")
