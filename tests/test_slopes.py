@@ -131,6 +131,12 @@ def test_a_point_that_is_not_finite_is_not_measured() -> None:
     assert not measure_slope(math.sin, math.inf).measured
 
 
+def test_a_first_step_below_the_points_precision_says_so_with_the_point() -> None:
+    # 3 * 1e-17 is below half an ulp of 3.0 (4.4e-16): no step can be taken at all.
+    slope = measure_slope(math.sin, 3.0, step=1e-17)
+    assert not slope.measured and slope.why_not == "x = 3.0 leaves no room for a step"
+
+
 def test_agreement_is_within_the_tolerance_plus_the_error() -> None:
     slope = Slope(2.0, 0.01, 1e-3)
     assert slope.allowed(2.5, 0.1, 0.02) == pytest.approx(0.02 + 0.25 + 0.01)
