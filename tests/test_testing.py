@@ -369,12 +369,23 @@ def test_the_integer_powers_drawn_are_x_to_the_1_2_and_3(n: int) -> None:
 
 def test_expressions_take_names_and_defined_ops_and_refuse_anything_else() -> None:
     built_in = r"the built-in ones are \+, \*, /, \*\*, exp"
-    with pytest.raises(ValueError, match=rf"unknown op 'sin'; {built_in}"):
+    with pytest.raises(
+        ValueError, match=rf"unknown op 'sin'; {built_in}, .*c\*, and any op made by"
+    ):
         expressions(2, ops=["sin"])
-    with pytest.raises(TypeError, match="neither a name from BUILTIN_OPS nor an op"):
+    with pytest.raises(
+        TypeError, match="<built-in function sin> is neither a name from BUILTIN_OPS"
+    ):
         expressions(2, ops=[math.sin])  # type: ignore[list-item]
-    with pytest.raises(TypeError, match="expected a non-empty list of ops"):
+    with pytest.raises(
+        TypeError,
+        match=r"list of ops, got <op sin\(x\), made by define_op>; e\.g\. ops=\[sin, '\*'",
+    ):
         expressions(2, ops=sin)  # type: ignore[arg-type]
+    # an op named like a variable of Expression.source is refused, with a name to use
+    shadow = define_op("v1", lambda x: (x, 1.0))
+    with pytest.raises(ValueError, match=r"a name 'v1' of its own .* e\.g\. 'v1_op'\.$"):
+        expressions(2, ops=[shadow])
     with pytest.raises(ValueError, match=r"expressions\(n_inputs\) must be a whole number >= 1"):
         expressions(0)
     assert {"+", "log", "relu+", "c**"} <= set(BUILTIN_OPS)
@@ -402,8 +413,12 @@ def test_networks_reach_max_layers_and_refuse_an_empty_list_of_activations() -> 
     small = networks(max_inputs=1, max_width=1, max_layers=3, samples=1)
     deep = find(small, lambda n: len(n.model.layers) == 3, settings=once)
     assert len(deep.model.layers) == 3
-    with pytest.raises(TypeError, match=r"networks\(activations=...\): expected a list of names"):
+    with pytest.raises(
+        TypeError, match=r"networks\(activations=...\): expected a list of names, got \[\]"
+    ):
         networks(activations=[])
+    with pytest.raises(ValueError, match=r"unknown networks\(activations\) 'nope'; choose one of"):
+        networks(activations=["nope"])
 
 
 @settings(max_examples=20)
