@@ -421,6 +421,16 @@ def test_networks_reach_max_layers_and_refuse_an_empty_list_of_activations() -> 
         networks(activations=["nope"])
 
 
+def test_a_networks_loss_wants_all_its_weights_as_one_point_and_its_repr_shows_the_data() -> None:
+    model = MLP(1, [1], seed=0)  # one neuron of one input: 2 weights
+    network = Network(model, ((1.0,),), (0.5,))
+    with pytest.raises(
+        TypeError, match=r"takes 2 weights, got 1; .* the tuple network\.weights as"
+    ):
+        network.loss(Value(1.0))
+    assert repr(network) == f"Network({model!r}, inputs=((1.0,),), targets=(0.5,))"
+
+
 @settings(max_examples=20)
 @given(networks())
 def test_a_network_loss_uses_the_given_weights_and_leaves_the_model_alone(
@@ -676,7 +686,10 @@ def test_two_numbers_for_f_of_two_arguments_get_a_hint() -> None:
     )
     with pytest.raises(TypeError, match=r"f takes 1 argument \(x\), but point 1 gives 2 numb"):
         assert_gradients_match(lambda x: x, (0.5,), (0.5, 1.0))
-    with pytest.raises(TypeError, match=r"takes 3 inputs, got 1; to check it, give assert_gra"):
+    with pytest.raises(
+        TypeError,
+        match=r"takes 3 inputs, got 1; to check it, .* one tuple of 3 numbers per point\.$",
+    ):
         f3 = Expression(3, [])
         assert_gradients_match(f3, 0.5)
 
