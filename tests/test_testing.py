@@ -635,6 +635,21 @@ def test_torch_where_a_derivative_is_inf() -> None:
     assert assert_gradients_match(lambda x: x**0.5, 0.0, against="torch").compared == 1
 
 
+def test_a_wrong_d_dy_of_a_binary_op_is_named_with_both_inputs() -> None:
+    """d(x*y)/dy is x = 2, the rule says x + 1 = 3: off by 1 of 3."""
+    wrong = define_op("mul_", lambda x, y: (x * y, y, x + 1))
+    with pytest.raises(AssertionError) as caught:
+        assert_gradients_match(lambda x, y: wrong(x, y) * 1.0, (2.0, 3.0))
+    assert str(caught.value).splitlines() == [
+        "gradients of f do not match central differences at x=2.0, y=3.0:",
+        "  d f/d y: autograd 3.0, central difference 2.0, relative error 0.333 "
+        "(allowed: rel 1e-06, abs 1e-07)",
+        "ops whose local derivative disagrees with their own central difference:",
+        "  mul_, made by define_op, at xy = (2.0, 3.0): it records d/dy = 3.0, its own central "
+        "difference is 2.0 (relative error 0.333)",
+    ]
+
+
 def test_an_op_slightly_off_is_named_before_backward_is_blamed() -> None:
     slightly = define_op("sin", lambda x: (math.sin(x), math.cos(x) * 1.000001))
     with pytest.raises(AssertionError) as caught:
