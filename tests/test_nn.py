@@ -183,7 +183,10 @@ def test_load_state_dict_that_does_not_fit_changes_nothing() -> None:
         model.load_state_dict(MLP(2, [5, 1], bias=False, seed=0).state_dict())
     bad = dict(before)
     bad["layers.1.neurons.0.bias"] = "0.5"  # type: ignore[assignment]
-    with pytest.raises(TypeError, match="must be a number"):
+    # the key of the bad value is named, so it can be found in the file
+    with pytest.raises(
+        TypeError, match=r"^state\['layers\.1\.neurons\.0\.bias'\] must be a number"
+    ):
         model.load_state_dict(bad)
     assert model.state_dict() == before
 
@@ -196,6 +199,7 @@ def test_load_state_dict_that_does_not_fit_changes_nothing() -> None:
         ({"init": "zeros"}, "unknown init 'zeros'"),
         ({"sizes": [5, 0]}, "every layer size must be a whole number >= 1"),
         ({"sizes": []}, "non-empty list"),
+        ({"nin": 0}, r"nin \(inputs of the network\) must be a whole number >= 1, got 0"),
     ],
 )
 def test_bad_arguments_say_what_is_allowed(kwargs: dict[str, object], message: str) -> None:
@@ -428,3 +432,6 @@ def test_a_state_or_values_of_the_wrong_kind_is_a_type_error() -> None:
         MLP(2, [5, 1]).load_state_dict([0.5] * 21)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"expected a list of Values or numbers.* got str"):
         MLP(2, [1]).with_parameters("abc")
+    # the index of the value that is not a number is named
+    with pytest.raises(TypeError, match=r"^values\[3\] must be a number, got str 'x'"):
+        MLP(2, [5, 1]).with_parameters([0.5] * 3 + ["x"] + [0.5] * 17)
