@@ -55,7 +55,8 @@ def test_check_target_gives_the_real_path_of_a_new_or_existing_file(tmp_path: Pa
 
 
 def test_check_target_refuses_a_directory(tmp_path: Path) -> None:
-    with pytest.raises(TargetError) as caught:
+    # TargetError is a ValueError: a caller catching bad arguments as ValueError catches it too
+    with pytest.raises(ValueError) as caught:
         check_target(tmp_path)
     assert str(caught.value) == f"{tmp_path} is a directory; give a file name."
 

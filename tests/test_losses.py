@@ -107,6 +107,11 @@ def test_named_losses() -> None:
 
 
 def test_bad_inputs_are_clear_errors() -> None:
+    with pytest.raises(ValueError) as caught:
+        mse(leaves([0.1, 0.2]), [0.0, 1.0, 1.0])
+    assert str(caught.value) == (
+        "mse: got 2 predictions but 3 targets; pass one target per prediction."
+    )
     with pytest.raises(ValueError, match="2 predictions but 3 targets"):
         mse(leaves([0.1, 0.2]), [0.0, 1.0, 1.0])
     with pytest.raises(ValueError, match="no predictions"):
@@ -120,7 +125,9 @@ def test_bad_inputs_are_clear_errors() -> None:
     assert str(caught.value) == (
         "mse: predictions must be Values (the network's outputs), got float 0.1."
     )
-    with pytest.raises(TypeError, match="every target must be a number"):
+    with pytest.raises(TypeError, match=r"^bce: every target must be a number"):
+        bce(leaves([0.1]), ["0"])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match=r"^mse: every target must be a number"):
         mse(leaves([0.1]), ["0"])  # type: ignore[list-item]
     with pytest.raises(ValueError, match=r"probabilities in \[0, 1\], got 1.5.*sigmoid"):
         bce(leaves([1.5]), [1.0])

@@ -183,7 +183,10 @@ def test_load_state_dict_that_does_not_fit_changes_nothing() -> None:
         model.load_state_dict(MLP(2, [5, 1], bias=False, seed=0).state_dict())
     bad = dict(before)
     bad["layers.1.neurons.0.bias"] = "0.5"  # type: ignore[assignment]
-    with pytest.raises(TypeError, match="must be a number"):
+    # the key of the bad value is named, so it can be found in the file
+    with pytest.raises(
+        TypeError, match=r"^state\['layers\.1\.neurons\.0\.bias'\] must be a number"
+    ):
         model.load_state_dict(bad)
     assert model.state_dict() == before
 
@@ -196,6 +199,7 @@ def test_load_state_dict_that_does_not_fit_changes_nothing() -> None:
         ({"init": "zeros"}, "unknown init 'zeros'"),
         ({"sizes": [5, 0]}, "every layer size must be a whole number >= 1"),
         ({"sizes": []}, "non-empty list"),
+        ({"nin": 0}, r"nin \(inputs of the network\) must be a whole number >= 1, got 0"),
     ],
 )
 def test_bad_arguments_say_what_is_allowed(kwargs: dict[str, object], message: str) -> None:
@@ -330,10 +334,42 @@ def test_a_state_that_does_not_fit_names_the_missing_and_the_unexpected_keys() -
     ]:
         with pytest.raises(ValueError) as caught:
             model.load_state_dict(state)
-        assert str(caught.value).startswith(
+        assert str(caught.value) == (
             f"state does not fit this model: missing {missing}, unexpected {unexpected}. "
+            "Was it saved from a model with other sizes or bias setting?"
         )
+    six_extra = {**before, **{f"extra{k}": 0.0 for k in range(6)}}  # six: five and ...
+    with pytest.raises(ValueError) as caught:
+        model.load_state_dict(six_extra)
+    assert f"unexpected {[f'extra{k}' for k in range(5)]}.... " in str(caught.value)
     assert model.state_dict() == before
+
+
+def test_a_module_without_bound_says_how_to_compute_with_other_parameters() -> None:
+    """with_parameters on a Module with no _bound: a TypeError naming the two ways out."""
+    from tinygrad_xor.nn import Module
+
+    class Scale(Module):
+        def __init__(self) -> None:
+            self.k = Value(2.0)
+
+        def parameters(self) -> list[Value]:
+            return [self.k]
+
+    with pytest.raises(TypeError) as caught:
+        Scale().with_parameters([3.0])
+    assert str(caught.value) == (
+        "with_parameters: Scale does not say how to compute with other parameters (MLP, "
+        "Layer and Neuron do); write the loss as a function of the weights yourself, or give "
+        "your module a _bound(leaves) method."
+    )
+
+
+@pytest.mark.parametrize("sizes", [[], "21", 5])
+def test_sizes_that_are_not_a_list_of_widths_are_shown_in_the_error(sizes: object) -> None:
+    with pytest.raises(ValueError) as caught:
+        MLP(2, sizes)  # type: ignore[arg-type]
+    assert str(caught.value) == (f"sizes must be a non-empty list of layer widths, got {sizes!r}.")
 
 
 @pytest.mark.parametrize("count", [20, 22])
@@ -396,3 +432,6 @@ def test_a_state_or_values_of_the_wrong_kind_is_a_type_error() -> None:
         MLP(2, [5, 1]).load_state_dict([0.5] * 21)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"expected a list of Values or numbers.* got str"):
         MLP(2, [1]).with_parameters("abc")
+    # the index of the value that is not a number is named
+    with pytest.raises(TypeError, match=r"^values\[3\] must be a number, got str 'x'"):
+        MLP(2, [5, 1]).with_parameters([0.5] * 3 + ["x"] + [0.5] * 17)

@@ -149,8 +149,15 @@ def test_bad_settings_are_clear_errors(
 
 
 def test_params_must_be_values() -> None:
-    with pytest.raises(TypeError, match="params must be Values"):
+    with pytest.raises(TypeError) as caught:
         SGD([1.0], lr=0.1)  # type: ignore[list-item]
+    assert str(caught.value) == (
+        "SGD: params must be Values (e.g. model.parameters()), got float 1.0."
+    )
+    with pytest.raises(ValueError, match=r"^SGD: lr must be"):
+        SGD([Value(1.0)], lr=0.0)
+    with pytest.raises(ValueError, match=r"^SGD: momentum must be"):
+        SGD([Value(1.0)], lr=0.1, momentum=1.0)
 
 
 @pytest.mark.parametrize(

@@ -53,8 +53,11 @@ def test_the_suffix_chooses_the_format(name: str, start: bytes, tmp_path: Path) 
 
 
 def test_no_curves_is_refused_before_anything_is_written(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="no curves to draw"):
+    with pytest.raises(ValueError) as caught:
         plots.plot_comparison([], tmp_path / "empty.png")
+    assert str(caught.value) == (
+        "plot_comparison: no curves to draw; pass at least one (label, losses)."
+    )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -168,6 +171,7 @@ def test_the_decision_boundary_covers_a_little_past_the_square_with_fixed_colour
     assert axes.get_xlim() == axes.get_ylim() == pytest.approx((-0.1, 1.1))
     assert (axes.get_xlabel(), axes.get_ylabel()) == ("x1", "x2")
     assert axes.get_title() == "Mine (black line: output 0.5)"
+    assert drawn[0].axes[1].get_ylabel() == "network output"  # the colour bar says what it shows
     assert list(filled.levels) == pytest.approx([i / 20 for i in range(21)])  # 0, 0.05, ... 1
     # the grid: output x1 + x2 - 0.5 from -0.7 to 1.7 over [-0.1, 1.1]^2
     assert (filled.zmin, filled.zmax) == pytest.approx((-0.7, 1.7))
@@ -226,6 +230,7 @@ def test_write_training_plots_titles_the_loss_with_the_label_and_the_boundary_wi
 def test_an_unknown_image_suffix_is_named_in_the_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError) as caught:
         plots.plot_comparison(CURVES, tmp_path / "c.gif")
-    assert str(caught.value).endswith(
-        "the format comes from the name's suffix, one of .png, .svg, .pdf; got .gif."
+    assert str(caught.value) == (
+        f"{tmp_path / 'c.gif'}: the format comes from the name's suffix, one of .png, .svg, "
+        ".pdf; got .gif."
     )

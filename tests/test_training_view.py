@@ -12,6 +12,7 @@ import itertools
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -100,12 +101,20 @@ def test_finish_refuses_another_runs_history() -> None:
     _, _, other = run(epochs=21)
     with pytest.raises(ValueError, match="20 epochs seen"):
         snapshots.finish(other)
+    with pytest.raises(ValueError, match=r"\(20 epochs seen\), got list\.$"):
+        snapshots.finish([])  # type: ignore[arg-type]
 
 
 def test_a_model_without_two_inputs_has_no_input_square() -> None:
     three = Dataset("three", ((0.0, 0.0, 1.0),), (1.0,))
-    with pytest.raises(ValueError, match="needs two inputs; the model takes 3"):
+    with pytest.raises(ValueError) as caught:
         TrainingSnapshots(MLP(3, [2, 1]), three)
+    assert str(caught.value).endswith(
+        "needs two inputs; the model takes 3 and dataset 'three' has 3."
+    )
+    with pytest.raises(ValueError) as caught:
+        TrainingSnapshots(MLP(2, [2, 1]), three)
+    assert str(caught.value).endswith("the model takes 2 and dataset 'three' has 3.")
     with pytest.raises(TypeError, match="expected an MLP and a Dataset, got str and Dataset"):
         TrainingSnapshots("model", XOR)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="count"):
@@ -121,11 +130,31 @@ def test_describe_is_json_with_a_bounded_loss_curve_and_16_bits_per_grid_point()
     assert curve[0][0] == 0 and curve[-1][0] == 2500 and len(curve) <= 1002
     first = view["snapshots"][0]
     assert first["epoch"] == 0 and first["loss"] == f"{history.losses[0]:.4g}"
+    # the predictions, like the loss, to four significant digits
+    shown = [float(p) for p in view["snapshots"][-1]["predictions"]]
+    assert shown == pytest.approx(history.predictions, rel=5e-4)
     grid = base64.b64decode(view["snapshots"][-1]["grid"])
     final: Snapshot = snapshots.snapshots[-1]
     levels = [int.from_bytes(grid[i : i + 2], "big") for i in range(0, len(grid), 2)]
     assert levels == [round(min(max(y, 0.0), 1.0) * 65535) for y in final.outputs]
     assert view["snapshots"][-1]["right"] == [True, True, True, True]
+
+
+@pytest.mark.parametrize(
+    ("read", "what"),
+    [
+        (lambda svg: pages.backprop_page(svg, {}, title="t"), "text with no <svg element"),
+        (pages.svg_size, "text with its size in points"),
+    ],
+)
+def test_text_that_is_not_graphviz_svg_is_refused_showing_its_start(read: Any, what: str) -> None:
+    """The error shows the first 60 characters of what was given, so the mix-up can be seen."""
+    text = "<html>" + "x" * 100
+    with pytest.raises(ValueError) as caught:
+        read(text)
+    message = str(caught.value)
+    assert what in message and "(render.render_svg's)" in message
+    assert message.endswith(repr(text[:60]))
 
 
 def test_outputs_past_0_and_1_are_drawn_at_the_ends_of_the_colour_scale() -> None:
