@@ -233,7 +233,9 @@ def test_digits_follow_the_svgs_format() -> None:
 
 
 def test_something_else_than_a_value_is_a_type_error_naming_it() -> None:
-    with pytest.raises(TypeError, match="expected a Value, got float"):
+    with pytest.raises(
+        TypeError, match=r"expected a Value, got float\. .*e\.g\. record_steps\(loss\)"
+    ):
         record_steps(1.5)  # type: ignore[arg-type]
 
 
@@ -273,6 +275,11 @@ def test_formulas_bracket_a_negation_of_a_negative() -> None:
     x = formulas.name("x")
     assert formulas.FORMULA.render(formulas.Expr("neg", -x)) == "-(-x)"
     assert formulas.FORMULA.render(-formulas.Expr("const", -2.0)) == "-(-2)"
+
+
+def test_a_formula_built_with_something_else_than_an_expr_or_a_number_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="a rule's text: expected an Expr or a number, got str"):
+        formulas.name("x") + "y"  # type: ignore[operator]
 
 
 def test_statements_name_each_shared_subtree_once_the_first_by_the_name_given() -> None:

