@@ -86,8 +86,12 @@ def test_a_failing_serialisation_leaves_the_old_file_intact(
     old_bytes = path.read_bytes()
     model = MLP(2, [5, 1], seed=1)
     model.layers[0].neurons[0].w[0].data = float("nan")  # refused by name, before any write
-    with pytest.raises(ValueError, match=r"layers\.0\.neurons\.0\.weight\.0 is nan"):
+    with pytest.raises(ValueError) as caught:
         save_model(model, path)
+    assert str(caught.value) == (  # the parameter by name, and what to do about it
+        "layers.0.neurons.0.weight.0 is nan: a model whose parameters are not all finite is "
+        "not saved (training diverged: try a smaller learning rate)."
+    )
     assert path.read_bytes() == old_bytes
     assert leftovers(tmp_path) == []
 
@@ -120,6 +124,14 @@ def good_document() -> dict[str, object]:
     }
 
 
+def refusal(path: Path) -> str:
+    """What load_model says of the model file at `path`: a ModelFileError, a ValueError."""
+    with pytest.raises(ModelFileError) as caught:
+        load_model(path)
+    assert isinstance(caught.value, ValueError)  # docs/api.md: "(a `ValueError`)"
+    return str(caught.value)
+
+
 def test_bad_files_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(ModelFileError) as missing:
         load_model(tmp_path / "missing.json")
@@ -131,11 +143,25 @@ def test_bad_files_are_clear_errors(tmp_path: Path) -> None:
 
     corrupt = tmp_path / "corrupt.json"
     corrupt.write_text('{"format": "tinygrad_xor.mlp", "state": {')
-    with pytest.raises(ModelFileError, match="not valid JSON"):
-        load_model(corrupt)
+    said = refusal(corrupt)  # json's own words in the middle, then what it means
+    assert said.startswith(f"{corrupt}: not valid JSON (Expecting property name")
+    assert said.endswith("); the file is damaged or not a model file.")
 
-    with pytest.raises(ModelFileError, match="not a tinygrad_xor model file"):
-        load_model(write_json(tmp_path / "list.json", [1, 2, 3]))
+    listed = write_json(tmp_path / "list.json", [1, 2, 3])
+    assert refusal(listed) == (
+        f"{listed}: not a tinygrad_xor model file (expected \"format\": 'tinygrad_xor.mlp')."
+    )
+
+    folder = tmp_path / "folder.json"
+    folder.mkdir()
+    assert refusal(folder) == (
+        f"{folder} is a directory, not a file to read. A model file is a small JSON file."
+    )
+
+    latin = tmp_path / "latin.json"
+    latin.write_bytes(b'{"format": "caf\xe9"}')  # not UTF-8
+    said = refusal(latin)
+    assert said.startswith(f"{latin}: cannot read it (") and "can't decode byte 0xe9" in said
 
     newer = good_document() | {"version": 2}
     with pytest.raises(ModelFileError, match="version 2"):
@@ -143,8 +169,9 @@ def test_bad_files_are_clear_errors(tmp_path: Path) -> None:
 
     shape_mismatch = good_document()
     shape_mismatch["state"] = MLP(2, [3, 1], seed=0).state_dict()
-    with pytest.raises(ModelFileError, match="do not fit its architecture"):
-        load_model(write_json(tmp_path / "shape.json", shape_mismatch))
+    said = refusal(write_json(tmp_path / "shape.json", shape_mismatch))
+    assert "do not fit its architecture" in said
+    assert said.endswith("Was it saved from a model with other sizes or bias setting?")
 
     bad_arch = good_document()
     bad_arch["architecture"] = {**architecture(MLP(2, [5, 1])), "activation": "softmax"}
@@ -167,6 +194,15 @@ def test_bad_files_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(ModelFileError, match="must be a finite number, got inf"):
         load_model(write_json(tmp_path / "inf.json", state_inf))
 
+    listed_state = write_json(tmp_path / "state.json", good_document() | {"state": [0.1]})
+    assert refusal(listed_state) == (
+        f"{listed_state}: corrupt state: expected an object of name -> number."
+    )
+    listed_arch = write_json(tmp_path / "arch_list.json", good_document() | {"architecture": [2]})
+    assert refusal(listed_arch) == (
+        f"{listed_arch}: corrupt architecture: expected an object, got list."
+    )
+
 
 @pytest.fixture
 def no_building(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -181,11 +217,13 @@ def no_building(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"sizes": [300000, 1]}, "more than 100000 parameters"),
+        ({"sizes": [300000, 1]}, r"nin 2 and sizes \[300000, 1\] make more than 100000 param"),
         ({"sizes": [5, 100000]}, "more than 100000 parameters"),  # the second layer
         ({"nin": 10**30}, "more than 100000 parameters"),
         ({"sizes": [1] * 200_000, "nin": 1, "bias": False}, "more than 100000 parameters"),
         ({"sizes": [5, 0]}, "every size in sizes must be a whole number >= 1"),
+        ({"sizes": []}, r"corrupt architecture: sizes must be a non-empty list, got \[\]\.$"),
+        ({"sizes": 5}, r"sizes must be a non-empty list, got 5\.$"),
         ({"init": ["torch"]}, "init must be one of"),
     ],
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 import os
+import re
 import stat
 import struct
 import subprocess
@@ -176,7 +177,10 @@ def test_non_finite_loss_fails_naming_the_epoch_and_writes_nothing(
     assert status == 1
     err = capsys.readouterr().err
     assert "the loss became inf at epoch " in err or "the loss became nan at epoch " in err
-    assert "smaller learning rate, e.g. --lr 100" in err
+    # the epoch is the count of updates made, and the rate is the one given
+    said = re.search(r"at epoch (\d+) \(after (\d+) updates with --lr 1000\): training", err)
+    assert said and said.group(1) == said.group(2)
+    assert err.endswith("smaller learning rate, e.g. --lr 100. Nothing was written.\n")
     assert not save_path.exists()
     assert not plot_dir.exists()
 
@@ -388,6 +392,49 @@ def test_python_dash_m_runs_the_cli() -> None:
     )
     assert bad.returncode == 2
     assert "argument --lr" in bad.stderr
+
+
+@pytest.mark.parametrize("command", ["train", "manual", "graph"])
+def test_each_default_the_help_names_is_the_one_a_run_gets(command: str) -> None:
+    # "(default: 0.3)" in --help is a promise: the value a run uses when the option is absent
+    # (a model option parses to None, then takes the model's default).
+    subcommands = cli._parser()._subparsers._group_actions[0]  # type: ignore[union-attr]
+    parser = subcommands.choices[command]
+    args = parser.parse_args([])
+    used = vars(args) | (cli._model_settings(args) if command != "manual" else {})
+    shown = {True: "on", False: "off"}
+    named = {}
+    for action in parser._actions:
+        said = re.search(r"\(default: ([^)]*)\)$", action.help or "")
+        if said and used[action.dest] is not None:
+            named[action.dest] = said.group(1)
+    assert len(named) >= 3  # every subcommand names some
+    assert named == {
+        dest: shown[used[dest]]
+        if isinstance(used[dest], bool)
+        else f"{used[dest]:g}"
+        if isinstance(used[dest], float)
+        else str(used[dest])
+        for dest in named
+    }
+
+
+def test_manual_says_why_torch_init_and_seed_cannot_go_together(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # torch.manual_seed(42) draws the weights, so --seed 3 would be ignored: refused, exit 2.
+    assert main(["manual", "--torch-init", "42", "--seed", "3", "--epochs", "5"]) == 2
+    assert capsys.readouterr().err == (
+        "tinygrad-xor manual: error: argument --seed: not allowed with argument --torch-init: "
+        "the weights (with biases) come from torch.manual_seed(SEED). Drop one of them.\n"
+    )
+
+
+def test_command_errors_are_their_own_kind_and_a_usage_error_is_one() -> None:
+    # docs/api.md: a UsageError is a CommandError; neither is a built-in error, so a caller's
+    # `except ValueError` or `except OSError` (a bug, a disk) never takes one for the other.
+    assert cli.CommandError.__mro__ == (cli.CommandError, Exception, BaseException, object)
+    assert cli.UsageError.__mro__[1:] == cli.CommandError.__mro__
 
 
 def test_help_and_missing_command(capsys: pytest.CaptureFixture[str]) -> None:

@@ -105,7 +105,10 @@ CLASHES = [
     (["train", "--save", "m.json", "--html", "m.json"], "name one file"),
     (["train", "--plot", "d", "--html", "d/loss.png"], "--plot d (its loss.png) and --html"),
     (["train", "--plot", "d", "--save", "d/decision_boundary.png"], "name one file"),
-    (["train", "--save", "link.json", "--html", "m.json"], "name one file"),
+    (
+        ["train", "--save", "link.json", "--html", "m.json"],
+        "link.json and --html m.json name one file, {here}/m.json",
+    ),
     (["train", "--save", "d/../m.json", "--plot", ".", "--html", "m.json"], "name one file"),
     (["train", "--plot", "d", "--html", "linked-d/loss.png"], "name one file"),
     (["train", "--save", "a.json", "--html", "b.json"], "are one file (hard links)"),
@@ -131,6 +134,7 @@ def test_two_outputs_of_one_file_are_refused_before_any_work(
     captured = capsys.readouterr()
     assert captured.out == ""  # nothing trained, drawn or printed
     assert captured.err.startswith(f"tinygrad-xor {argv[0]}: error: ")
+    says = says.format(here=os.path.realpath(tmp_path))  # the file both would write
     assert says in captured.err and "Give each output a path of its own." in captured.err
     after = {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()}
     assert after == before  # nothing written

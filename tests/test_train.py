@@ -56,8 +56,17 @@ def test_gates_are_truth_tables_in_the_learners_order() -> None:
     assert set(DATASETS) == {"xor", "and", "or", "nand"}
     with pytest.raises(ValueError, match="unknown dataset 'nor'; choose one of: xor, and"):
         get_dataset("nor")
-    with pytest.raises(ValueError, match="one target per input"):
+    with pytest.raises(ValueError) as caught:
         Dataset("bad", ((0.0, 1.0),), (0.0, 1.0))
+    assert str(caught.value) == (  # both counts, so the user sees which is short
+        "dataset 'bad': needs one target per input and at least one input, "
+        "got 1 inputs and 2 targets."
+    )
+    with pytest.raises(ValueError) as caught:
+        Dataset("ragged", ((0.0, 1.0), (1.0,), (0.0, 0.0, 1.0)), (0.0, 1.0, 1.0))
+    assert str(caught.value) == (
+        "dataset 'ragged': every input must have the same length, got lengths [1, 2, 3]."
+    )
 
 
 def test_is_solved_needs_every_prediction_on_the_right_side_of_one_half() -> None:
@@ -158,6 +167,8 @@ def test_non_finite_loss_stops_at_once_naming_the_epoch() -> None:
             callback=lambda r: seen.append(r.loss) is not None,
         )
     error = caught.value
+    assert isinstance(error, ArithmeticError)  # a numeric failure, not a bad argument
+    assert not isinstance(error, ValueError)
     assert not math.isfinite(error.loss)
     assert error.epoch == len(seen)  # every earlier epoch was finite and reported
     assert all(math.isfinite(loss) for loss in seen)
@@ -226,9 +237,14 @@ def test_bad_arguments_are_clear_errors() -> None:
     optimizer = SGD(model.parameters(), lr=0.3)
     with pytest.raises(ValueError, match="epochs must be a whole number >= 1, got 0"):
         train(model, XOR, optimizer, epochs=0)
-    with pytest.raises(ValueError, match="the model takes 3 inputs"):
-        wide = MLP(3, [5, 1])
+    wide = MLP(3, [5, 1])
+    with pytest.raises(ValueError) as too_wide:
         train(wide, XOR, SGD(wide.parameters(), lr=0.3), epochs=1)
+    # what the model has, what the dataset needs, and a model that would fit
+    assert str(too_wide.value) == (
+        "the model takes 3 inputs and gives 1 outputs; dataset 'xor' needs 2 inputs and "
+        "1 output, e.g. MLP(2, [5, 1])."
+    )
     with pytest.raises(ValueError, match="unknown loss 'hinge'"):
         train(model, XOR, optimizer, epochs=1, loss="hinge")
     with pytest.raises(ValueError, match="unknown dataset 'nor'; choose one of: xor, and"):
@@ -254,6 +270,7 @@ def test_a_dataset_can_be_given_by_name() -> None:
         "tinygrad_xor.losses",
         "tinygrad_xor.optim",
         "tinygrad_xor.train",
+        "tinygrad_xor.report",
     ],
 )
 def test_docstring_examples_run(module_name: str) -> None:
@@ -619,6 +636,11 @@ def test_widest_hidden_is_the_most_units_whose_graph_fits(limit: int) -> None:
 def test_an_optimizer_of_another_model_is_refused_rather_than_training_nothing() -> None:
     model, other = MLP(2, [5, 1], seed=0), MLP(2, [5, 1], seed=1)
     before = model.state_dict()
-    with pytest.raises(ValueError, match="the optimizer holds none of the model's parameters"):
+    with pytest.raises(
+        ValueError, match="the optimizer holds none of the model's parameters"
+    ) as caught:
         train(model, XOR, SGD(other.parameters(), lr=0.3), epochs=5)
+    assert str(caught.value).endswith(  # the advice: how to build the right one
+        "build it from this model, SGD(model.parameters(), lr=...)."
+    )
     assert model.state_dict() == before

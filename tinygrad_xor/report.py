@@ -84,6 +84,7 @@ def summary(
     """The report of a run, as `tinygrad-xor train` prints it (before its advice).
 
     >>> from tinygrad_xor.data import XOR
+    >>> from tinygrad_xor.train import train
     >>> model = MLP(2, [5, 1], seed=0)
     >>> optimizer = SGD(model.parameters(), lr=0.3, momentum=0.9)
     >>> print(summary(model, XOR, train(model, XOR, optimizer, epochs=500), optimizer, "mse"))
