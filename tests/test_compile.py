@@ -433,9 +433,17 @@ def test_a_branch_on_data_is_caught_by_check() -> None:
     x = Value(1.0, "x")
     tape = trace(lambda: branching(x), [x])
     tape.check([3.0])  # same branch: fine
-    with pytest.raises(GraphChangedError, match=r"node 1 was the constant 2.0, now exp\(node 0\)"):
+    with pytest.raises(
+        GraphChangedError, match=r"node 1 was the constant 2.0, now exp\(node 0\)"
+    ) as e:
         tape.check([-1.0])
     assert x.data == 1.0  # check restores the leaves
+    # the message names the tape and gives both ways out
+    assert str(e.value).startswith("the graph of loss_and_grads changed since it was traced: ")
+    assert str(e.value).endswith(
+        ". fn branches on numbers (e.g. `if x.data > 0`), so one tape cannot replay it: "
+        "trace again, or use trace(..., retrace=True) with check_every=1."
+    )
 
 
 def test_check_every_replay_raises_instead_of_replaying_the_wrong_branch() -> None:
