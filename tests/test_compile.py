@@ -730,3 +730,6 @@ def test_the_source_says_what_it_was_made_from_and_labels_its_sections() -> None
         "# (a + passes its gradient on unchanged: a node used once, by a +, shares its name)"
         in source
     )
+    # a traceback through the generated code names the tape it came from
+    named = trace(lambda: (w * x).tanh(), [w], [x], name="step")
+    assert named.function.__code__.co_filename == "<tinygrad_xor.compile: step>"
