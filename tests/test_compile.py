@@ -433,9 +433,17 @@ def test_a_branch_on_data_is_caught_by_check() -> None:
     x = Value(1.0, "x")
     tape = trace(lambda: branching(x), [x])
     tape.check([3.0])  # same branch: fine
-    with pytest.raises(GraphChangedError, match=r"node 1 was the constant 2.0, now exp\(node 0\)"):
+    with pytest.raises(
+        GraphChangedError, match=r"node 1 was the constant 2.0, now exp\(node 0\)"
+    ) as e:
         tape.check([-1.0])
     assert x.data == 1.0  # check restores the leaves
+    # the message names the tape and gives both ways out
+    assert str(e.value).startswith("the graph of loss_and_grads changed since it was traced: ")
+    assert str(e.value).endswith(
+        ". fn branches on numbers (e.g. `if x.data > 0`), so one tape cannot replay it: "
+        "trace again, or use trace(..., retrace=True) with check_every=1."
+    )
 
 
 def test_check_every_replay_raises_instead_of_replaying_the_wrong_branch() -> None:
@@ -615,20 +623,28 @@ def test_bad_declarations_are_rejected_with_what_was_received() -> None:
         match=r"parameters\[0\] \(Value\(.*\)\) is the result of an op \('\*'\), not a leaf",
     ):
         trace(lambda: w * 2.0, [w * 2.0])
-    with pytest.raises(ValueError, match="listed twice"):
+    with pytest.raises(
+        ValueError, match=r"trace: Value\(data=1\.0, grad=0\.0, label='w'\) is listed tw"
+    ):
         trace(lambda: w * 2.0, [w], [w])
-    with pytest.raises(TypeError, match="list of Values"):
+    with pytest.raises(
+        TypeError, match=r"got Value\. Pass e\.g\. parameters=model\.parameters\(\)\.$"
+    ):
         trace(lambda: w * 2.0, w)  # type: ignore[arg-type]
     for not_a_list in ("w", {w}, 3):  # a string is a sequence; a set has no order
         with pytest.raises(TypeError, match=r"trace\(parameters=...\): expected a list of V"):
             trace(lambda: w * 2.0, not_a_list)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="must return the loss Value"):
+    with pytest.raises(TypeError, match=r"must return the loss Value.*; it returned float 3\.0\.$"):
         trace(lambda: 3.0, [w])  # type: ignore[arg-type, return-value]
-    with pytest.raises(ValueError, match="Python identifier"):
+    with pytest.raises(ValueError, match=r"name must be a Python identifier, got 'not a name'\.$"):
         trace(lambda: w * 2.0, [w], name="not a name")
     tape = trace(lambda: w * 2.0, [w])
-    with pytest.raises(ValueError, match="expected 1 numbers"):
+    with pytest.raises(ValueError, match=r"expected 1 numbers \(one per traced leaf.*got 2\.$"):
         tape.replay([1.0, 2.0])
+    with pytest.raises(TypeError, match=r"expected a list of numbers, got str\.$"):
+        tape.replay("1.0")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"trace: fn must be a function of no arguments, got int"):
+        trace(3, [w])  # type: ignore[arg-type]
     with pytest.raises(
         TypeError, match=r"replay\(parameter_values\)\[0\]: expected a number, got str"
     ):
@@ -642,7 +658,9 @@ def test_more_bad_declarations_say_which_argument_and_what_it_must_be() -> None:
     with pytest.raises(TypeError, match="must return the loss Value, or \\(loss, "):
         trace(lambda: [w * 2.0, [w]], [w])  # type: ignore[arg-type, return-value]
     for name in ("_exp", "_ieee", "_RAISED", "_INF", "tanh", "grads"):
-        with pytest.raises(ValueError, match=f"name '{name}' is used inside the generated code"):
+        with pytest.raises(
+            ValueError, match=f"name '{name}' is used inside the generated code; pick another"
+        ):
             trace(lambda: w * 2.0, [w], name=name)
     tape = trace(lambda: w * x, [w], [x])
     with pytest.raises(ValueError, match=r"replay\(input_values\): expected 1 numbers"):
@@ -669,10 +687,13 @@ def test_any_exponent_replays_exactly_from_the_op_not_its_name() -> None:
 
 def test_an_op_the_tape_does_not_know_is_refused_by_name() -> None:
     w = Value(1.0, "w")
-    with pytest.raises(CompileError, match="cannot compile the op 'cosh'") as refused:
+    # the advice: which ops the tape knows, and how to make one it does
+    advice = r"it has no rule\. The tape knows the engine's ops and the ops made by tinygrad_xor\."
+    with pytest.raises(CompileError, match=rf"cannot compile the op 'cosh': {advice}") as refused:
         trace(lambda: engine.op_result(1.5, "cosh", w, 1.2), [w])
     # a refusal of the input, as every other: caught by `except ValueError` (docs/api.md)
     assert isinstance(refused.value, ValueError)
+    assert str(refused.value).endswith("define_op: make it with define_op.")
     assert issubclass(GraphChangedError, RuntimeError)  # the graph changed while running
 
 
@@ -691,3 +712,24 @@ def test_compiled_bce_training_equals_eager_even_when_the_floor_engages() -> Non
     assert eager_losses[0] < 1.0 and eager_losses[-1] == 50.0
     assert [bits(x) for x in eager_losses] == [bits(x) for x in compiled_losses]
     assert eager_state == compiled_state
+
+
+def test_the_source_says_what_it_was_made_from_and_labels_its_sections() -> None:
+    """The generated code reads as the module docstring shows it: a header, forward, backward."""
+    w, x = Value(0.5, "w"), Value(2.0, "x")
+    source = trace(lambda: (w * x).tanh(), [w], [x]).source
+    # w, x, w * x and its tanh: 4 Values, 2 of them ops
+    assert "# Generated by tinygrad_xor.compile.trace from a graph of 4 Values:\n" in source
+    assert "# 1 parameters, 1 inputs, 0 constants (written in as numbers), 2 ops.\n" in source
+    forward = source.index("# -- forward: each op as the engine computes it --\n")
+    backward = source.index(
+        "# -- backward: d loss / d node, from the loss back to the parameters --"
+    )
+    assert forward < backward
+    assert (
+        "# (a + passes its gradient on unchanged: a node used once, by a +, shares its name)"
+        in source
+    )
+    # a traceback through the generated code names the tape it came from
+    named = trace(lambda: (w * x).tanh(), [w], [x], name="step")
+    assert named.function.__code__.co_filename == "<tinygrad_xor.compile: step>"

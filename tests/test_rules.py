@@ -195,6 +195,32 @@ def test_a_failing_rule_s_message_shows_the_call_and_the_rule_s_own_error() -> N
     assert str(caught.value).startswith(
         "broken(1.5, -2.0): the rule raised ZeroDivisionError: the rule's own words. "
     )
+    # the advice names every IEEE helper a rule can use instead of raising
+    assert "tinygrad_xor.floats' exp, log, power, divide and reciprocal do." in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("arity", "returned", "error", "message"),
+    [
+        (1, 0.5, TypeError, "op(1.5): the rule returned float 0.5; it must return a tuple "
+         "(value, d/dx)."),
+        (2, [1.0, 2.0], ValueError, "op(1.5, -2.0): the rule returned 2 items, [1.0, 2.0]; "
+         "a binary op's rule returns (value, d/dx, d/dy)."),
+        (1, (1.0, 2.0, 3.0), ValueError, "op(1.5): the rule returned 3 items, (1.0, 2.0, 3.0); "
+         "a unary op's rule returns (value, d/dx)."),
+        (2, (1.0, 2.0, "3"), TypeError, "op(1.5, -2.0): the rule returned (1.0, 2.0, '3'); its "
+         "d/dy is str '3', not a real number. The rule gets floats and returns floats "
+         "(math.sin(x), not a Value)."),
+    ],
+)  # fmt: skip
+def test_a_rule_s_wrong_result_is_refused_with_the_call_what_it_returned_and_the_shape(
+    arity: int, returned: object, error: type[Exception], message: str
+) -> None:
+    """Each refusal names the call, what the rule returned, and the shape its arity needs."""
+    op = RuleOp.of("op", lambda *xs: returned, arity)
+    with pytest.raises(error) as caught:
+        op.evaluate(*(1.5, -2.0)[:arity])
+    assert type(caught.value) is error and str(caught.value) == message
 
 
 def test_floats_is_the_arithmetic_of_the_engine_s_helpers() -> None:
