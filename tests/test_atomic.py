@@ -121,6 +121,12 @@ def test_with_make_folders_a_missing_folder_is_fine_and_write_atomically_makes_i
     assert path.read_bytes() == b"<html>" and names(path.parent) == ["page.html"]
 
 
+def test_without_make_folders_write_atomically_refuses_a_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(TargetError, match="does not exist; create it first"):
+        write_atomically(tmp_path / "no" / "page.html", b"<html>")  # the default: no folders
+    assert names(tmp_path) == []
+
+
 @pytest.mark.parametrize("make_folders", [False, True])
 def test_a_file_where_a_folder_must_be_is_refused_with_or_without_make_folders(
     tmp_path: Path, make_folders: bool

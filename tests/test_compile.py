@@ -446,6 +446,15 @@ def test_a_branch_on_data_is_caught_by_check() -> None:
     )
 
 
+def test_check_restores_the_inputs_numbers_too() -> None:
+    w, x = Value(2.0, "w"), Value(0.5, "x")
+    tape = trace(lambda: w * branching(x), [w], [x])
+    tape.check([3.0], [4.0])  # same branch
+    with pytest.raises(GraphChangedError):
+        tape.check([3.0], [-4.0])
+    assert (w.data, x.data) == (2.0, 0.5)
+
+
 def test_check_every_replay_raises_instead_of_replaying_the_wrong_branch() -> None:
     x = Value(1.0, "x")
     tape = trace(lambda: branching(x), [x], check_every=1)
