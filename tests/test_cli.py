@@ -402,21 +402,19 @@ def test_each_default_the_help_names_is_the_one_a_run_gets(command: str) -> None
     parser = subcommands.choices[command]
     args = parser.parse_args([])
     used = vars(args) | (cli._model_settings(args) if command != "manual" else {})
-    shown = {True: "on", False: "off"}
+
+    def as_help_says(value: object) -> str:
+        if isinstance(value, bool):
+            return "on" if value else "off"
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
     named = {}
     for action in parser._actions:
         said = re.search(r"\(default: ([^)]*)\)$", action.help or "")
         if said and used[action.dest] is not None:
             named[action.dest] = said.group(1)
     assert len(named) >= 3  # every subcommand names some
-    assert named == {
-        dest: shown[used[dest]]
-        if isinstance(used[dest], bool)
-        else f"{used[dest]:g}"
-        if isinstance(used[dest], float)
-        else str(used[dest])
-        for dest in named
-    }
+    assert named == {dest: as_help_says(used[dest]) for dest in named}
 
 
 def test_manual_says_why_torch_init_and_seed_cannot_go_together(
