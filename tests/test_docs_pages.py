@@ -16,6 +16,7 @@ import ast
 import contextlib
 import importlib
 import importlib.util
+import inspect
 import io
 import pkgutil
 import re
@@ -529,3 +530,95 @@ def test_the_sample_option_says_how_much_of_the_graph_one_sample_is() -> None:
     assert "a third of the graph" in " ".join(help_text.getvalue().split())
     page = (ROOT / "docs" / "getting-started.md").read_text(encoding="utf-8")
     assert "a third the size (64 of 190 Values)" in page
+
+
+# -- the signatures the pages write ----------------------------------------------------------
+
+
+def written_signatures(text: str) -> list[tuple[str, dict[str, object]]]:
+    """(name, {parameter: default}) for each `name(param, ..., key=literal)` in backticks.
+
+    A call written as an example (`gradients(..., create_graph=True)`, `f(2, x=1)`) is
+    not a signature: only one whose positional parts are all parameter names counts,
+    and only keywords given as literals (not `...`) are read.
+    """
+    found = []
+    part = r"(?:[^`()]|\(\))*"  # `inputs=()` may be written
+    for name, inside in re.findall(rf"`([A-Za-z_][\w.]*)\(({part}={part})\)`", text):
+        parts = [p.strip() for p in inside.split(",")]
+        while parts[-1] == "...":  # `draw_dot(root, show_order=True, ...)`: more not shown
+            parts.pop()
+        parts = [p for p in parts if p != "*"]
+        try:
+            call = ast.parse(f"f({', '.join(parts)})", mode="eval").body
+        except SyntaxError:  # a placeholder such as `title=`
+            continue
+        assert isinstance(call, ast.Call)
+        names = [arg.value if isinstance(arg, ast.Starred) else arg for arg in call.args]
+        if not all(isinstance(arg, ast.Name) for arg in names):
+            continue
+        defaults = {}
+        for keyword in call.keywords:
+            with contextlib.suppress(ValueError):
+                value = ast.literal_eval(keyword.value)
+                if value is not Ellipsis and keyword.arg is not None:
+                    defaults[keyword.arg] = value
+        if defaults:
+            found.append((name, defaults))
+    return found
+
+
+def documented_callable(name: str, keys: set[str]) -> object:
+    """What a page means by `name`: a public name of one module (the package's first) or
+    a submodule, then attributes (`manual.train`, `Walkthrough.describe`); a bare method
+    name is the one method of a public class that takes all of `keys`."""
+    first, *rest = name.split(".")
+    found: object = None
+    for module in public_modules():
+        if first in module.__all__:
+            found = getattr(module, first)
+            break
+    if found is None and _is_module("tinygrad_xor", first):
+        found = importlib.import_module(f"tinygrad_xor.{first}")
+    if found is not None:
+        for part in rest:
+            found = getattr(found, part)
+        return found
+    methods = {
+        getattr(cls, name)
+        for module in public_modules()
+        for cls in (getattr(module, n) for n in module.__all__)
+        if isinstance(cls, type)
+        and callable(getattr(cls, name, None))
+        and keys <= set(inspect.signature(getattr(cls, name)).parameters)
+    }
+    assert len(methods) == 1, f"`{name}(...)` on a page is not one function: {methods}"
+    return methods.pop()
+
+
+def test_written_signatures_find_defaults_and_leave_calls_alone() -> None:
+    text = (
+        '`Value(data, label="")` and `gradients(..., create_graph=True)`, `f(2, x=1)`, '
+        "`g(a, *, eps=1e-3, seed=...)`, `h(title=)`, `k(x=-2.0)`, `t(fn, *xs, inputs=(), n=2, ...)`"
+    )
+    assert written_signatures(text) == [
+        ("Value", {"label": ""}),
+        ("g", {"eps": 1e-3}),
+        ("k", {"x": -2.0}),
+        ("t", {"inputs": (), "n": 2}),
+    ]
+
+
+def test_every_default_the_api_page_writes_is_the_codes() -> None:
+    """docs/api.md's `name(param, key=default)` lines are the signatures users call by."""
+    signatures = written_signatures(API_PAGE.read_text(encoding="utf-8"))
+    assert len(signatures) >= 25, signatures
+    for name, defaults in signatures:
+        target = documented_callable(name, set(defaults))
+        parameters = inspect.signature(target).parameters  # type: ignore[arg-type]
+        for key, value in defaults.items():
+            assert key in parameters, f"docs/api.md: `{name}` has no parameter {key!r}"
+            actual = parameters[key].default
+            assert (type(actual), actual) == (type(value), value), (
+                f"docs/api.md writes `{name}(..., {key}={value!r})`; the code's is {actual!r}"
+            )

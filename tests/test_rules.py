@@ -138,6 +138,21 @@ def test_a_written_out_rule_keeps_the_brackets_python_needs_and_no_others() -> N
         assert FORMULA.render(expr) == python.replace(" * ", "·")
 
 
+def test_a_written_out_condition_brackets_as_python_compares_and_no_more() -> None:
+    a, b, c = (formulas.name(letter) for letter in "abc")
+    where = SAFE.arithmetic.where
+    for expr, python in [
+        (a + b < c - a, "a + b < c - a"),
+        (a - b <= b + c, "a - b <= b + c"),
+        (a * b > c + a, "a * b > c + a"),
+        (a + c >= b - a, "a + c >= b - a"),
+        (a / b == c - b, "a / b == c - b"),
+        ((a < b) & (b <= c), "a < b and b <= c"),
+        (where((a > b) & (b >= c), a - b, c + a), "a - b if a > b and b >= c else c + a"),
+    ]:
+        assert SAFE.render(expr) == python
+
+
 def test_a_condition_known_when_the_rule_is_written_folds_away() -> None:
     a = formulas.name("a")
     for condition in (True & (a >= 0.0), (a >= 0.0) & True):
