@@ -14,6 +14,7 @@ Where chromium or Playwright is missing these tests skip and say why; under CI=t
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import statistics
@@ -324,7 +325,9 @@ STOPS = [(33, 102, 172), (146, 197, 222), (247, 247, 247), (244, 165, 130), (178
 def colour(output: float) -> tuple[int, ...]:
     t = min(max(output, 0.0), 1.0) * (len(STOPS) - 1)
     i = min(len(STOPS) - 2, int(t))
-    return tuple(round(a + (b - a) * (t - i)) for a, b in zip(STOPS[i], STOPS[i + 1], strict=True))
+    return tuple(  # rounded half up, as Math.round
+        math.floor(a + (b - a) * (t - i) + 0.5) for a, b in zip(STOPS[i], STOPS[i + 1], strict=True)
+    )
 
 
 # Canvas pixels at grid points (r, c), as web/training.js draws the grid: grid point (r, c)
@@ -372,6 +375,48 @@ def test_training_page_draws_each_snapshots_own_picture(browser: Any, tmp_path: 
         moved += k > 0 and off(expected(k), expected(k - 1)) > 3
     assert moved >= 5, "consecutive snapshots look alike: this test could not tell them apart"
     assert opened.requests == [] and opened.errors == []
+
+
+def test_training_page_draws_a_target_of_0_5_as_a_cross_and_play_stops_at_the_end(
+    browser: Any, tmp_path: Path
+) -> None:
+    """As decision_boundary.png draws it: a circle for a target above 0.5, a cross for 0.5;
+    a point at x1 or x2 = 0.5 has its label right of it and above it (as one at 0)."""
+    from tinygrad_xor.data import Dataset
+
+    soft = Dataset("soft", ((0.5, 0.5), (1.0, 0.0)), (0.5, 0.75))
+    model = MLP(2, [2, 1], seed=0)
+    snapshots = TrainingSnapshots(model, soft, count=2)
+    history = train(model, soft, SGD(model.parameters(), lr=0.3), epochs=4, callback=snapshots)
+    path = tmp_path / "training.html"
+    snapshots.to_html(history, path)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.add_init_script(RECORD_CANVAS)
+    page.goto(path.resolve().as_uri())
+    drawing = page.evaluate(LAST_DRAWING)
+
+    def at(x1: float, x2: float) -> tuple[int, int]:  # as in the test above
+        return round(34 + (x1 + 0.1) / 1.2 * 336), round(10 + (1.1 - x2) / 1.2 * 336)
+
+    (px, py), corner = at(0.5, 0.5), at(1.0, 0.0)
+    assert [(round(c[1]), round(c[2])) for c in drawing if c[0] == "arc"] == [corner]
+    starts = {(round(c[1]), round(c[2])) for c in drawing if c[0] == "moveTo"}
+    assert {(px - 6, py - 6), (px + 6, py - 6)} <= starts  # the cross's two strokes
+    labels = [
+        c for c in drawing if c[0] == "fillText" and c[1] not in {"0", "0.5", "1", "x1", "x2"}
+    ]
+    assert [c[1].split()[0] for c in labels] == [
+        f"{y:.4g}" for y in snapshots.snapshots[0].predictions
+    ]
+    assert [(round(c[2]), round(c[3])) for c in labels] == [
+        (px + 12, py - 12),
+        (corner[0] - 12, corner[1] - 12),
+    ]
+    # play runs to the last snapshot, then stops and offers to play again
+    page.click("#play")
+    assert page.text_content("#play") == "‖ pause"
+    page.wait_for_function("document.getElementById('play').textContent === '▶ play'", timeout=5000)
+    assert page.text_content("#counter") == "snapshot 2 of 2"
 
 
 # -- in a notebook, exported by nbconvert ---------------------------------------------------
@@ -609,6 +654,12 @@ for (const name of ["clearRect", "fillText", "arc", "moveTo"]) {
     return original.apply(this, args);
   };
 }
+// The grid's colours, one pixel a grid point, as put on the small canvas that is stretched.
+const put = proto.putImageData;
+proto.putImageData = function (image, ...args) {
+  window.pixels = [...image.data];
+  return put.apply(this, [image, ...args]);
+};
 """
 LAST_DRAWING = """() => {
   const start = window.drawn.map((call) => call[0]).lastIndexOf("clearRect");
@@ -626,8 +677,21 @@ READ_CURVE = """() => {
     axis: curve.querySelector("path.axis").getAttribute("d"),
     dot: [number(dot, "cx"), number(dot, "cy")],
     marker: [number(marker, "x1"), number(marker, "x2")],
+    size: [number(curve, "width"), number(curve, "height")],
+    // drawn as SVG: each element takes room on the page
+    shown: [...curve.children].map((e) => {
+      const box = e.getBoundingClientRect();
+      return e.namespaceURI === "http://www.w3.org/2000/svg" && box.width + box.height > 0;
+    }),
   };
 }"""
+
+
+def crossings(outputs: list[float], n: int, r: int, c: int) -> int:
+    """How many of grid cell (r, c)'s four edges have 0.5 between their ends' outputs."""
+    corners = [(r, c), (r, c + 1), (r + 1, c + 1), (r + 1, c)]
+    below = [outputs[i * n + j] < 0.5 for i, j in corners]
+    return sum(below[k] != below[(k + 1) % 4] for k in range(4))
 
 
 def test_training_page_draws_circles_crosses_their_predictions_and_the_axes(
@@ -664,7 +728,7 @@ def test_training_page_draws_circles_crosses_their_predictions_and_the_axes(
         x_axis = [t for t in texts if t[0] == "x1"]
         y_axis = [t for t in texts if t[0] == "x2"]
         assert len(x_axis) == 1 and x_axis[0][2] == 10 + side + 16 and x_axis[0][1] > at(0.5, 0)[0]
-        assert len(y_axis) == 1 and y_axis[0][1] < 34 and y_axis[0][2] > at(0, 0.5)[1] + 4
+        assert len(y_axis) == 1 and y_axis[0][1] == 34 - 6 and y_axis[0][2] > at(0, 0.5)[1] + 4
         circles = {(round(c[1]), round(c[2]), c[3]) for c in drawing if c[0] == "arc"}
         starts = {(round(c[1]), round(c[2])) for c in drawing if c[0] == "moveTo"}
         starts_of_crosses = set()
@@ -695,6 +759,17 @@ def test_training_page_draws_circles_crosses_their_predictions_and_the_axes(
         segments = [(c[1], c[2]) for c in drawing if c[0] == "moveTo"]
         segments = [s for s in segments if (round(s[0]), round(s[1])) not in starts_of_crosses]
         contour_segments += len(segments)
+        # one segment for each pair of a cell's edges that cross 0.5 (marching squares)
+        assert len(segments) == sum(
+            crossings(sent, n, r, c) // 2 for r in range(n - 1) for c in range(n - 1)
+        )
+        for x, y in segments:  # on the square, none past its edges
+            assert 34 <= x <= 34 + side and 10 <= y <= 10 + side
+        # each grid point's colour, exactly, row 0 (x2 = -0.1) at the bottom
+        pixels = page.evaluate("window.pixels")
+        for r, c in itertools.product(range(n), repeat=2):
+            at_pixel = 4 * ((n - 1 - r) * n + c)
+            assert tuple(pixels[at_pixel : at_pixel + 4]) == (*colour(sent[r * n + c]), 255)
         for x, y in segments:
             column, row = (x - 34) / cell, (10 + side - y) / cell
             if abs(column - round(column)) < 1e-6:  # on a vertical edge
@@ -718,7 +793,15 @@ def test_training_page_draws_circles_crosses_their_predictions_and_the_axes(
     # 0 and 600 at the ends of the epoch axis: "M<left>,<top> V<bottom> H<right>"
     left, right = re.fullmatch(r"M([\d.]+),[\d.]+ V[\d.]+ H([\d.]+)", curve["axis"]).groups()
     assert (epochs["0"], epochs["600"]) == (float(left), float(right))
-    assert {"epoch", "loss"} <= {t[0] for t in curve["texts"]}
+    (epoch_label,) = [t for t in curve["texts"] if t[0] == "epoch"]  # under the middle
+    assert epoch_label[1] == (epochs["0"] + epochs["600"]) / 2
+    assert epoch_label[2] > max(t[2] for t in curve["texts"] if t[0].isdigit())
+    assert "loss" in {t[0] for t in curve["texts"]}
+    # The plot area: 52 px from the left (room for the decades' labels), 24 from the right,
+    # 14 from the top and 44 from the bottom (room for the epochs and their label).
+    width, height = curve["size"]
+    assert curve["axis"] == f"M52,14 V{height - 44:g} H{width - 24:g}"
+    assert all(curve["shown"]) and len(curve["shown"]) > 10
 
     def placed(epoch: float, loss: float) -> tuple[float, float]:
         """Where the axes' labels say (epoch, loss) is: linear in epochs, log in the loss."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -176,6 +177,30 @@ def test_the_decision_boundary_covers_a_little_past_the_square_with_fixed_colour
     # the grid: output x1 + x2 - 0.5 from -0.7 to 1.7 over [-0.1, 1.1]^2
     assert (filled.zmin, filled.zmax) == pytest.approx((-0.7, 1.7))
     assert [list(line.levels) for line in lines] == [[0.5]]
+
+
+class Watched(MLP):
+    """An MLP that keeps every input it is asked about."""
+
+    asked: list[tuple[float, ...]]
+
+    def __call__(self, xs):  # type: ignore[no-untyped-def]
+        self.__dict__.setdefault("asked", []).append(tuple(xs))
+        return super().__call__(xs)
+
+
+def test_the_default_grid_has_a_point_on_each_data_point_and_the_centre_every_0_02(
+    tmp_path: Path,
+) -> None:
+    """61 points from -0.1 to 1.1: the colour at 0, 0.5 and 1 is the network's own output."""
+    model = Watched(2, [2, 1], seed=0)
+    plots.plot_decision_boundary(model, XOR, tmp_path / "b.png")
+    xs = sorted({x1 for x1, _ in model.asked})
+    assert sorted({x2 for _, x2 in model.asked}) == xs and len(model.asked) == len(xs) ** 2
+    assert len(xs) == 61 and (xs[0], xs[-1]) == pytest.approx((-0.1, 1.1))
+    assert [b - a for a, b in itertools.pairwise(xs)] == pytest.approx([0.02] * 60)
+    for point in (0.0, 0.5, 1.0):
+        assert min(abs(x - point) for x in xs) < 1e-12
 
 
 @pytest.mark.parametrize("bias", [-3.0, 3.0])

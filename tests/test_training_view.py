@@ -66,6 +66,35 @@ def test_snapshots_hold_the_runs_own_numbers() -> None:
         assert final.outputs[r * n + c] == model([steps[c], steps[r]])[0].data
 
 
+def test_the_grid_is_the_decision_boundary_plots_grid_a_little_past_the_square(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page's picture and train --plot's decision_boundary.png ask the network about the
+    same points: -0.1 to 1.1 on each side, the four XOR points inside."""
+    from tinygrad_xor import plots
+
+    asked: list[tuple[float, ...]] = []
+    call = MLP.__call__
+
+    def watched(self: MLP, xs: Any) -> Any:
+        asked.append(tuple(xs))
+        return call(self, xs)
+
+    model = MLP(2, [2, 1], seed=0)
+    snapshots = TrainingSnapshots(model, XOR, count=2, resolution=7)
+    optimizer = SGD(model.parameters(), lr=0.1)
+    history = train(model, XOR, optimizer, epochs=1, callback=snapshots)
+    monkeypatch.setattr(MLP, "__call__", watched)
+    snapshots.finish(history)  # the trained model's grid
+    on_the_page, asked[:] = list(asked), []
+    plots.plot_decision_boundary(model, XOR, tmp_path / "b.png", resolution=7)
+    assert on_the_page == asked and len(asked) == 7 * 7
+    view = snapshots.describe(history)
+    assert (view["low"], view["high"]) == (GRID_LOW, GRID_HIGH) == pytest.approx((-0.1, 1.1))
+    assert min(on_the_page) == pytest.approx((-0.1, -0.1))
+    assert max(on_the_page) == pytest.approx((1.1, 1.1))
+
+
 def test_recording_does_not_change_the_run() -> None:
     _, _, watched = run(epochs=150)
     model = MLP(2, [5, 1], seed=0)
@@ -138,6 +167,18 @@ def test_describe_is_json_with_a_bounded_loss_curve_and_16_bits_per_grid_point()
     levels = [int.from_bytes(grid[i : i + 2], "big") for i in range(0, len(grid), 2)]
     assert levels == [round(min(max(y, 0.0), 1.0) * 65535) for y in final.outputs]
     assert view["snapshots"][-1]["right"] == [True, True, True, True]
+
+
+@pytest.mark.parametrize(("epochs", "every"), [(999, 1), (1000, 2)])
+def test_the_loss_curve_holds_every_epoch_up_to_1000_points_then_every_other(
+    epochs: int, every: int
+) -> None:
+    """999 updates: 1000 losses, all kept; 1000 updates: 1001, so every other (0, 2 ... 1000)."""
+    model = MLP(2, [1], seed=0)
+    snapshots = TrainingSnapshots(model, XOR, count=2, resolution=2)
+    history = train(model, XOR, SGD(model.parameters(), lr=0.1), epochs=epochs, callback=snapshots)
+    curve = snapshots.describe(history)["curve"]
+    assert [epoch for epoch, _ in curve] == list(range(0, epochs + 1, every))
 
 
 @pytest.mark.parametrize(
