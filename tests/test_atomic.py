@@ -372,3 +372,14 @@ def test_check_folder_takes_a_directory_or_a_new_name_and_refuses_a_file(
     link.symlink_to(a_file)
     with pytest.raises(TargetError, match="is a file; give a directory"):
         check_folder(link)
+
+
+def test_check_folder_refuses_a_new_folder_below_a_file(tmp_path: Path) -> None:
+    """train --plot FILE/plots would otherwise train first and fail to write after."""
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("not a directory")
+    for given in (a_file / "plots", a_file / "new" / "plots"):
+        with pytest.raises(TargetError) as caught:
+            check_folder(given)
+        assert str(caught.value) == f"cannot write {given}: {a_file} is a file, not a folder."
+    assert names(tmp_path) == ["file.txt"]

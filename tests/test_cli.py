@@ -340,6 +340,13 @@ def test_unwritable_outputs_fail_before_training(
     a_file.write_text("not a directory")
     assert main(["train", "--plot", str(a_file)]) == 1
     assert "is a file; give a directory" in capsys.readouterr().err
+    below = a_file / "plots"  # refused, not trained for and then not written
+    assert main(["train", "--plot", str(below)]) == 1
+    assert capsys.readouterr() == (
+        "",
+        f"tinygrad-xor train: error: --plot cannot write {below}: {a_file} is a file, "
+        "not a folder.\n",
+    )
     assert main(["train", "--save", str(tmp_path)]) == 1
     assert "is a directory; give a file name" in capsys.readouterr().err
     assert a_file.read_text() == "not a directory"
@@ -511,7 +518,10 @@ def test_a_failing_save_still_writes_the_plots_and_reports_both(
     save = tmp_path / "model.json"
     assert main(["train", "--epochs", "5", "--save", str(save), "--plot", str(plot_dir)]) == 1
     captured = capsys.readouterr()
-    assert "could not save the model" in captured.err and "simulated" in captured.err
+    assert captured.err == (  # and not "(the model was saved to ...)"
+        f"tinygrad-xor train: error: could not save the model to {save}: "
+        "no space left on device (simulated)\n"
+    )
     assert f"wrote {plot_dir / 'loss.png'}" in captured.out
     assert not save.exists()
     png_size(plot_dir / "loss.png")

@@ -76,6 +76,11 @@ def check_folder(path: str | os.PathLike[str]) -> Path:
     folder = Path(os.path.realpath(os.fspath(path) or "."))
     if folder.exists() and not folder.is_dir():
         raise TargetError(f"{os.fspath(path)} is a file; give a directory.")
+    existing = folder
+    while not existing.exists():  # a new folder: nothing on its way may be a file
+        existing = existing.parent
+    if not existing.is_dir():
+        raise TargetError(f"cannot write {os.fspath(path)}: {existing} is a file, not a folder.")
     return folder
 
 
