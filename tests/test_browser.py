@@ -408,9 +408,9 @@ def test_training_page_draws_a_target_of_0_5_as_a_cross_and_play_stops_at_the_en
     assert [c[1].split()[0] for c in labels] == [
         f"{y:.4g}" for y in snapshots.snapshots[0].predictions
     ]
-    assert [(round(c[2]), round(c[3])) for c in labels] == [
-        (px + 12, py - 12),
-        (corner[0] - 12, corner[1] - 12),
+    assert [(round(c[2]), round(c[3]), c[4]) for c in labels] == [
+        (px + 12, py - 12, "left"),
+        (corner[0] - 12, corner[1] - 12, "right"),
     ]
     # play runs to the last snapshot, then stops and offers to play again
     page.click("#play")
@@ -643,14 +643,16 @@ def test_play_from_the_last_step_starts_again_and_modified_keys_do_nothing(
 
 # -- what the training page draws: the points, their labels, the axes, the loss curve -----------
 
-# Records what is drawn on the decision-boundary canvas: each draw starts with clearRect.
+# Records what is drawn on the decision-boundary canvas: each draw starts with clearRect;
+# a text with its alignment last.
 RECORD_CANVAS = """
 window.drawn = [];
 const proto = CanvasRenderingContext2D.prototype;
 for (const name of ["clearRect", "fillText", "arc", "moveTo"]) {
   const original = proto[name];
   proto[name] = function (...args) {
-    if (this.canvas.id === "boundary") window.drawn.push([name, ...args]);
+    const align = name === "fillText" ? [this.textAlign] : [];
+    if (this.canvas.id === "boundary") window.drawn.push([name, ...args, ...align]);
     return original.apply(this, args);
   };
 }
@@ -750,6 +752,9 @@ def test_training_page_draws_circles_crosses_their_predictions_and_the_axes(
             # beside its point, on the side towards the middle of the square
             assert 0 < abs(placed[1] - px) <= 13 and 0 < abs(placed[2] - py) <= 21
             assert (placed[1] < px) == (x1 > 0.5) and (placed[2] > py) == (x2 > 0.5)
+            # and running away from the point, not back over it
+            (align,) = {c[4] for c in drawing if c[0] == "fillText" and c[1] == label}
+            assert align == ("right" if x1 > 0.5 else "left")
         assert len(circles) == 2
         # The black line is where the output crosses 0.5: each of its segments starts on a
         # cell's edge, at the point the two grid points' outputs (as sent, 16 bits) put 0.5.

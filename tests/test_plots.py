@@ -252,6 +252,32 @@ def test_write_training_plots_titles_the_loss_with_the_label_and_the_boundary_wi
     assert drawn[2].get_suptitle() == "Training loss"
 
 
+def test_each_plot_returns_the_path_as_given_relative_or_through_a_symlink(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As docs/api.md prints them: `plots/loss.png`, not the real absolute path."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "plots").symlink_to(tmp_path / "real")
+    monkeypatch.chdir(tmp_path)
+    model = MLP(2, [2, 1])
+    written = [
+        plots.plot_comparison(CURVES, "plots/curves.svg"),
+        plots.plot_loss_curve([0.3, 0.2], "plots/loss.png"),
+        plots.plot_decision_boundary(model, XOR, "plots/boundary.png", resolution=3),
+        *plots.write_training_plots("plots", model, XOR, [0.3]),
+    ]
+    assert written == [
+        Path("plots") / name
+        for name in ("curves.svg", "loss.png", "boundary.png", "loss.png", "decision_boundary.png")
+    ]
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == [
+        "boundary.png",
+        "curves.svg",
+        "decision_boundary.png",
+        "loss.png",
+    ]
+
+
 def test_an_unknown_image_suffix_is_named_in_the_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError) as caught:
         plots.plot_comparison(CURVES, tmp_path / "c.gif")
