@@ -732,6 +732,7 @@ def test_training_page_draws_circles_crosses_their_predictions_and_the_axes(
         assert len(x_axis) == 1 and x_axis[0][2] == 10 + side + 16 and x_axis[0][1] > at(0.5, 0)[0]
         assert len(y_axis) == 1 and y_axis[0][1] == 34 - 6 and y_axis[0][2] > at(0, 0.5)[1] + 4
         circles = {(round(c[1]), round(c[2]), c[3]) for c in drawing if c[0] == "arc"}
+        assert {(c[4], c[5]) for c in drawing if c[0] == "arc"} == {(0, 2 * math.pi)}  # whole
         starts = {(round(c[1]), round(c[2])) for c in drawing if c[0] == "moveTo"}
         starts_of_crosses = set()
         snapshot = snapshots.snapshots[k]
