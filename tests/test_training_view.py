@@ -95,6 +95,14 @@ def test_the_grid_is_the_decision_boundary_plots_grid_a_little_past_the_square(
     assert max(on_the_page) == pytest.approx((1.1, 1.1))
 
 
+def test_the_default_grid_is_33_by_33_with_a_row_and_a_column_through_the_centre() -> None:
+    """1089 outputs a snapshot, as docs/api.md prints; odd, so 0.5 is on the grid."""
+    _, snapshots, history = run(epochs=3, count=2)
+    assert [len(s.outputs) for s in snapshots.finish(history)] == [1089, 1089]
+    n = snapshots.resolution
+    assert n == 33 and GRID_LOW + (GRID_HIGH - GRID_LOW) * (n // 2) / (n - 1) == pytest.approx(0.5)
+
+
 def test_recording_does_not_change_the_run() -> None:
     _, _, watched = run(epochs=150)
     model = MLP(2, [5, 1], seed=0)
