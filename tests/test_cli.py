@@ -198,9 +198,10 @@ def test_plot_writes_two_valid_pngs(capsys: pytest.CaptureFixture[str], tmp_path
     plot_dir = tmp_path / "new" / "plots"  # made if missing
     assert main(["train", *FAST, "--plot", str(plot_dir)]) == 0
     out = capsys.readouterr().out
-    for name in ("loss.png", "decision_boundary.png"):
-        width, height = png_size(plot_dir / name)
-        assert width > 300 and height > 300
+    # at 100 dpi: 10 x 4 inches (linear and log side by side), 5.5 x 4.8 (the square and
+    # its colour bar)
+    for name, size in (("loss.png", (1000, 400)), ("decision_boundary.png", (550, 480))):
+        assert png_size(plot_dir / name) == size
         assert f"wrote {plot_dir / name}" in out
     image = pytest.importorskip("matplotlib.image", reason="decodes the PNG")
     pixels = image.imread(plot_dir / "decision_boundary.png")

@@ -53,6 +53,17 @@ def test_the_suffix_chooses_the_format(name: str, start: bytes, tmp_path: Path) 
     assert path.read_bytes().startswith(start)
 
 
+def test_the_comparison_is_drawn_at_the_size_of_docs_manual_compare_png(tmp_path: Path) -> None:
+    """docs/backprop.md shows `manual --compare --plot docs/manual-compare.png`'s picture."""
+
+    def size(path: Path) -> tuple[int, int]:
+        data = path.read_bytes()
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+    docs = Path(__file__).resolve().parents[1] / "docs" / "manual-compare.png"
+    assert size(plots.plot_comparison(CURVES, tmp_path / "c.png")) == size(docs) == (750, 450)
+
+
 def test_no_curves_is_refused_before_anything_is_written(tmp_path: Path) -> None:
     with pytest.raises(ValueError) as caught:
         plots.plot_comparison([], tmp_path / "empty.png")
