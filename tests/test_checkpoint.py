@@ -27,6 +27,17 @@ def test_round_trip_rebuilds_the_same_network(tmp_path: Path) -> None:
     assert document["format"] == "tinygrad_xor.mlp"
 
 
+def test_disagreements_name_only_the_settings_the_model_does_not_have() -> None:
+    """What `train --load` refuses: each differing setting, as (asked for, the model's own)."""
+    model = MLP(2, [5, 3, 1], activation="tanh", seed=4)
+    asked = {"activation": "relu", "bias": True, "seed": 4, "hidden": [5, 3], "init": "xavier"}
+    assert checkpoint.disagreements(model, asked) == {
+        "activation": ("relu", "tanh"),
+        "init": ("xavier", "torch"),
+    }
+    assert checkpoint.disagreements(model, {"hidden": [5, 3], "sizes": [5, 3, 1]}) == {}
+
+
 def test_a_model_of_no_seed_round_trips_and_odd_metadata_reads_as_none(tmp_path: Path) -> None:
     # MLP(seed=None) draws other weights each time: its file says "seed": null.
     model = MLP(2, [3, 1], seed=None)

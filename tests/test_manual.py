@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Sequence
@@ -23,7 +24,7 @@ from failing_disk import fill_disk
 from tinygrad_xor import losses, manual, plots
 from tinygrad_xor.data import is_solved
 from tinygrad_xor.engine import Value
-from tinygrad_xor.manual import diagnosis
+from tinygrad_xor.manual import diagnosis, network
 from tinygrad_xor.nn import MLP
 
 # -- the learner's code, as posted (only `losses` added to their second and fixed loops) --
@@ -178,6 +179,16 @@ def test_correct_gradients_equal_the_engines_to_1e_12(
     for name, g in engine_grads.items():
         assert g != 0.0
         assert abs(ours[name] - g) <= 1e-12 * abs(g), (name, ours[name], g)
+
+
+def test_a_pass_and_its_diagnosis_are_read_only_records() -> None:
+    """Backprop, GradientDiagnosis and GradientRow are results: assigning to one is an error."""
+    weights = manual.learner_weights()
+    step = manual.backprop(weights)
+    found = manual.diagnose(weights, "attempt2")
+    for record, field in [(step, "loss"), (found, "finding"), (found.rows[0], "true")]:
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(record, field, 0.0)
 
 
 def test_predictions_equal_the_engines_forward_pass() -> None:
@@ -629,7 +640,28 @@ def test_a_loss_that_blows_up_stops_with_the_epoch_and_advice() -> None:
     # Huge opposite output weights that cancel: z2 = 0, so the hidden deltas are ~1e299
     # and lr 1e10 overflows W1 in the first update.
     weights = manual.Weights(np.zeros((2, 5)), np.array([[1e300], [-1e300], [0], [0], [0]]))
-    with pytest.raises(
-        FloatingPointError, match=r"epoch 0 \(attempt1, lr 10000000000\.0\); try a smaller lr\."
-    ):
+    with pytest.raises(FloatingPointError) as caught:
         manual.train("attempt1", epochs=5, lr=1e10, weights=weights)
+    assert str(caught.value) == (
+        "the weights overflowed to inf or nan in the update of epoch 0 "
+        "(attempt1, lr 10000000000.0); try a smaller lr."
+    )
+
+
+def test_a_loss_that_is_not_finite_names_the_epoch_it_appeared_at(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The loss of the 4th forward pass (after 3 updates) is inf: training stops there, saying so."""
+    real_backprop = network.backprop
+    calls: list[int] = []
+
+    def diverging_at_the_fourth_pass(*args, **kwargs):  # type: ignore[no-untyped-def]
+        result = real_backprop(*args, **kwargs)
+        calls.append(1)
+        return dataclasses.replace(result, loss=math.inf) if len(calls) == 4 else result
+
+    monkeypatch.setattr(network, "backprop", diverging_at_the_fourth_pass)
+    with pytest.raises(FloatingPointError) as caught:
+        manual.train("attempt2", epochs=10, lr=0.5)
+    assert str(caught.value) == "the loss became inf at epoch 3 (attempt2, lr 0.5); try a smaller lr."
+    assert len(calls) == 4  # stopped at once, before the 4th update

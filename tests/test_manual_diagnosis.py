@@ -165,6 +165,9 @@ def test_gradients_exactly_at_the_vanished_bound_are_judged() -> None:
     assert at_bound.finding == "correct"
     below = diagnose_gradients({"w": 0.9e-3}, {"w": 0.9e-3}, vanished=1e-3)
     assert below.finding == "vanished"
+    # By default the bound is 1e-12, round-off's size: just above it is judged, below is not.
+    assert diagnose_gradients({"w": 1.1e-12}, {"w": 1.1e-12}).finding == "correct"
+    assert diagnose_gradients({"w": 0.9e-12}, {"w": 0.9e-12}).finding == "vanished"
 
 
 def test_a_constant_matching_exactly_is_named_even_with_no_tolerance() -> None:

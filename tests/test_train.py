@@ -67,6 +67,8 @@ def test_gates_are_truth_tables_in_the_learners_order() -> None:
     assert str(caught.value) == (
         "dataset 'ragged': every input must have the same length, got lengths [1, 2, 3]."
     )
+    with pytest.raises(ValueError, match=r"same length, got lengths \[1, 2\]\.$"):
+        Dataset("two widths", ((0.0, 1.0), (1.0,)), (0.0, 1.0))  # one odd input is enough
 
 
 def test_is_solved_needs_every_prediction_on_the_right_side_of_one_half() -> None:
@@ -172,7 +174,9 @@ def test_non_finite_loss_stops_at_once_naming_the_epoch() -> None:
     assert not math.isfinite(error.loss)
     assert error.epoch == len(seen)  # every earlier epoch was finite and reported
     assert all(math.isfinite(loss) for loss in seen)
-    assert f"at epoch {error.epoch} (after {error.epoch} updates with lr 1000)" in str(error)
+    assert str(error).startswith(
+        f"the loss is {error.loss} at epoch {error.epoch} (after {error.epoch} updates with lr 1000)"
+    )
     assert str(error).endswith("training diverged; try a smaller learning rate, e.g. lr 100.")
 
 
@@ -182,7 +186,11 @@ def test_a_loss_that_is_not_finite_after_the_last_update_names_that_update() -> 
     with pytest.raises(NonFiniteLossError) as caught:
         train(model, XOR, SGD(model.parameters(), lr=1e150), epochs=1)
     assert caught.value.epoch == 1 and caught.value.loss == math.inf
-    assert "at epoch 1 (after 1 updates with lr 1e+150)" in str(caught.value)
+    assert caught.value.lr == 1e150
+    assert str(caught.value) == (  # the loss, the update count, the rate and a tenth of it
+        "the loss is inf at epoch 1 (after 1 updates with lr 1e+150): "
+        "training diverged; try a smaller learning rate, e.g. lr 1e+149."
+    )
 
 
 def test_a_replacement_step_plugs_in() -> None:
