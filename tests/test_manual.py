@@ -651,7 +651,7 @@ def test_a_loss_that_blows_up_stops_with_the_epoch_and_advice() -> None:
 def test_a_loss_that_is_not_finite_names_the_epoch_it_appeared_at(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The loss of the 4th forward pass (after 3 updates) is inf: training stops there, saying so."""
+    """The 4th forward pass (after 3 updates) gives an inf loss: training stops there, saying so."""
     real_backprop = network.backprop
     calls: list[int] = []
 
@@ -663,5 +663,7 @@ def test_a_loss_that_is_not_finite_names_the_epoch_it_appeared_at(
     monkeypatch.setattr(network, "backprop", diverging_at_the_fourth_pass)
     with pytest.raises(FloatingPointError) as caught:
         manual.train("attempt2", epochs=10, lr=0.5)
-    assert str(caught.value) == "the loss became inf at epoch 3 (attempt2, lr 0.5); try a smaller lr."
+    assert str(caught.value) == (
+        "the loss became inf at epoch 3 (attempt2, lr 0.5); try a smaller lr."
+    )
     assert len(calls) == 4  # stopped at once, before the 4th update

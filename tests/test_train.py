@@ -175,7 +175,8 @@ def test_non_finite_loss_stops_at_once_naming_the_epoch() -> None:
     assert error.epoch == len(seen)  # every earlier epoch was finite and reported
     assert all(math.isfinite(loss) for loss in seen)
     assert str(error).startswith(
-        f"the loss is {error.loss} at epoch {error.epoch} (after {error.epoch} updates with lr 1000)"
+        f"the loss is {error.loss} at epoch {error.epoch} "
+        f"(after {error.epoch} updates with lr 1000)"
     )
     assert str(error).endswith("training diverged; try a smaller learning rate, e.g. lr 100.")
 
