@@ -636,6 +636,16 @@ def test_bad_weights_raise_clear_errors() -> None:
         manual.Weights.from_state_dict([1.0])  # type: ignore[arg-type]
 
 
+def test_a_state_is_compared_with_the_nearest_network_even_a_larger_one() -> None:
+    """Hidden unit 2's input weights alone: MLP(2, [2, 1]) lacks 4 of its 6 names and has none
+    extra (4 apart); MLP(2, [1, 1]) lacks its 3 and has 2 extra (5 apart), so [2, 1] is named."""
+    state = {"layers.0.neurons.1.weight.0": 0.5, "layers.0.neurons.1.weight.1": -0.5}
+    with pytest.raises(
+        ValueError, match=re.escape("state is not that of MLP(2, [2, 1], bias=False)")
+    ):
+        manual.Weights.from_state_dict(state)
+
+
 def test_a_loss_that_blows_up_stops_with_the_epoch_and_advice() -> None:
     # Huge opposite output weights that cancel: z2 = 0, so the hidden deltas are ~1e299
     # and lr 1e10 overflows W1 in the first update.
