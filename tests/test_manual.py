@@ -364,7 +364,8 @@ def test_explanations_state_what_the_runs_show(runs: dict[str, manual.ManualRun]
     first, second = manual.explain(list(runs.values()))
     assert "attempt1" in first and "loss value" in first
     assert "went down on every one of the 10000 epochs" in first
-    assert f"rose from {runs['attempt1'].losses[0]:.3g}" in first
+    start, end = runs["attempt1"].losses[0], runs["attempt1"].final_loss
+    assert first.endswith(f"and the loss rose from {start:.3g} to {end:.3g}.")
     assert "attempt2" in second and "lr * loss" in second
     start_lr = 0.3 * runs["attempt2"].losses[0]
     assert f"{start_lr:.3g} at the start" in second
@@ -376,6 +377,20 @@ def test_explanations_state_what_the_runs_show(runs: dict[str, manual.ManualRun]
     (alone,) = manual.explain([runs["attempt2"]])
     final, first_solved = runs["attempt2"].final_loss, runs["attempt2"].first_solved_epoch
     assert alone.endswith(f"; it ended at loss {final:.3g}, solving XOR at epoch {first_solved}.")
+
+
+def test_the_explanation_says_whether_attempt1s_loss_rose_fell_or_stayed() -> None:
+    """Outputs that start near 1 come down towards the 0 targets: attempt1 lowers the loss
+    then; an lr too small to move a weight leaves it where it was, and the sentence says so."""
+    high = manual.Weights(np.zeros((2, 5)), np.full((5, 1), 3.0))  # every prediction ~0.9994
+    fell = manual.train("attempt1", epochs=20, weights=high)
+    assert fell.final_loss < fell.losses[0]
+    (said,) = manual.explain([fell])
+    assert said.endswith(f"the loss fell from {fell.losses[0]:.3g} to {fell.final_loss:.3g}.")
+    still = manual.train("attempt1", epochs=1, lr=1e-20)
+    assert still.final_loss == still.losses[0]
+    (said,) = manual.explain([still])
+    assert said.endswith(f"and the loss stayed at {still.losses[0]:.3g}.")
 
 
 def test_the_explanation_names_the_weights_into_the_output_the_bias_among_them() -> None:
