@@ -299,6 +299,12 @@ def test_state_that_does_not_fit_is_refused_before_anything_is_built(
     five["state"] = {f"{name}_": v for name, v in MLP(2, [1, 1]).state_dict().items()}
     with pytest.raises(ModelFileError, match=r"missing \[('[^']*', ){4}'[^']*'\], unexpected"):
         load_model(write_json(tmp_path / "five_renamed.json", five))
+    # Six, one past five: the sixth is left out and the list says so (a 3-1-1 network has six).
+    six = good_document()
+    six["architecture"] = architecture(MLP(3, [1, 1]))
+    six["state"] = {f"{name}_": v for name, v in MLP(3, [1, 1]).state_dict().items()}
+    with pytest.raises(ModelFileError, match=r"missing \[('[^']*', ){5}\.\.\.\], unexpected"):
+        load_model(write_json(tmp_path / "six_renamed.json", six))
 
 
 def test_numbers_too_large_for_a_float_are_clear_errors(tmp_path: Path) -> None:

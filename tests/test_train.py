@@ -4,6 +4,7 @@ which step runs (step_factory) and how compiled_step checks its tape."""
 
 from __future__ import annotations
 
+import dataclasses
 import doctest
 import importlib
 import json
@@ -76,6 +77,19 @@ def test_is_solved_needs_every_prediction_on_the_right_side_of_one_half() -> Non
     assert not is_solved([0.1, 0.9, 0.6, 0.5], [0.0, 1.0, 1.0, 0.0])  # 0.5 is on neither side
     assert not is_solved([0.1, 0.5, 0.6, 0.4], [0.0, 1.0, 1.0, 0.0])
     assert not is_solved([math.nan, 0.9, 0.6, 0.4], [0.0, 1.0, 1.0, 0.0])
+
+
+def test_datasets_and_the_records_of_a_run_are_read_only() -> None:
+    """XOR is shared by every run, and a History is what happened: neither can be reassigned."""
+    model = learner_model()
+    reports: list[EpochReport] = []
+    history = train(model, XOR, SGD(model.parameters(), lr=0.3), epochs=1, callback=reports.append)
+    step = autograd_step(model, XOR, get_loss("mse"))()
+    records = [(XOR, "targets"), (history, "final_loss"), (reports[0], "loss"), (step, "loss")]
+    records.append((verdict(model, XOR, history.predictions), "right"))
+    for record, field in records:
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(record, field, 0.0)
 
 
 def test_each_loss_is_recorded_before_its_update() -> None:
