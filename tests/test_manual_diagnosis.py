@@ -176,6 +176,14 @@ def test_a_constant_matching_exactly_is_named_even_with_no_tolerance() -> None:
     assert (d.finding, d.scale, d.scale_name) == ("scaled", 2.0, "L")
 
 
+def test_of_two_matching_constants_the_first_given_names_the_scale() -> None:
+    both = {"the loss value": 2.0, "twice": 2.0}
+    d = diagnose_gradients({"w": 2.0}, {"w": 1.0}, constants=both)
+    assert d.scale_name == "the loss value"
+    d = diagnose_gradients({"w": 2.0}, {"w": 1.0}, constants=dict(reversed(both.items())))
+    assert d.scale_name == "twice"
+
+
 def test_a_zero_gradient_is_named_as_yours_or_the_true_one() -> None:
     yours = diagnose_gradients({"w": 0.0, "b": 0.0}, {"w": 1.0, "b": -1.0})
     assert yours.finding == "different"

@@ -268,6 +268,13 @@ def test_bad_arguments_are_clear_errors() -> None:
         "the model takes 3 inputs and gives 1 outputs; dataset 'xor' needs 2 inputs and "
         "1 output, e.g. MLP(2, [5, 1])."
     )
+    two_outputs = MLP(2, [5, 2])
+    with pytest.raises(ValueError) as too_many:
+        train(two_outputs, XOR, SGD(two_outputs.parameters(), lr=0.3), epochs=1)
+    assert str(too_many.value) == (
+        "the model takes 2 inputs and gives 2 outputs; dataset 'xor' needs 2 inputs and "
+        "1 output, e.g. MLP(2, [5, 1])."
+    )
     with pytest.raises(ValueError, match="unknown loss 'hinge'"):
         train(model, XOR, optimizer, epochs=1, loss="hinge")
     with pytest.raises(ValueError, match="unknown dataset 'nor'; choose one of: xor, and"):
