@@ -450,6 +450,7 @@ def test_format_table_has_a_row_per_run(runs: dict[str, manual.ManualRun]) -> No
     assert [line.split()[0] for line in table[1:]] == list(manual.VARIANTS)
     assert table[1].split()[-2:] == ["no", "never"]
     assert table[3].split()[-1] == str(runs["correct"].first_solved_epoch)
+    assert all(line == line.rstrip() for line in table)  # columns padded, lines not
 
 
 @pytest.fixture(scope="module")
@@ -636,6 +637,17 @@ def test_bad_weights_raise_clear_errors() -> None:
         manual.train(weights={"W1": 0})  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="missing"):
         manual.Weights.from_state_dict({"layers.0.neurons.0.weight.0": 1.0})
+    # Five names gone from a full 2-5-1 state: the first four are listed.
+    state = MLP(2, [5, 1]).state_dict()
+    gone = [f"layers.0.neurons.{j}.weight.0" for j in range(5)]
+    for name in gone:
+        del state[name]
+    with pytest.raises(ValueError) as caught:
+        manual.Weights.from_state_dict(state)
+    assert str(caught.value) == (
+        f"state is not that of MLP(2, [5, 1], bias=True): missing {sorted(gone)[:4]}, "
+        "unexpected []."
+    )
     # A state with its first weight renamed: the message names the MLP, what is missing, what extra.
     state = MLP(2, [3, 1]).state_dict()
     state["extra"] = state.pop("layers.0.neurons.0.weight.0")

@@ -218,6 +218,16 @@ def test_the_printed_diagnosis_marks_and_counts_the_signs_that_differ() -> None:
     assert lines[4] == d.summary
 
 
+def test_the_printed_diagnosis_right_aligns_names_and_gives_cosine_then_constant() -> None:
+    # (3, 4) = 2 * (1.5, 2) exactly: cosine 1, constant 2, no residual; each off by 1.5/3 = 0.5.
+    d = diagnose_gradients({"w": 3.0, "b": 4.0}, {"w": 1.5, "b": 2.0})
+    assert str(d).split("\n")[:3] == [
+        " " * 11 + "w  manual  3.000000e+00  true  1.500000e+00  rel. error 5.00e-01",
+        " " * 11 + "b  manual  4.000000e+00  true  2.000000e+00  rel. error 5.00e-01",
+        "cosine 1.000000, best constant 2 (off by 0.0e+00), 0 of 2 signs differ",
+    ]
+
+
 def test_the_proportionality_error_is_the_distance_to_the_best_multiple_relative_to_yours() -> None:
     # Best multiple of the true (1, 0) is 3 * (1, 0); yours, (3, 4), is 4 away from it and 5 long.
     found = diagnose_gradients({"a": 3.0, "b": 4.0}, {"a": 1.0, "b": 0.0})

@@ -181,7 +181,7 @@ def test_load_state_dict_that_does_not_fit_changes_nothing() -> None:
         model.load_state_dict(MLP(2, [3, 1], seed=0).state_dict())
     with pytest.raises(ValueError, match="does not fit"):
         model.load_state_dict(MLP(2, [5, 1], bias=False, seed=0).state_dict())
-    bad = dict(before)
+    bad = MLP(2, [5, 1], seed=1).state_dict()  # other numbers: a partial load would show
     bad["layers.1.neurons.0.bias"] = "0.5"  # type: ignore[assignment]
     # the key of the bad value is named, so it can be found in the file
     with pytest.raises(
