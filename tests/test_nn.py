@@ -114,6 +114,19 @@ def test_layer_always_returns_a_list() -> None:
     assert len(model([0.5, -0.5])) == 1
 
 
+def test_a_neuron_and_a_layer_default_to_sigmoid_biases_and_torch_init() -> None:
+    """Like MLP's own defaults: Neuron(3) and Layer(2, 3) are the explicit builds."""
+    neuron = Neuron(3)
+    explicit = Neuron(3, "sigmoid", True, init="torch", rng=random.Random(0))
+    assert repr(neuron) == "Neuron(3, 'sigmoid', bias=True)"
+    assert neuron.state_dict() == explicit.state_dict()
+    layer = Layer(2, 3)
+    explicit_layer = Layer(2, 3, "sigmoid", True, init="torch", rng=random.Random(0))
+    assert repr(layer) == "Layer(2, 3, 'sigmoid', bias=True)"
+    assert layer.state_dict() == explicit_layer.state_dict()
+    assert len(layer.parameters()) == 3 * (2 + 1)
+
+
 def test_neuron_without_bias_has_only_weights() -> None:
     neuron = Neuron(3, "linear", bias=False)
     assert neuron.b is None
