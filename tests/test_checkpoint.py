@@ -143,6 +143,21 @@ def refusal(path: Path) -> str:
     return str(caught.value)
 
 
+def test_a_model_file_may_have_up_to_10_million_bytes(tmp_path: Path) -> None:
+    """load_model reads files of up to 10 MB; a byte more is refused without being read."""
+    path = tmp_path / "model.json"
+    save_model(MLP(2, [5, 1]), path)
+    text = path.read_text()
+    path.write_text(text + " " * (10_000_000 - len(text.encode())))  # trailing spaces: valid JSON
+    assert load_model(path)[0].state_dict() == MLP(2, [5, 1]).state_dict()
+    with path.open("a") as file:
+        file.write(" ")
+    assert refusal(path) == (
+        f"{path} is 10000001 bytes, more than the 10000000 a file may have. "
+        "A model file is a small JSON file."
+    )
+
+
 def test_bad_files_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(ModelFileError) as missing:
         load_model(tmp_path / "missing.json")

@@ -200,11 +200,16 @@ def test_predictions_equal_the_engines_forward_pass() -> None:
     np.testing.assert_allclose(ours, engine, rtol=1e-14, atol=0)
 
 
-def test_engine_gradients_glue_agrees_with_the_independent_build() -> None:
+@pytest.mark.parametrize("loss", [*manual.LOSSES, None])
+def test_engine_gradients_glue_agrees_with_the_independent_build(loss: str | None) -> None:
+    """None: engine_gradients' default, the learner's own cost 0.5 * sum((y_hat - y)^2)."""
     weights = _random_weights(3, biases=True)
-    loss, by_learner_name = manual.engine_gradients(weights, "mean")
-    expected_loss, by_state_name = _engine_loss_and_gradients(weights, "mean")
-    assert loss == pytest.approx(expected_loss, rel=1e-15)
+    if loss is None:
+        got, by_learner_name = manual.engine_gradients(weights)
+    else:
+        got, by_learner_name = manual.engine_gradients(weights, loss)
+    expected_loss, by_state_name = _engine_loss_and_gradients(weights, loss or "half_sum")
+    assert got == pytest.approx(expected_loss, rel=1e-15)
     for learner, state_name in zip(weights.named(), weights.to_state_dict(), strict=True):
         assert by_learner_name[learner] == pytest.approx(by_state_name[state_name], rel=1e-15)
 

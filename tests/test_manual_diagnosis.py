@@ -170,6 +170,11 @@ def test_gradients_exactly_at_the_vanished_bound_are_judged() -> None:
     assert diagnose_gradients({"w": 0.9e-12}, {"w": 0.9e-12}).finding == "vanished"
 
 
+def test_by_default_gradients_within_one_part_in_a_million_are_right() -> None:
+    assert diagnose_gradients({"w": 1.0 + 0.9e-6}, {"w": 1.0}).finding == "correct"
+    assert diagnose_gradients({"w": 1.0 + 1.2e-6}, {"w": 1.0}).finding == "scaled"
+
+
 def test_a_constant_matching_exactly_is_named_even_with_no_tolerance() -> None:
     # 2 = 2 * 1 exactly: the best constant is 2.0 to the bit, so rtol=0 still names it.
     d = diagnose_gradients({"w": 2.0}, {"w": 1.0}, constants={"L": 2.0}, rtol=0.0)
