@@ -370,6 +370,7 @@ def test_explanations_state_what_the_runs_show(runs: dict[str, manual.ManualRun]
     assert "attempt1" in first and "loss value" in first
     assert "went down on every one of the 10000 epochs" in first
     start, end = runs["attempt1"].losses[0], runs["attempt1"].final_loss
+    assert f"uses the loss value itself (always positive: {start:.3g} at the start)" in first
     assert first.endswith(f"and the loss rose from {start:.3g} to {end:.3g}.")
     assert "attempt2" in second and "lr * loss" in second
     start_lr = 0.3 * runs["attempt2"].losses[0]
