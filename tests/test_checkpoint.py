@@ -314,6 +314,14 @@ def test_state_that_does_not_fit_is_refused_before_anything_is_built(
     five["state"] = {f"{name}_": v for name, v in MLP(2, [1, 1]).state_dict().items()}
     with pytest.raises(ModelFileError, match=r"missing \[('[^']*', ){4}'[^']*'\], unexpected"):
         load_model(write_json(tmp_path / "five_renamed.json", five))
+    # A name is shown by its first 80 characters (of its repr), however long it is.
+    long_name = good_document()
+    state = dict(MLP(2, [5, 1], seed=0).state_dict())
+    state["x" * 200] = state.pop("layers.1.neurons.0.bias")
+    long_name["state"] = state
+    said = refusal(write_json(tmp_path / "long_name.json", long_name))
+    assert f"unexpected [{repr('x' * 200)[:80]}]" in said
+    assert repr("x" * 200)[:81] not in said
     # Six, one past five: the sixth is left out and the list says so (a 3-1-1 network has six).
     six = good_document()
     six["architecture"] = architecture(MLP(3, [1, 1]))

@@ -643,16 +643,18 @@ def test_bad_weights_raise_clear_errors() -> None:
         manual.train(weights={"W1": 0})  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="missing"):
         manual.Weights.from_state_dict({"layers.0.neurons.0.weight.0": 1.0})
-    # Five names gone from a full 2-5-1 state: the first four are listed.
+    # Five names gone from a full 2-5-1 state and five strangers added: four of each are listed.
     state = MLP(2, [5, 1]).state_dict()
     gone = [f"layers.0.neurons.{j}.weight.0" for j in range(5)]
     for name in gone:
         del state[name]
+    strangers = [f"extra.{k}" for k in range(5)]
+    state.update(dict.fromkeys(strangers, 0.0))
     with pytest.raises(ValueError) as caught:
         manual.Weights.from_state_dict(state)
     assert str(caught.value) == (
         f"state is not that of MLP(2, [5, 1], bias=True): missing {sorted(gone)[:4]}, "
-        "unexpected []."
+        f"unexpected {strangers[:4]}."
     )
     # A state with its first weight renamed: the message names the MLP, what is missing, what extra.
     state = MLP(2, [3, 1]).state_dict()
