@@ -52,6 +52,28 @@ def test_a_named_constant_with_a_minus_sign_is_named() -> None:
     assert "the true one times -0.37 (L, with a minus sign): it points exactly" in d.summary
 
 
+@pytest.mark.parametrize(
+    ("manual", "true", "opening"),
+    [
+        # (3, 4) = 2 * (1.5, 2): cosine exactly 1, shown to six decimals.
+        ({"w": 3.0, "b": 4.0}, {"w": 1.5, "b": 2.0},
+         "Your gradient points the right way (cosine 1.000000) but every component is 2 times "
+         "the true one."),
+        # Six significant digits of the constant: all of -1.23456.
+        ({"w": -1.23456}, {"w": 1.0},
+         "Your gradient is the true one times -1.23456: it points exactly the wrong way"),
+        # b: |1 - 1.3| / 1.3 = 0.2308 (two digits); cosine 2.3 / sqrt(2 * 2.69) = 0.99159.
+        ({"w": 1.0, "b": 1.0}, {"w": 1.0, "b": 1.3},
+         "Your gradient is not the true one and not a multiple of it (largest relative error "
+         "0.23, cosine 0.9916, 0 of 2 signs differ)."),
+    ],
+)  # fmt: skip
+def test_each_summary_gives_its_numbers_to_the_digits_it_shows(
+    manual: dict[str, float], true: dict[str, float], opening: str
+) -> None:
+    assert diagnose_gradients(manual, true).summary.startswith(opening)
+
+
 def test_diagnosis_of_a_different_gradient() -> None:
     d = diagnose_gradients({"w": 2.0, "b": 1.0, "v": 0.5}, TRUE)
     assert d.finding == "different" and d.sign_mismatches == 1 and d.cosine > 0
