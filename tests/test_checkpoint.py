@@ -27,6 +27,17 @@ def test_round_trip_rebuilds_the_same_network(tmp_path: Path) -> None:
     assert document["format"] == "tinygrad_xor.mlp"
 
 
+def test_disagreements_name_only_the_settings_the_model_does_not_have() -> None:
+    """What `train --load` refuses: each differing setting, as (asked for, the model's own)."""
+    model = MLP(2, [5, 3, 1], activation="tanh", seed=4)
+    asked = {"activation": "relu", "bias": True, "seed": 4, "hidden": [5, 3], "init": "xavier"}
+    assert checkpoint.disagreements(model, asked) == {
+        "activation": ("relu", "tanh"),
+        "init": ("xavier", "torch"),
+    }
+    assert checkpoint.disagreements(model, {"hidden": [5, 3], "sizes": [5, 3, 1]}) == {}
+
+
 def test_a_model_of_no_seed_round_trips_and_odd_metadata_reads_as_none(tmp_path: Path) -> None:
     # MLP(seed=None) draws other weights each time: its file says "seed": null.
     model = MLP(2, [3, 1], seed=None)
@@ -130,6 +141,21 @@ def refusal(path: Path) -> str:
         load_model(path)
     assert isinstance(caught.value, ValueError)  # docs/api.md: "(a `ValueError`)"
     return str(caught.value)
+
+
+def test_a_model_file_may_have_up_to_10_million_bytes(tmp_path: Path) -> None:
+    """load_model reads files of up to 10 MB; a byte more is refused without being read."""
+    path = tmp_path / "model.json"
+    save_model(MLP(2, [5, 1]), path)
+    text = path.read_text()
+    path.write_text(text + " " * (10_000_000 - len(text.encode())))  # trailing spaces: valid JSON
+    assert load_model(path)[0].state_dict() == MLP(2, [5, 1]).state_dict()
+    with path.open("a") as file:
+        file.write(" ")
+    assert refusal(path) == (
+        f"{path} is 10000001 bytes, more than the 10000000 a file may have. "
+        "A model file is a small JSON file."
+    )
 
 
 def test_bad_files_are_clear_errors(tmp_path: Path) -> None:
@@ -288,6 +314,20 @@ def test_state_that_does_not_fit_is_refused_before_anything_is_built(
     five["state"] = {f"{name}_": v for name, v in MLP(2, [1, 1]).state_dict().items()}
     with pytest.raises(ModelFileError, match=r"missing \[('[^']*', ){4}'[^']*'\], unexpected"):
         load_model(write_json(tmp_path / "five_renamed.json", five))
+    # A name is shown by its first 80 characters (of its repr), however long it is.
+    long_name = good_document()
+    state = dict(MLP(2, [5, 1], seed=0).state_dict())
+    state["x" * 200] = state.pop("layers.1.neurons.0.bias")
+    long_name["state"] = state
+    said = refusal(write_json(tmp_path / "long_name.json", long_name))
+    assert f"unexpected [{repr('x' * 200)[:80]}]" in said
+    assert repr("x" * 200)[:81] not in said
+    # Six, one past five: the sixth is left out and the list says so (a 3-1-1 network has six).
+    six = good_document()
+    six["architecture"] = architecture(MLP(3, [1, 1]))
+    six["state"] = {f"{name}_": v for name, v in MLP(3, [1, 1]).state_dict().items()}
+    with pytest.raises(ModelFileError, match=r"missing \[('[^']*', ){5}\.\.\.\], unexpected"):
+        load_model(write_json(tmp_path / "six_renamed.json", six))
 
 
 def test_numbers_too_large_for_a_float_are_clear_errors(tmp_path: Path) -> None:

@@ -166,3 +166,13 @@ def test_bce_floors_a_log_below_minus_100_as_pytorch() -> None:
     assert (loss.data, p.grad) == (100.0, 0.0)
     q = Value(1e-40)  # log q is about -92: above the floor, kept
     assert bce([q], [1.0]).data == pytest.approx(-math.log(1e-40), rel=1e-15)
+
+
+def test_a_log_exactly_at_the_floor_is_kept_with_its_gradient() -> None:
+    """Only a log *below* -100 becomes a constant: exactly -100 still passes its slope back."""
+    p = Value(math.exp(-100))
+    assert math.log(p.data) == -100.0  # exactly at the floor
+    loss = bce([p], [1.0])
+    loss.backward()
+    assert loss.data == 100.0
+    assert p.grad == -1.0 / p.data  # d(-log p)/dp, not 0

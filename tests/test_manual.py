@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Sequence
@@ -23,7 +24,7 @@ from failing_disk import fill_disk
 from tinygrad_xor import losses, manual, plots
 from tinygrad_xor.data import is_solved
 from tinygrad_xor.engine import Value
-from tinygrad_xor.manual import diagnosis
+from tinygrad_xor.manual import diagnosis, network
 from tinygrad_xor.nn import MLP
 
 # -- the learner's code, as posted (only `losses` added to their second and fixed loops) --
@@ -180,6 +181,16 @@ def test_correct_gradients_equal_the_engines_to_1e_12(
         assert abs(ours[name] - g) <= 1e-12 * abs(g), (name, ours[name], g)
 
 
+def test_a_pass_and_its_diagnosis_are_read_only_records() -> None:
+    """Backprop, GradientDiagnosis and GradientRow are results: assigning to one is an error."""
+    weights = manual.learner_weights()
+    step = manual.backprop(weights)
+    found = manual.diagnose(weights, "attempt2")
+    for record, field in [(step, "loss"), (found, "finding"), (found.rows[0], "true")]:
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(record, field, 0.0)
+
+
 def test_predictions_equal_the_engines_forward_pass() -> None:
     weights = _random_weights(7, biases=True)
     model = MLP(2, [5, 1])
@@ -189,11 +200,16 @@ def test_predictions_equal_the_engines_forward_pass() -> None:
     np.testing.assert_allclose(ours, engine, rtol=1e-14, atol=0)
 
 
-def test_engine_gradients_glue_agrees_with_the_independent_build() -> None:
+@pytest.mark.parametrize("loss", [*manual.LOSSES, None])
+def test_engine_gradients_glue_agrees_with_the_independent_build(loss: str | None) -> None:
+    """None: engine_gradients' default, the learner's own cost 0.5 * sum((y_hat - y)^2)."""
     weights = _random_weights(3, biases=True)
-    loss, by_learner_name = manual.engine_gradients(weights, "mean")
-    expected_loss, by_state_name = _engine_loss_and_gradients(weights, "mean")
-    assert loss == pytest.approx(expected_loss, rel=1e-15)
+    if loss is None:
+        got, by_learner_name = manual.engine_gradients(weights)
+    else:
+        got, by_learner_name = manual.engine_gradients(weights, loss)
+    expected_loss, by_state_name = _engine_loss_and_gradients(weights, loss or "half_sum")
+    assert got == pytest.approx(expected_loss, rel=1e-15)
     for learner, state_name in zip(weights.named(), weights.to_state_dict(), strict=True):
         assert by_learner_name[learner] == pytest.approx(by_state_name[state_name], rel=1e-15)
 
@@ -353,7 +369,9 @@ def test_explanations_state_what_the_runs_show(runs: dict[str, manual.ManualRun]
     first, second = manual.explain(list(runs.values()))
     assert "attempt1" in first and "loss value" in first
     assert "went down on every one of the 10000 epochs" in first
-    assert f"rose from {runs['attempt1'].losses[0]:.3g}" in first
+    start, end = runs["attempt1"].losses[0], runs["attempt1"].final_loss
+    assert f"uses the loss value itself (always positive: {start:.3g} at the start)" in first
+    assert first.endswith(f"and the loss rose from {start:.3g} to {end:.3g}.")
     assert "attempt2" in second and "lr * loss" in second
     start_lr = 0.3 * runs["attempt2"].losses[0]
     assert f"{start_lr:.3g} at the start" in second
@@ -365,6 +383,20 @@ def test_explanations_state_what_the_runs_show(runs: dict[str, manual.ManualRun]
     (alone,) = manual.explain([runs["attempt2"]])
     final, first_solved = runs["attempt2"].final_loss, runs["attempt2"].first_solved_epoch
     assert alone.endswith(f"; it ended at loss {final:.3g}, solving XOR at epoch {first_solved}.")
+
+
+def test_the_explanation_says_whether_attempt1s_loss_rose_fell_or_stayed() -> None:
+    """Outputs that start near 1 come down towards the 0 targets: attempt1 lowers the loss
+    then; an lr too small to move a weight leaves it where it was, and the sentence says so."""
+    high = manual.Weights(np.zeros((2, 5)), np.full((5, 1), 3.0))  # every prediction ~0.9994
+    fell = manual.train("attempt1", epochs=20, weights=high)
+    assert fell.final_loss < fell.losses[0]
+    (said,) = manual.explain([fell])
+    assert said.endswith(f"the loss fell from {fell.losses[0]:.3g} to {fell.final_loss:.3g}.")
+    still = manual.train("attempt1", epochs=1, lr=1e-20)
+    assert still.final_loss == still.losses[0]
+    (said,) = manual.explain([still])
+    assert said.endswith(f"and the loss stayed at {still.losses[0]:.3g}.")
 
 
 def test_the_explanation_names_the_weights_into_the_output_the_bias_among_them() -> None:
@@ -424,6 +456,7 @@ def test_format_table_has_a_row_per_run(runs: dict[str, manual.ManualRun]) -> No
     assert [line.split()[0] for line in table[1:]] == list(manual.VARIANTS)
     assert table[1].split()[-2:] == ["no", "never"]
     assert table[3].split()[-1] == str(runs["correct"].first_solved_epoch)
+    assert all(line == line.rstrip() for line in table)  # columns padded, lines not
 
 
 @pytest.fixture(scope="module")
@@ -610,6 +643,19 @@ def test_bad_weights_raise_clear_errors() -> None:
         manual.train(weights={"W1": 0})  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="missing"):
         manual.Weights.from_state_dict({"layers.0.neurons.0.weight.0": 1.0})
+    # Five names gone from a full 2-5-1 state and five strangers added: four of each are listed.
+    state = MLP(2, [5, 1]).state_dict()
+    gone = [f"layers.0.neurons.{j}.weight.0" for j in range(5)]
+    for name in gone:
+        del state[name]
+    strangers = [f"extra.{k}" for k in range(5)]
+    state.update(dict.fromkeys(strangers, 0.0))
+    with pytest.raises(ValueError) as caught:
+        manual.Weights.from_state_dict(state)
+    assert str(caught.value) == (
+        f"state is not that of MLP(2, [5, 1], bias=True): missing {sorted(gone)[:4]}, "
+        f"unexpected {strangers[:4]}."
+    )
     # A state with its first weight renamed: the message names the MLP, what is missing, what extra.
     state = MLP(2, [3, 1]).state_dict()
     state["extra"] = state.pop("layers.0.neurons.0.weight.0")
@@ -625,11 +671,44 @@ def test_bad_weights_raise_clear_errors() -> None:
         manual.Weights.from_state_dict([1.0])  # type: ignore[arg-type]
 
 
+def test_a_state_is_compared_with_the_nearest_network_even_a_larger_one() -> None:
+    """Hidden unit 2's input weights alone: MLP(2, [2, 1]) lacks 4 of its 6 names and has none
+    extra (4 apart); MLP(2, [1, 1]) lacks its 3 and has 2 extra (5 apart), so [2, 1] is named."""
+    state = {"layers.0.neurons.1.weight.0": 0.5, "layers.0.neurons.1.weight.1": -0.5}
+    with pytest.raises(
+        ValueError, match=re.escape("state is not that of MLP(2, [2, 1], bias=False)")
+    ):
+        manual.Weights.from_state_dict(state)
+
+
 def test_a_loss_that_blows_up_stops_with_the_epoch_and_advice() -> None:
     # Huge opposite output weights that cancel: z2 = 0, so the hidden deltas are ~1e299
     # and lr 1e10 overflows W1 in the first update.
     weights = manual.Weights(np.zeros((2, 5)), np.array([[1e300], [-1e300], [0], [0], [0]]))
-    with pytest.raises(
-        FloatingPointError, match=r"epoch 0 \(attempt1, lr 10000000000\.0\); try a smaller lr\."
-    ):
+    with pytest.raises(FloatingPointError) as caught:
         manual.train("attempt1", epochs=5, lr=1e10, weights=weights)
+    assert str(caught.value) == (
+        "the weights overflowed to inf or nan in the update of epoch 0 "
+        "(attempt1, lr 10000000000.0); try a smaller lr."
+    )
+
+
+def test_a_loss_that_is_not_finite_names_the_epoch_it_appeared_at(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The 4th forward pass (after 3 updates) gives an inf loss: training stops there, saying so."""
+    real_backprop = network.backprop
+    calls: list[int] = []
+
+    def diverging_at_the_fourth_pass(*args, **kwargs):  # type: ignore[no-untyped-def]
+        result = real_backprop(*args, **kwargs)
+        calls.append(1)
+        return dataclasses.replace(result, loss=math.inf) if len(calls) == 4 else result
+
+    monkeypatch.setattr(network, "backprop", diverging_at_the_fourth_pass)
+    with pytest.raises(FloatingPointError) as caught:
+        manual.train("attempt2", epochs=10, lr=0.5)
+    assert str(caught.value) == (
+        "the loss became inf at epoch 3 (attempt2, lr 0.5); try a smaller lr."
+    )
+    assert len(calls) == 4  # stopped at once, before the 4th update

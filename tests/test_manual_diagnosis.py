@@ -52,6 +52,28 @@ def test_a_named_constant_with_a_minus_sign_is_named() -> None:
     assert "the true one times -0.37 (L, with a minus sign): it points exactly" in d.summary
 
 
+@pytest.mark.parametrize(
+    ("manual", "true", "opening"),
+    [
+        # (3, 4) = 2 * (1.5, 2): cosine exactly 1, shown to six decimals.
+        ({"w": 3.0, "b": 4.0}, {"w": 1.5, "b": 2.0},
+         "Your gradient points the right way (cosine 1.000000) but every component is 2 times "
+         "the true one."),
+        # Six significant digits of the constant: all of -1.23456.
+        ({"w": -1.23456}, {"w": 1.0},
+         "Your gradient is the true one times -1.23456: it points exactly the wrong way"),
+        # b: |1 - 1.3| / 1.3 = 0.2308 (two digits); cosine 2.3 / sqrt(2 * 2.69) = 0.99159.
+        ({"w": 1.0, "b": 1.0}, {"w": 1.0, "b": 1.3},
+         "Your gradient is not the true one and not a multiple of it (largest relative error "
+         "0.23, cosine 0.9916, 0 of 2 signs differ)."),
+    ],
+)  # fmt: skip
+def test_each_summary_gives_its_numbers_to_the_digits_it_shows(
+    manual: dict[str, float], true: dict[str, float], opening: str
+) -> None:
+    assert diagnose_gradients(manual, true).summary.startswith(opening)
+
+
 def test_diagnosis_of_a_different_gradient() -> None:
     d = diagnose_gradients({"w": 2.0, "b": 1.0, "v": 0.5}, TRUE)
     assert d.finding == "different" and d.sign_mismatches == 1 and d.cosine > 0
@@ -165,12 +187,28 @@ def test_gradients_exactly_at_the_vanished_bound_are_judged() -> None:
     assert at_bound.finding == "correct"
     below = diagnose_gradients({"w": 0.9e-3}, {"w": 0.9e-3}, vanished=1e-3)
     assert below.finding == "vanished"
+    # By default the bound is 1e-12, round-off's size: just above it is judged, below is not.
+    assert diagnose_gradients({"w": 1.1e-12}, {"w": 1.1e-12}).finding == "correct"
+    assert diagnose_gradients({"w": 0.9e-12}, {"w": 0.9e-12}).finding == "vanished"
+
+
+def test_by_default_gradients_within_one_part_in_a_million_are_right() -> None:
+    assert diagnose_gradients({"w": 1.0 + 0.9e-6}, {"w": 1.0}).finding == "correct"
+    assert diagnose_gradients({"w": 1.0 + 1.2e-6}, {"w": 1.0}).finding == "scaled"
 
 
 def test_a_constant_matching_exactly_is_named_even_with_no_tolerance() -> None:
     # 2 = 2 * 1 exactly: the best constant is 2.0 to the bit, so rtol=0 still names it.
     d = diagnose_gradients({"w": 2.0}, {"w": 1.0}, constants={"L": 2.0}, rtol=0.0)
     assert (d.finding, d.scale, d.scale_name) == ("scaled", 2.0, "L")
+
+
+def test_of_two_matching_constants_the_first_given_names_the_scale() -> None:
+    both = {"the loss value": 2.0, "twice": 2.0}
+    d = diagnose_gradients({"w": 2.0}, {"w": 1.0}, constants=both)
+    assert d.scale_name == "the loss value"
+    d = diagnose_gradients({"w": 2.0}, {"w": 1.0}, constants=dict(reversed(both.items())))
+    assert d.scale_name == "twice"
 
 
 def test_a_zero_gradient_is_named_as_yours_or_the_true_one() -> None:
@@ -205,6 +243,16 @@ def test_the_printed_diagnosis_marks_and_counts_the_signs_that_differ() -> None:
     ]
     assert lines[3].endswith(", 1 of 3 signs differ")
     assert lines[4] == d.summary
+
+
+def test_the_printed_diagnosis_right_aligns_names_and_gives_cosine_then_constant() -> None:
+    # (3, 4) = 2 * (1.5, 2) exactly: cosine 1, constant 2, no residual; each off by 1.5/3 = 0.5.
+    d = diagnose_gradients({"w": 3.0, "b": 4.0}, {"w": 1.5, "b": 2.0})
+    assert str(d).split("\n")[:3] == [
+        " " * 11 + "w  manual  3.000000e+00  true  1.500000e+00  rel. error 5.00e-01",
+        " " * 11 + "b  manual  4.000000e+00  true  2.000000e+00  rel. error 5.00e-01",
+        "cosine 1.000000, best constant 2 (off by 0.0e+00), 0 of 2 signs differ",
+    ]
 
 
 def test_the_proportionality_error_is_the_distance_to_the_best_multiple_relative_to_yours() -> None:

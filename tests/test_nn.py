@@ -114,6 +114,19 @@ def test_layer_always_returns_a_list() -> None:
     assert len(model([0.5, -0.5])) == 1
 
 
+def test_a_neuron_and_a_layer_default_to_sigmoid_biases_and_torch_init() -> None:
+    """Like MLP's own defaults: Neuron(3) and Layer(2, 3) are the explicit builds."""
+    neuron = Neuron(3)
+    explicit = Neuron(3, "sigmoid", True, init="torch", rng=random.Random(0))
+    assert repr(neuron) == "Neuron(3, 'sigmoid', bias=True)"
+    assert neuron.state_dict() == explicit.state_dict()
+    layer = Layer(2, 3)
+    explicit_layer = Layer(2, 3, "sigmoid", True, init="torch", rng=random.Random(0))
+    assert repr(layer) == "Layer(2, 3, 'sigmoid', bias=True)"
+    assert layer.state_dict() == explicit_layer.state_dict()
+    assert len(layer.parameters()) == 3 * (2 + 1)
+
+
 def test_neuron_without_bias_has_only_weights() -> None:
     neuron = Neuron(3, "linear", bias=False)
     assert neuron.b is None
@@ -181,7 +194,7 @@ def test_load_state_dict_that_does_not_fit_changes_nothing() -> None:
         model.load_state_dict(MLP(2, [3, 1], seed=0).state_dict())
     with pytest.raises(ValueError, match="does not fit"):
         model.load_state_dict(MLP(2, [5, 1], bias=False, seed=0).state_dict())
-    bad = dict(before)
+    bad = MLP(2, [5, 1], seed=1).state_dict()  # other numbers: a partial load would show
     bad["layers.1.neurons.0.bias"] = "0.5"  # type: ignore[assignment]
     # the key of the bad value is named, so it can be found in the file
     with pytest.raises(

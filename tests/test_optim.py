@@ -224,6 +224,14 @@ def test_something_not_iterable_as_params_is_named_with_its_article(
     )
 
 
+@pytest.mark.parametrize("letter", "FHLMNRSX")
+def test_every_acronym_whose_first_letter_sounds_like_a_vowel_takes_an(letter: str) -> None:
+    """F, H, L, M, N, R, S and X are read "ef", "aitch", "el", ... : an FFT, but a BFS."""
+    for name, article in [(f"{letter}FT", "an"), (f"B{letter}T", "a"), (f"{letter}ft", "a")]:
+        with pytest.raises(TypeError, match=rf"got {article} {name}: write SGD"):
+            SGD(type(name, (), {})(), lr=0.3)  # type: ignore[arg-type]
+
+
 def test_repr_shows_the_parameter_count_and_the_settings() -> None:
     assert repr(SGD([Value(1.0), Value(2.0), Value(3.0)], lr=0.1, momentum=0.9)) == (
         "SGD(3 params, lr=0.1, momentum=0.9)"

@@ -70,6 +70,7 @@ def test_a_shown_bar_draws_on_the_given_file_and_close_clears_it() -> None:
         assert bar(report(epoch, 0.25)) is False
     drawn = screen.getvalue()
     assert "training" in drawn and "/300" in drawn
+    assert "epoch/s" in drawn  # its rate counts epochs
     bar.close()
     after = screen.getvalue()
     assert after.startswith(drawn)

@@ -317,8 +317,11 @@ def test_from_torch_rejects_what_an_mlp_cannot_hold(
 def test_to_torch_rejects_bad_input(torch: ModuleType) -> None:
     with pytest.raises(TypeError, match="expects an MLP, got str"):
         to_torch("model")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match=r"dtype must be .* got 'float128'"):
+    with pytest.raises(ValueError) as caught:
         to_torch(MLP(2, [1]), dtype="float128")
+    assert str(caught.value) == (
+        "dtype must be 'float64', 'float32' or a torch floating dtype, got 'float128'."
+    )
     with pytest.raises(ValueError, match=r"floating point type, got torch\.int64"):
         to_torch(MLP(2, [1]), dtype=torch.int64)
 
@@ -328,3 +331,31 @@ def test_missing_torch_gives_the_install_command(monkeypatch: pytest.MonkeyPatch
     for call in (lambda: to_torch(MLP(2, [1])), lambda: from_torch(None), learner_torch_model):
         with pytest.raises(ModuleNotFoundError, match=r"pip install torch==2\.13\.0"):
             call()
+
+
+def test_the_learners_torch_model_is_their_seed_42_build(torch: ModuleType) -> None:
+    """By default the learner's own code: torch.manual_seed(42), then the 2-5-1 Sequential."""
+    torch.manual_seed(42)
+    nn = torch.nn
+    theirs = nn.Sequential(nn.Linear(2, 5), nn.Sigmoid(), nn.Linear(5, 1), nn.Sigmoid())
+    ours = learner_torch_model()
+    assert str(ours) == str(theirs)
+    for mine, reference in zip(ours.parameters(), theirs.parameters(), strict=True):
+        assert torch.equal(mine, reference)
+
+
+def test_seeds_up_to_64_bits_are_taken_and_larger_ones_refused_before_torch(
+    torch: ModuleType,
+) -> None:
+    learner_torch_model(seed=2**64 - 1)  # the largest torch.manual_seed takes
+    with pytest.raises(ValueError) as caught:
+        learner_torch_model(seed=2**64)
+    assert str(caught.value) == f"seed must be a whole number from 0 to {2**64 - 1}, got {2**64}."
+
+
+def test_a_single_linear_layer_keeps_the_default_hidden_activation(torch: ModuleType) -> None:
+    """With no hidden layer, the one activation is the output's; the hidden one stays sigmoid."""
+    nn = torch.nn
+    mlp = from_torch(nn.Sequential(nn.Linear(2, 1), nn.Tanh()))
+    assert (mlp.activation, mlp.output_activation) == ("sigmoid", "tanh")
+    assert repr(mlp) == repr(MLP(2, [1], output_activation="tanh"))

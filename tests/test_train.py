@@ -4,6 +4,7 @@ which step runs (step_factory) and how compiled_step checks its tape."""
 
 from __future__ import annotations
 
+import dataclasses
 import doctest
 import importlib
 import json
@@ -67,6 +68,8 @@ def test_gates_are_truth_tables_in_the_learners_order() -> None:
     assert str(caught.value) == (
         "dataset 'ragged': every input must have the same length, got lengths [1, 2, 3]."
     )
+    with pytest.raises(ValueError, match=r"same length, got lengths \[1, 2\]\.$"):
+        Dataset("two widths", ((0.0, 1.0), (1.0,)), (0.0, 1.0))  # one odd input is enough
 
 
 def test_is_solved_needs_every_prediction_on_the_right_side_of_one_half() -> None:
@@ -74,6 +77,19 @@ def test_is_solved_needs_every_prediction_on_the_right_side_of_one_half() -> Non
     assert not is_solved([0.1, 0.9, 0.6, 0.5], [0.0, 1.0, 1.0, 0.0])  # 0.5 is on neither side
     assert not is_solved([0.1, 0.5, 0.6, 0.4], [0.0, 1.0, 1.0, 0.0])
     assert not is_solved([math.nan, 0.9, 0.6, 0.4], [0.0, 1.0, 1.0, 0.0])
+
+
+def test_datasets_and_the_records_of_a_run_are_read_only() -> None:
+    """XOR is shared by every run, and a History is what happened: neither can be reassigned."""
+    model = learner_model()
+    reports: list[EpochReport] = []
+    history = train(model, XOR, SGD(model.parameters(), lr=0.3), epochs=1, callback=reports.append)
+    step = autograd_step(model, XOR, get_loss("mse"))()
+    records = [(XOR, "targets"), (history, "final_loss"), (reports[0], "loss"), (step, "loss")]
+    records.append((verdict(model, XOR, history.predictions), "right"))
+    for record, field in records:
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(record, field, 0.0)
 
 
 def test_each_loss_is_recorded_before_its_update() -> None:
@@ -172,7 +188,10 @@ def test_non_finite_loss_stops_at_once_naming_the_epoch() -> None:
     assert not math.isfinite(error.loss)
     assert error.epoch == len(seen)  # every earlier epoch was finite and reported
     assert all(math.isfinite(loss) for loss in seen)
-    assert f"at epoch {error.epoch} (after {error.epoch} updates with lr 1000)" in str(error)
+    assert str(error).startswith(
+        f"the loss is {error.loss} at epoch {error.epoch} "
+        f"(after {error.epoch} updates with lr 1000)"
+    )
     assert str(error).endswith("training diverged; try a smaller learning rate, e.g. lr 100.")
 
 
@@ -182,7 +201,11 @@ def test_a_loss_that_is_not_finite_after_the_last_update_names_that_update() -> 
     with pytest.raises(NonFiniteLossError) as caught:
         train(model, XOR, SGD(model.parameters(), lr=1e150), epochs=1)
     assert caught.value.epoch == 1 and caught.value.loss == math.inf
-    assert "at epoch 1 (after 1 updates with lr 1e+150)" in str(caught.value)
+    assert caught.value.lr == 1e150
+    assert str(caught.value) == (  # the loss, the update count, the rate and a tenth of it
+        "the loss is inf at epoch 1 (after 1 updates with lr 1e+150): "
+        "training diverged; try a smaller learning rate, e.g. lr 1e+149."
+    )
 
 
 def test_a_replacement_step_plugs_in() -> None:
@@ -243,6 +266,13 @@ def test_bad_arguments_are_clear_errors() -> None:
     # what the model has, what the dataset needs, and a model that would fit
     assert str(too_wide.value) == (
         "the model takes 3 inputs and gives 1 outputs; dataset 'xor' needs 2 inputs and "
+        "1 output, e.g. MLP(2, [5, 1])."
+    )
+    two_outputs = MLP(2, [5, 2])
+    with pytest.raises(ValueError) as too_many:
+        train(two_outputs, XOR, SGD(two_outputs.parameters(), lr=0.3), epochs=1)
+    assert str(too_many.value) == (
+        "the model takes 2 inputs and gives 2 outputs; dataset 'xor' needs 2 inputs and "
         "1 output, e.g. MLP(2, [5, 1])."
     )
     with pytest.raises(ValueError, match="unknown loss 'hinge'"):

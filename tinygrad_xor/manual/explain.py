@@ -51,14 +51,16 @@ def _explain_attempt1(run: ManualRun) -> str:
             f"down on every one of the {run.epochs} epochs"
         )
     start, end = run.losses[0], run.final_loss
-    trend = "rose" if end > start else "fell"
+    if end == start:  # e.g. an lr so small that no weight moved
+        change = f"stayed at {_fmt(start)}"
+    else:
+        change = f"{'rose' if end > start else 'fell'} from {_fmt(start)} to {_fmt(end)}"
     predictions = ", ".join(f"{p:.2g}" for p in run.predictions)
     return (
         f"attempt1 uses the loss value itself (always positive: {_fmt(start)} at the start) as "
         "the output error of every input, in place of the signed error dL/dy_hat; sigmoid' and "
         f"the hidden outputs are positive too, {weights_moved}: every prediction is pushed "
-        f"down whatever its target, they ended at [{predictions}] and the loss {trend} from "
-        f"{_fmt(start)} to {_fmt(end)}."
+        f"down whatever its target, they ended at [{predictions}] and the loss {change}."
     )
 
 

@@ -159,8 +159,9 @@ def _state_names(hidden: int, biases: bool) -> dict[str, str]:
 
 def _nearest_architecture(names: set[str]) -> tuple[int, bool]:
     """(hidden, biases) of the MLP(2, [hidden, 1]) whose state_dict names are nearest `names`."""
-    # Every hidden unit brings at least 3 names, so a larger network is never nearer.
-    candidates = [(h, b) for h in range(1, len(names) // 3 + 2) for b in (False, True)]
+    # MLP(2, [1, 1], bias=False) is at most n + 3 away (n = len(names)); a network of h hidden
+    # units has at least 3h names, so it is at least 3h - n away: nearer only if 3h < 2n + 3.
+    candidates = [(h, b) for h in range(1, 2 * len(names) // 3 + 2) for b in (False, True)]
     return min(candidates, key=lambda c: len(names ^ set(state_names(2, [c[0], 1], c[1]))))
 
 
