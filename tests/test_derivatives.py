@@ -328,9 +328,14 @@ def test_the_exponent_s_edge_of_a_power_at_base_zero_is_backward_s_with_create_g
         assert str(with_graph.data) == str(reference.data) == ("nan" if upstream > 3 else "0.0")
 
 
-def test_forward_mode_on_values_passes_plus_zero_through_a_flat_edge_as_on_floats() -> None:
-    _, on_floats = jvp(lambda x: x.relu(), (-1.0,), (1.0,))
-    _, on_values = jvp(lambda x: x.relu(), (Value(-1.0),), (1.0,))  # the sweep on Values
+@pytest.mark.parametrize("tangent", [1.0, -1.0, math.inf, -math.inf, math.nan])
+@pytest.mark.parametrize("flat", [lambda x: x.relu(), lambda x: x**0], ids=["relu", "pow0"])
+def test_forward_mode_on_values_passes_plus_zero_through_a_flat_edge_as_on_floats(
+    flat: Callable[[Value], Value], tangent: float
+) -> None:
+    # +0.0, not 0 * tangent (-0.0 for a negative one, nan for inf), as PyTorch's jvp gives.
+    _, on_floats = jvp(flat, (-1.0,), (tangent,))
+    _, on_values = jvp(flat, (Value(-1.0),), (tangent,))  # the sweep on Values
     assert str(on_floats.data) == str(on_values.data) == "0.0"
 
 
