@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from tinygrad_xor import MLP, XOR, Value, define_op, grad, gradients, hessian, jvp, mse
 from tinygrad_xor.derivatives import VALUES
-from tinygrad_xor.engine import push_tangents, topological_order
+from tinygrad_xor.engine import op_result, push_tangents, topological_order
 from tinygrad_xor.rules import BUILT_IN, Arithmetic, PowerOp, Rule, RuleOp
 from tinygrad_xor.testing import expressions, values
 from tinygrad_xor.testing.oracles import sympy_arithmetic, torch_arithmetic
@@ -414,7 +414,10 @@ def test_bad_arguments_get_typed_errors_that_say_what_was_received() -> None:
         gradients(x * 2.0, x)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="y must be a Value, got float"):
         gradients(2.0, [x])  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="must return a Value"):
+    with pytest.raises(
+        TypeError,
+        match=r"^grad\(<lambda>\): f must return a Value \(one number\), got float 3\.0\.$",
+    ):
         grad(lambda v: 3.0)(1.0)  # type: ignore[arg-type, return-value]
     with pytest.raises(TypeError, match="argnum=2, but it was called with 1 argument"):
         grad(lambda v: v, argnum=2)(1.0)
@@ -430,6 +433,19 @@ def test_bad_arguments_get_typed_errors_that_say_what_was_received() -> None:
         hessian(3.0)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"hessian\(<lambda>\): argument 1: expected"):
         hessian(lambda v, w: v * w)(1.0, "2")  # type: ignore[arg-type]
+
+
+def test_an_op_recorded_by_a_bare_name_is_named_when_a_graph_of_its_gradient_is_asked() -> None:
+    # engine.op_result with a bare name records no rule: backward() works, grad of grad not.
+    x = Value(2.0)
+    y = op_result(4.0, "square", x, 4.0)
+    assert gradients(y, [x])[0].data == 4.0
+    with pytest.raises(
+        TypeError,
+        match=r"^cannot differentiate through the op 'square' on Values: it has no rule \(it was "
+        r"recorded by engine\.op_result with a bare name\)\. Make it with define_op\.$",
+    ):
+        gradients(y, [x], create_graph=True)
 
 
 def test_argument_messages_count_and_index_what_was_received() -> None:
