@@ -676,6 +676,18 @@ def test_the_repr_counts_nodes_once_and_the_lines_of_source() -> None:
     assert tape.replay([1.5]).outputs == [5.0, 7.5]
 
 
+def test_a_temporary_is_named_after_its_node_as_t_and_the_node_s_number() -> None:
+    # sigmoid below 0 computes exp(w) once, into t<k> for its node v<k>: a reserved name.
+    w = Value(-0.5, "w")
+    lines = [line.strip() for line in trace(lambda: w.sigmoid(), [w]).source.splitlines()]
+    assert lines[lines.index("else:") + 1 :][:2] == ["t1 = _exp(w)", "v1 = t1 / (1.0 + t1)"]
+
+
+def test_a_parameter_that_is_the_loss_has_gradient_1() -> None:
+    w = Value(2.0, "w")
+    assert trace(lambda: w, [w]).replay([3.0]) == (3.0, [1.0], [])
+
+
 def test_labels_the_generated_code_uses_itself_get_plain_names() -> None:
     labels = ["tanh", "v1", "g2", "t3", "da4", "db5", "_op6", "grad_x", "parameters", "inputs"]
     labels += ["grads", "outputs", "class", "w", "w", "1w", ""]  # a keyword, a twin, no name

@@ -247,6 +247,7 @@ def test_jvp_of_many_outputs_gives_one_tangent_each() -> None:
     outputs, slopes = jvp(lambda x, y: [x * y, x + y, x.exp()], (2.0, 3.0), (1.0, 0.0))
     assert [v.data for v in outputs] == [6.0, 5.0, math.exp(2.0)]
     assert [s.data for s in slopes] == [3.0, 1.0, math.exp(2.0)]
+    assert type(outputs) is tuple and type(slopes) is tuple  # as the docstring says, both
 
 
 def test_jvp_inside_grad_is_differentiated_too() -> None:
