@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from tinygrad_xor import define_op, engine, floats
 from tinygrad_xor.cli import main
-from tinygrad_xor.compile import CompileError, GraphChangedError, trace
+from tinygrad_xor.compile import CompileError, GraphChangedError, Tape, trace
 from tinygrad_xor.data import XOR
 from tinygrad_xor.engine import Value
 from tinygrad_xor.losses import get_loss, mse
@@ -479,6 +479,70 @@ def test_a_constant_made_from_data_is_caught_by_check() -> None:
         tape.check([5.0])
 
 
+def what_changed(tape: Tape, parameter_values: list[float]) -> str:
+    """What GraphChangedError says changed, between the tape's name and the ways out."""
+    with pytest.raises(GraphChangedError) as e:
+        tape.check(parameter_values)
+    head = f"the graph of {tape.name} changed since it was traced: "
+    tail = ". fn branches on numbers (e.g. `if x.data > 0`), so one tape cannot replay it: "
+    message = str(e.value)
+    assert message.startswith(head) and tail in message, message
+    return message[len(head) : message.index(tail)]
+
+
+def test_a_changed_leaf_says_which_parameter_input_or_constant_it_is_now() -> None:
+    # Nodes are numbered in topological order: an op's first input's graph first.
+    w, v, x, y = Value(1.0, "w"), Value(2.0, "v"), Value(3.0, "x"), Value(4.0, "y")
+    swapped = trace(lambda: w * v if w.data > 0 else v * w, [w, v])
+    assert what_changed(swapped, [-1.0, 2.0]) == "node 0 was parameter 0, now parameter 1"
+    inputs = trace(lambda: w * (x * y if w.data > 0 else y * x), [w], [x, y])
+    assert what_changed(inputs, [-1.0]) == "node 1 was input 0, now input 1"
+    unlisted = Value(0.375, "u")  # a leaf not given to trace: a constant
+    leaf = trace(lambda: w.exp() if w.data > 0 else unlisted.exp(), [w])
+    assert what_changed(leaf, [-1.0]) == "node 0 was parameter 0, now the constant 0.375"
+
+
+def test_a_changed_op_is_written_with_the_nodes_it_reads() -> None:
+    w, x = Value(1.0, "w"), Value(3.0, "x")
+    binary = trace(lambda: w * x if w.data > 0 else w + x, [w], [x])
+    assert what_changed(binary, [-1.0]) == "node 2 was node 0 * node 1, now node 0 + node 1"
+    unary = trace(lambda: w.tanh() if w.data > 0 else w.relu(), [w])
+    assert what_changed(unary, [-1.0]) == "node 1 was tanh(node 0), now relu(node 0)"
+
+
+def test_two_defined_ops_of_one_name_are_told_apart_by_where_each_lives() -> None:
+    first = define_op("f", lambda v: (2.0 * v, 2.0))
+    second = define_op("f", lambda v: (3.0 * v, 3.0))
+    w = Value(1.0, "w")
+    tape = trace(lambda: (first if w.data > 0 else second)(w), [w])
+    assert what_changed(tape, [-1.0]) == (
+        f"node 1 was f(node 0) (the define_op at {id(first.op):#x}), "
+        f"now f(node 0) (the define_op at {id(second.op):#x})"
+    )
+
+
+def test_a_graph_that_grows_or_shrinks_is_told_by_its_number_of_nodes() -> None:
+    # The same first nodes and one more (or one fewer): the counts are the tape's own.
+    w = Value(1.0, "w")
+    longer = trace(lambda: w.exp() if w.data > 0 else w.exp().exp(), [w])
+    assert longer.node_count == 2
+    assert what_changed(longer, [-1.0]) == "the graph had 2 nodes, now 3"
+    shorter = trace(lambda: w.exp().exp().exp() if w.data > 0 else w.exp(), [w])
+    assert shorter.node_count == 4
+    assert what_changed(shorter, [-1.0]) == "the graph had 4 nodes, now 2"
+
+
+def test_outputs_that_move_are_told_by_the_nodes_they_were_at() -> None:
+    # The same nodes (w, then exp(w), the loss); only which of them come back changes.
+    w = Value(1.0, "w")
+
+    def fn() -> tuple[Value, list[Value]]:
+        loss = w.exp()
+        return loss, [w, loss] if w.data > 0 else [loss]
+
+    assert what_changed(trace(fn, [w]), [-1.0]) == "the outputs were at nodes [0, 1], now at [1]"
+
+
 def test_a_rule_that_changes_the_sign_of_a_zero_is_caught_when_traced() -> None:
     # The engine got 0.0; the tape, calling the rule again, gets -0.0: not the same float.
     calls = iter(range(10))
@@ -576,6 +640,24 @@ def test_the_header_counts_the_graph_and_constants_fold_into_numbers() -> None:
     )
 
 
+def test_a_parameter_only_an_output_uses_has_no_gradient_variable_and_gets_0() -> None:
+    # d loss / d v is 0 when the loss does not read v, however the outputs use it.
+    w, v = Value(0.5, "w"), Value(2.0, "v")
+    tape = trace(lambda: (w.tanh(), [v.exp()]), [w, v])
+    assert "grad_v" not in tape.source
+    assert tape.source.splitlines()[-3].endswith(", [grad_w, 0.0], [v3]")
+    assert tape.replay([0.5, 1.0]).grads[1] == 0.0
+
+
+def test_x_to_the_0_writes_no_term_for_x_not_a_term_of_0() -> None:
+    # d/dx x ** 0 is 0 at every x (flat): nothing passes, so the source adds nothing.
+    w = Value(3.0, "w")
+    alone = trace(lambda: (w**0).exp(), [w]).source.splitlines()
+    assert "        grad_w = 0.0" in alone
+    beside = trace(lambda: w**0 + w, [w]).source.splitlines()
+    assert "        grad_w = 0.0 + g2" in beside  # w's one term: the + that uses it
+
+
 def test_the_repr_counts_nodes_once_and_the_lines_of_source() -> None:
     # Two outputs share w + 1.0, which the loss does not use: counted once.
     w = Value(0.5, "w")
@@ -592,6 +674,18 @@ def test_the_repr_counts_nodes_once_and_the_lines_of_source() -> None:
         f"{len(tape.source.splitlines())} lines of source)"
     )
     assert tape.replay([1.5]).outputs == [5.0, 7.5]
+
+
+def test_a_temporary_is_named_after_its_node_as_t_and_the_node_s_number() -> None:
+    # sigmoid below 0 computes exp(w) once, into t<k> for its node v<k>: a reserved name.
+    w = Value(-0.5, "w")
+    lines = [line.strip() for line in trace(lambda: w.sigmoid(), [w]).source.splitlines()]
+    assert lines[lines.index("else:") + 1 :][:2] == ["t1 = _exp(w)", "v1 = t1 / (1.0 + t1)"]
+
+
+def test_a_parameter_that_is_the_loss_has_gradient_1() -> None:
+    w = Value(2.0, "w")
+    assert trace(lambda: w, [w]).replay([3.0]) == (3.0, [1.0], [])
 
 
 def test_labels_the_generated_code_uses_itself_get_plain_names() -> None:
@@ -620,6 +714,15 @@ def test_a_rule_that_changes_only_for_the_ieee_twin_is_caught_when_traced() -> N
     x = Value(2.0, "x")
     with pytest.raises(CompileError, match=r"result 0: engine 0\.0, compiled -0\.0"):
         trace(lambda: late(x), [x])
+
+
+def test_a_rule_that_gives_nan_only_once_is_caught_when_traced() -> None:
+    # nan is the same as nan, but not as a number: the engine's nan, then the tape's 1.0.
+    calls = iter(range(10))
+    once = define_op("once", lambda x: (math.nan if next(calls) == 0 else 1.0, 1.0))
+    x = Value(2.0, "x")
+    with pytest.raises(CompileError, match=r"result 0: engine nan, compiled 1\.0"):
+        trace(lambda: once(x), [x])
 
 
 # -- bad input -----------------------------------------------------------------------------
@@ -666,6 +769,8 @@ def test_more_bad_declarations_say_which_argument_and_what_it_must_be() -> None:
         trace(lambda: w * 2.0, [w, 2.0])  # type: ignore[list-item]
     with pytest.raises(TypeError, match="must return the loss Value, or \\(loss, "):
         trace(lambda: [w * 2.0, [w]], [w])  # type: ignore[arg-type, return-value]
+    with pytest.raises(TypeError, match=r"; it returned tuple \(Value\(data=2\.0"):
+        trace(lambda: (w * 2.0, [w], [w]), [w])  # type: ignore[arg-type, return-value]
     for name in ("_exp", "_ieee", "_RAISED", "_INF", "tanh", "grads"):
         with pytest.raises(
             ValueError, match=f"name '{name}' is used inside the generated code; pick another"

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from tinygrad_xor import MLP, XOR, Value, define_op, grad, gradients, hessian, jvp, mse
 from tinygrad_xor.derivatives import VALUES
-from tinygrad_xor.engine import push_tangents, topological_order
+from tinygrad_xor.engine import op_result, push_tangents, topological_order
 from tinygrad_xor.rules import BUILT_IN, Arithmetic, PowerOp, Rule, RuleOp
 from tinygrad_xor.testing import expressions, values
 from tinygrad_xor.testing.oracles import sympy_arithmetic, torch_arithmetic
@@ -247,6 +247,7 @@ def test_jvp_of_many_outputs_gives_one_tangent_each() -> None:
     outputs, slopes = jvp(lambda x, y: [x * y, x + y, x.exp()], (2.0, 3.0), (1.0, 0.0))
     assert [v.data for v in outputs] == [6.0, 5.0, math.exp(2.0)]
     assert [s.data for s in slopes] == [3.0, 1.0, math.exp(2.0)]
+    assert type(outputs) is tuple and type(slopes) is tuple  # as the docstring says, both
 
 
 def test_jvp_inside_grad_is_differentiated_too() -> None:
@@ -328,9 +329,14 @@ def test_the_exponent_s_edge_of_a_power_at_base_zero_is_backward_s_with_create_g
         assert str(with_graph.data) == str(reference.data) == ("nan" if upstream > 3 else "0.0")
 
 
-def test_forward_mode_on_values_passes_plus_zero_through_a_flat_edge_as_on_floats() -> None:
-    _, on_floats = jvp(lambda x: x.relu(), (-1.0,), (1.0,))
-    _, on_values = jvp(lambda x: x.relu(), (Value(-1.0),), (1.0,))  # the sweep on Values
+@pytest.mark.parametrize("tangent", [1.0, -1.0, math.inf, -math.inf, math.nan])
+@pytest.mark.parametrize("flat", [lambda x: x.relu(), lambda x: x**0], ids=["relu", "pow0"])
+def test_forward_mode_on_values_passes_plus_zero_through_a_flat_edge_as_on_floats(
+    flat: Callable[[Value], Value], tangent: float
+) -> None:
+    # +0.0, not 0 * tangent (-0.0 for a negative one, nan for inf), as PyTorch's jvp gives.
+    _, on_floats = jvp(flat, (-1.0,), (tangent,))
+    _, on_values = jvp(flat, (Value(-1.0),), (tangent,))  # the sweep on Values
     assert str(on_floats.data) == str(on_values.data) == "0.0"
 
 
@@ -409,7 +415,10 @@ def test_bad_arguments_get_typed_errors_that_say_what_was_received() -> None:
         gradients(x * 2.0, x)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="y must be a Value, got float"):
         gradients(2.0, [x])  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="must return a Value"):
+    with pytest.raises(
+        TypeError,
+        match=r"^grad\(<lambda>\): f must return a Value \(one number\), got float 3\.0\.$",
+    ):
         grad(lambda v: 3.0)(1.0)  # type: ignore[arg-type, return-value]
     with pytest.raises(TypeError, match="argnum=2, but it was called with 1 argument"):
         grad(lambda v: v, argnum=2)(1.0)
@@ -425,6 +434,19 @@ def test_bad_arguments_get_typed_errors_that_say_what_was_received() -> None:
         hessian(3.0)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"hessian\(<lambda>\): argument 1: expected"):
         hessian(lambda v, w: v * w)(1.0, "2")  # type: ignore[arg-type]
+
+
+def test_an_op_recorded_by_a_bare_name_is_named_when_a_graph_of_its_gradient_is_asked() -> None:
+    # engine.op_result with a bare name records no rule: backward() works, grad of grad not.
+    x = Value(2.0)
+    y = op_result(4.0, "square", x, 4.0)
+    assert gradients(y, [x])[0].data == 4.0
+    with pytest.raises(
+        TypeError,
+        match=r"^cannot differentiate through the op 'square' on Values: it has no rule \(it was "
+        r"recorded by engine\.op_result with a bare name\)\. Make it with define_op\.$",
+    ):
+        gradients(y, [x], create_graph=True)
 
 
 def test_argument_messages_count_and_index_what_was_received() -> None:

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from tinygrad_xor import Value
-from tinygrad_xor.engine import topological_order
+from tinygrad_xor.engine import op_result, topological_order
 
 E2 = math.exp(2.0)
 INF, NAN = math.inf, math.nan
@@ -228,6 +228,14 @@ def test_x_to_a_zero_exponent_passes_zero_to_x_and_the_rest_to_the_exponent():
     out = 1 / (x**y - 1)
     out.backward()
     assert (out.data, x.grad, y.grad) == (INF, 0.0, -INF)
+
+
+def test_an_op_recorded_by_a_bare_name_passes_local_times_inf_as_any_op_with_a_value_zero():
+    # engine.op_result takes a bare name (no rule, so no structural zero): 0 * inf is nan.
+    x = Value(3.0)
+    out = op_result(1.0, "bare", x, 0.0)
+    out.backward(INF)
+    assert math.isnan(x.grad)
 
 
 # -- bad operands: TypeError saying what was received -------------------------------

@@ -9,6 +9,7 @@ ones. The compiled tape writes the same rule out as Python; both of its function
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import subprocess
@@ -241,3 +242,10 @@ def test_a_rule_s_wrong_result_is_refused_with_the_call_what_it_returned_and_the
 def test_floats_is_the_arithmetic_of_the_engine_s_helpers() -> None:
     assert FLOATS.exp(1000.0) == INF and FLOATS.log(0.0) == -INF
     assert FLOATS.where(True, 1.0, 2.0) == 1.0 and FLOATS.where(False, 1.0, 2.0) == 2.0
+
+
+def test_an_arithmetic_is_shared_so_no_reader_can_change_it() -> None:
+    # Every op's floats and every tape read FLOATS: it is frozen, as each Arithmetic is.
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        FLOATS.exp = math.exp  # type: ignore[misc]
+    assert FLOATS.exp(1000.0) == INF

@@ -241,8 +241,6 @@ def _describe(row: tuple[object, ...]) -> str:
         return f"{kind} {row[1]}"
     if kind == "constant":
         return f"the constant {float.fromhex(str(row[1]))!r}"
-    if kind == "outputs":
-        return f"outputs at nodes {list(row[1:])}"
     shown = f"{kind}(node {row[1]})" if row[2] == -1 else f"node {row[1]} {kind} node {row[2]}"
     if len(row) == 4:  # an op made by define_op: its name may be another's too
         shown += f" (the define_op at {row[3]:#x})"
@@ -250,10 +248,15 @@ def _describe(row: tuple[object, ...]) -> str:
 
 
 def _first_difference(old: list[tuple[object, ...]], new: list[tuple[object, ...]]) -> str:
-    for k, (was, now) in enumerate(zip(old, new, strict=False)):
+    """Where two signatures first differ: a node, the number of nodes, or the outputs."""
+    *old_nodes, old_outputs = old  # each signature ends with its ("outputs", ...) row
+    *new_nodes, new_outputs = new
+    for k, (was, now) in enumerate(zip(old_nodes, new_nodes, strict=False)):
         if was != now:
             return f"node {k} was {_describe(was)}, now {_describe(now)}"
-    return f"the graph had {len(old) - 1} nodes, now {len(new) - 1}"
+    if len(old_nodes) != len(new_nodes):
+        return f"the graph had {len(old_nodes)} nodes, now {len(new_nodes)}"
+    return f"the outputs were at nodes {list(old_outputs[1:])}, now at {list(new_outputs[1:])}"
 
 
 # -- writing the source ---------------------------------------------------------------

@@ -294,10 +294,11 @@ def push_tangents(
 
 
 def _scaled(local: float, tangent: dict[int, float], flat: bool) -> dict[int, float]:
-    """local * tangent, in each direction; a flat edge passes 0 even for an inf or nan
-    tangent (as backward() does), and 1.0 * tangent is the tangent itself, shared."""
+    """local * tangent, in each direction; a flat edge passes +0.0 whatever the tangent:
+    0 for an inf or nan one too (as backward() does), +0.0 for a negative one (as the sweep
+    on Values and PyTorch's jvp do). 1.0 * tangent is the tangent itself, shared."""
     if flat:
-        return {j: local * t if t - t == 0.0 else 0.0 for j, t in tangent.items()}
+        return dict.fromkeys(tangent, 0.0)
     if local == 1.0:
         return tangent
     return {j: local * t for j, t in tangent.items()}
