@@ -6,6 +6,7 @@ hand-written gradients in test_manual_diagnosis.py.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -220,3 +221,13 @@ def test_gradcheck_rejects_bad_input() -> None:
         b = Value(bad, "b")
         with pytest.raises(ValueError, match=rf"parameter 'b' is {bad}: a gradient is checked"):
             gradcheck(lambda b=b: b * 2, [b])
+
+
+def test_a_report_and_its_rows_cannot_be_changed_after_the_check() -> None:
+    # What was compared is a record: frozen, so a caller cannot make a failing row pass.
+    w = Value(0.5, "w")
+    report = gradcheck(lambda: w * w, [w])
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        report.rows = ()  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        report.rows[0].error = 0.0  # type: ignore[misc]

@@ -9,6 +9,7 @@ make what they promise, and the module says how to install hypothesis when it is
 
 from __future__ import annotations
 
+import dataclasses
 import doctest
 import math
 import subprocess
@@ -36,6 +37,7 @@ from tinygrad_xor.testing import (
     networks,
     values,
 )
+from tinygrad_xor.testing.op_checks import check_op
 
 sin = define_op("sin", lambda x: (math.sin(x), math.cos(x)))
 wrong_sin = define_op("sin", lambda x: (math.sin(x), -math.cos(x)))  # the planted bug
@@ -949,3 +951,105 @@ def test_order_two_catches_an_engine_op_whose_derivative_graph_is_cut() -> None:
 
     with pytest.raises(AssertionError, match=r"gradients of d f/d x do not match central"):
         assert_gradients_match(f, 0.4, order=2)
+
+
+# -- the fifth sample's survivors and the automatic run's ------------------------------------
+
+
+def test_an_op_is_measured_at_its_own_tolerance() -> None:
+    # check_op measures as it judges, at rel 1e-6 and abs 1e-7 (OP_REL, OP_ABS). An op
+    # lifted to 1000 rounds by about 4e-7 at the first step: more than abs 1e-7 allows,
+    # so its slope of 0.001 is swamped. Lifted to 100 (4e-8), it is measured.
+    for lift, measured in ((1000.0, False), (100.0, True)):
+        lifted = define_op("lifted", lambda x, c=lift: (c + 0.001 * x, 0.001))
+        check = check_op(lifted(Value(0.5)), 0)
+        assert check is not None and check.slope.measured is measured, check.slope
+        if not measured:
+            assert check.slope.why_not.startswith(
+                "f's rounding (its numbers reach 1e+03) swamps a slope of 0.001 at step 0.000977"
+            )
+
+
+def test_a_negative_bases_d_dy_is_not_measured_and_no_step_is_taken() -> None:
+    node = Value(-2.0) ** Value(2.0)
+    check = check_op(node, 1)
+    assert check is not None and not check.slope.measured and not check.wrong
+    assert check.slope.why_not == "x ** y of a negative x: d/dy = x**y * log(x) has no real value"
+    assert (check.slope.step, check.slope.error) == (0.0, math.inf)
+
+
+@pytest.mark.parametrize("against", ["sympy", "torch"])
+def test_an_oracle_without_a_number_is_said_to_have_none(
+    against: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An oracle whose f is inf (or whose gradient is nan) with no reason of its own: the
+    # skip says what the oracle said, so the report never gives an empty reason.
+    from tinygrad_xor.testing import gradients
+    from tinygrad_xor.testing.oracles import Answer
+
+    inf_f = Answer(math.inf, (1.0,), "", ("",))
+    monkeypatch.setattr(gradients, f"by_{against}", lambda root, leaves: inf_f)
+    (why,) = assert_gradients_match(lambda x: x * 2.0, 0.5, against=against).skipped
+    assert why == f"at x=0.5, d f/d x: {against} says f is inf at the point"
+    with_reason = Answer(math.nan, (1.0,), "its own reason", ("",))
+    monkeypatch.setattr(gradients, f"by_{against}", lambda root, leaves: with_reason)
+    (why,) = assert_gradients_match(lambda x: x * 2.0, 0.5, against=against).skipped
+    assert why == "at x=0.5, d f/d x: its own reason"
+    nan_gradient = Answer(1.0, (math.nan,), "", ("",))
+    monkeypatch.setattr(gradients, f"by_{against}", lambda root, leaves: nan_gradient)
+    report = assert_gradients_match(lambda x: x * 2.0, 0.5, against=against)
+    assert report.skipped == [f"at x=0.5, d f/d x: {against} has no number for it (nan)"]
+
+
+def test_the_machine_calls_backward_with_the_default_seed_zero_and_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # "backward() on any node, with any upstream gradient": 1 (backward()'s own), 0, a
+    # negative one and one of another size all come up.
+    seeds: set[float] = set()
+    original = Value.backward
+
+    def recorded(self: Value, grad: float = 1.0) -> None:
+        seeds.add(grad)
+        original(self, grad)
+
+    monkeypatch.setattr(Value, "backward", recorded)
+    run_state_machine_as_test(GradientMachine, settings=settings(MACHINE_HUNT, max_examples=40))
+    assert {1.0, 0.0} <= seeds
+    assert any(s < 0 for s in seeds) and any(abs(s) not in (0.0, 1.0) for s in seeds)
+
+
+def test_the_machine_allows_forward_and_reverse_mode_a_few_ulps_apart() -> None:
+    # x * 0.1 + x * 0.3 + x * x at 0.1: backward() sums 0.1 + 0.3 + 0.2 in one order, the
+    # forward-mode reference in another; they are one ulp apart, as float64 allows.
+    machine = GradientMachine()
+    x = Value(0.1, "x")
+    out = x * 0.1 + x * 0.3 + x * x
+    machine.known.update(dict.fromkeys(topological_order(out)))
+    machine.backward(out, 1.0)
+    assert x.grad != machine.expected[x][0]
+    assert abs(x.grad - machine.expected[x][0]) == math.ulp(0.6)
+    machine.every_grad_is_the_reference()
+
+
+@settings(max_examples=1, database=None)
+@given(st.data())
+def test_the_machine_keeps_no_node_past_a_million(data: Any) -> None:
+    # Products of products would overflow: a graph with a node past 1e6 is not kept.
+    machine = GradientMachine.with_ops(["*"])()
+    a, b, c = Value(1100.0), Value(1000.0), Value(999.0)
+    machine.known.update(dict.fromkeys([a, b, c]))
+    kept = machine.apply_op(c, b, data)  # 999,000
+    assert isinstance(kept, Value) and kept.data == 999000.0 and kept in machine.known
+    not_kept = machine.apply_op(a, b, data)  # 1,100,000
+    assert not isinstance(not_kept, Value) and len(machine.known) == 4
+
+
+def test_what_the_toolkit_hands_back_cannot_be_changed() -> None:
+    from tinygrad_xor.testing.oracles import Answer
+
+    check = check_op(Value(0.5).exp(), 0)
+    network = Network(MLP(1, [1], seed=0), ((1.0,),), (0.5,))
+    for record, field in ((check, "recorded"), (network, "targets"), (Answer(1.0, ()), "value")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(record, field, None)
