@@ -75,10 +75,13 @@ def test_one_sided_slopes_that_keep_shrinking_are_not_called_a_kink(power: float
     slope = measure_slope(lambda x: abs(x) ** power, 0.0)
     assert not slope.measured
     assert slope.why_not.startswith("the slope does not settle at every step from 0.000977")
+    assert slope.step == 2.0**-10 / 8.0**15  # 16 tries, each 8 times smaller: no more
     assert "a kink" not in slope.why_not.split(":")[0]
 
 
-@pytest.mark.parametrize(("jump", "measured"), [(3e-4, False), (3e-5, True)])
+@pytest.mark.parametrize(
+    ("jump", "measured"), [(3e-4, False), (1.3e-4, False), (0.7e-4, True), (3e-5, True)]
+)
 def test_how_small_a_kink_is_measured_through(jump: float, measured: bool) -> None:
     # The slopes on the two sides must agree to 1e-4 of the slope: a kink of 3e-4 is one,
     # and is skipped; 3e-5 is measured, with the kink inside its error bound.
@@ -217,19 +220,33 @@ def test_a_slope_unlike_itself_nearby_is_measured_again_three_times_at_most() ->
 
 
 def test_the_nearby_steps_are_between_half_the_step_and_the_step_and_no_power_of_two() -> None:
-    # f is x itself, but nan from 1e-300 to half the first step: the first step measures 1,
-    # a nearby step reaches the nan, and every smaller step too. The reason names the step.
+    # A slope of 2 judged against 3: it is measured again at three nearby steps, comes out
+    # 2 at each, and stands (the derivative is what disagrees). Each stencil calls f at
+    # x - 2h first, so the steps it was measured at are read off the calls.
     h = 2.0**-10
+    calls: list[float] = []
 
     def f(x: float) -> float:
-        return x if abs(x) <= 1e-300 or abs(x) >= h / 2 else math.nan
+        calls.append(x)
+        return 2.0 * x
 
     slope = measure_slope(f, 0.0, against=3.0)
-    start = f"the slope is 1 at step {h:.3g}, not measured at "
+    assert slope.measured and slope.estimate == pytest.approx(2.0) and slope.step == h
+    steps = [-t / 2 for t in calls if t < -1e-300][::3]  # x - 2h, x - h, x - h/2: one stencil
+    assert steps[0] == h and len(steps) == 4
+    for near in steps[1:]:  # odd multiples of h / 2**20, between h/2 and h, apart
+        assert 0.5 < near / h < 1.0 and math.ldexp(near / h, 20) % 2 == 1
+    assert len(set(steps)) == 4
+
+    # Below half the first step f is nan: the first nearby step reaches it, and every
+    # smaller step too. The reason names the step and the nearby one.
+    def g(x: float) -> float:
+        return x if abs(x) <= 1e-300 or abs(x) >= h / 2 else math.nan
+
+    slope = measure_slope(g, 0.0, against=3.0)
+    start = f"the slope is 1 at step {h:.3g}, not measured at {steps[1]:.3g}: "
     assert slope.why_not.startswith(start), slope.why_not
-    near = float(slope.why_not[len(start) :].split(":")[0])
-    assert 0.5 < near / h < 1.0 and abs(math.log2(near / h) - round(math.log2(near / h))) > 0.1
-    assert ": f varies faster than the step; below it, f is inf or nan within " in slope.why_not
+    assert "f varies faster than the step; below it, f is inf or nan within " in slope.why_not
 
 
 def test_a_flat_slopes_error_is_its_rounding_and_twice_its_steepest_chord() -> None:
@@ -263,3 +280,20 @@ def test_a_slope_is_a_record_that_cannot_be_changed() -> None:
     slope = measure_slope(math.sin, 0.5)
     with pytest.raises(dataclasses.FrozenInstanceError):
         slope.error = 0.0  # type: ignore[misc]
+
+
+def test_f_that_cannot_be_evaluated_one_float_from_x_is_a_singularity_there() -> None:
+    # Only at x - 1 ulp does f raise: the stencil never sees it, the check one float
+    # from x does (the slope disagrees with the derivative), and no slope is judged.
+    x = 0.75
+    below = x - math.ulp(x)
+
+    def f(t: float) -> float:
+        if t == below:
+            raise ValueError("math domain error")
+        return 2.0 * t
+
+    assert measure_slope(f, x).measured  # nothing to disagree with: the stencil's slope
+    slope = measure_slope(f, x, against=3.0)
+    assert not slope.measured
+    assert slope.why_not.startswith("the slope came out unlike itself at 3 steps in turn")

@@ -59,6 +59,8 @@ def test_the_tolerance_scales_with_the_larger_of_the_two_sizes() -> None:
     close = testing.gradients._close
     assert close(1.8, 1.0, 0.5, 0.0) and close(1.0, 1.8, 0.5, 0.0)
     assert not close(1.8, 1.0, 0.4, 0.0)
+    # "|autograd - oracle| <= abs + rel * max of their sizes": the bound itself is within.
+    assert close(1.5, 1.0, 0.0, 0.5) and close(2.0, 1.0, 0.5, 0.0)
 
 
 def test_a_wrong_defined_op_is_named_with_the_argument_and_both_numbers() -> None:
@@ -329,6 +331,8 @@ def test_an_expression_is_what_its_source_says(f: Expression, x: float, y: float
     built = namespace["f"](Value(x), Value(y))  # type: ignore[operator]
     assert built.data == f(Value(x), Value(y)).data or (math.isnan(built.data))
     assert repr(f).startswith("Expression(x0, x1: ") and "return v" in repr(f)
+    body = [line.strip() for line in f.source.splitlines()[1:]]  # the source, on one line
+    assert repr(f) == f"Expression(x0, x1: {'; '.join(body)})"
 
 
 @settings(max_examples=200)
@@ -456,10 +460,14 @@ def test_importing_without_hypothesis_says_how_to_install_it() -> None:
     code = (
         "import sys\n"
         "sys.modules['hypothesis'] = None\n"  # as if not installed
-        "import tinygrad_xor.testing\n"
+        "try:\n"
+        "    import tinygrad_xor.testing\n"
+        "except ModuleNotFoundError as error:\n"
+        "    print(error.name)\n"  # the module that is missing, as Python's own error says
+        "    raise\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 1
+    assert result.returncode == 1 and result.stdout == "hypothesis\n"
     last = result.stderr.strip().splitlines()[-1]
     assert last == (
         "ModuleNotFoundError: tinygrad_xor.testing needs hypothesis, which comes with the "
@@ -926,8 +934,10 @@ def test_order_two_catches_a_wrong_second_derivative_of_an_engine_op() -> None:
         return op_result(t, wrong, x, 1.0 - t * t) * x
 
     assert assert_gradients_match(f, 0.4).compared == 1  # first derivatives are right
-    with pytest.raises(AssertionError, match=r"d f/d x: as a graph .*, by backward\(\)"):
+    with pytest.raises(AssertionError, match=r"d f/d x: as a graph .*, by backward\(\)") as caught:
         assert_gradients_match(f, 0.4, order=2)
+    title = "the first derivatives of f, as graphs to differentiate again, are wrong at x=0.4:"
+    assert str(caught.value).splitlines()[0] == title
 
 
 def test_order_two_of_an_op_without_a_derivative_in_values_names_it() -> None:
@@ -949,8 +959,12 @@ def test_order_two_catches_an_engine_op_whose_derivative_graph_is_cut() -> None:
         t = math.tanh(x.data)
         return op_result(t, cut, x, 1.0 - t * t)
 
-    with pytest.raises(AssertionError, match=r"gradients of d f/d x do not match central"):
+    with pytest.raises(
+        AssertionError, match=r"gradients of d f/d x do not match central"
+    ) as caught:
         assert_gradients_match(f, 0.4, order=2)
+    # The second derivative is named as what it is: d/d x of d f/d x.
+    assert str(caught.value).splitlines()[1].startswith("  d/d x (d f/d x): autograd 0.0, ")
 
 
 # -- the fifth sample's survivors and the automatic run's ------------------------------------
@@ -1053,3 +1067,56 @@ def test_what_the_toolkit_hands_back_cannot_be_changed() -> None:
     for record, field in ((check, "recorded"), (network, "targets"), (Answer(1.0, ()), "value")):
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(record, field, None)
+
+
+@pytest.mark.parametrize("against", ["sympy", "torch"])
+def test_the_oracles_default_tolerance_is_rel_1e_9_and_abs_1e_12_times_m(against: str) -> None:
+    # The module docstring: rel 1e-9, abs 1e-12 * M, M the largest number an op makes
+    # (at least 1). exp(-1) is 0.37 (M = 1); times 500 it is 184 (M = 184).
+    pytest.importorskip(against)
+
+    def broken_exp(v: Value) -> Value:
+        return op_result(math.exp(v.data), EXP, v, 2.0 * math.exp(v.data))
+
+    for scale, abs_ in ((1.0, "1e-12"), (500.0, f"{1e-12 * 500 * math.exp(-1.0):.3g}")):
+        with pytest.raises(AssertionError) as caught:
+            assert_gradients_match(lambda x, s=scale: broken_exp(x) * s, -1.0, against=against)
+        assert f"(allowed: rel 1e-09, abs {abs_})" in str(caught.value)
+
+
+@pytest.mark.parametrize("missing", ["sympy", "torch"])
+def test_an_oracle_that_is_not_installed_says_how_to_install_it(
+    missing: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, missing, None)  # as if not installed
+    hint = {"sympy": "pip install sympy", "torch": "pip install torch=="}[missing]
+    with pytest.raises(
+        ModuleNotFoundError,
+        match=rf"^against='{missing}' needs \w+, which is not installed: {hint}",
+    ):
+        assert_gradients_match(lambda x: x * 2.0, 0.5, against=missing)
+
+
+def test_an_op_without_a_rule_is_not_checked_on_its_own() -> None:
+    # op_result with a bare name: check_op cannot redo it (None), and path_checks leaves
+    # it out; the machine refuses it, and says to make it with define_op.
+    x = Value(0.5)
+    node = op_result(math.cosh(0.5), "cosh", x, math.sinh(0.5))
+    assert check_op(node, 0) is None
+    root = node * 2.0
+    assert [(c.node, c.k) for c in testing.op_checks.path_checks(root, x)] == [(root, 0)]
+    machine = GradientMachine()
+    machine.known.update(dict.fromkeys(topological_order(node)))
+    with pytest.raises(ValueError, match=r"^GradientMachine: the op 'cosh' has no rule; make it"):
+        machine.backward(node, 1.0)
+
+
+@settings(max_examples=1, database=None)
+@given(st.data())
+def test_the_machine_drops_an_op_that_raised_outside_its_domain(data: Any) -> None:
+    root = define_op("root", lambda x: (math.sqrt(x), 0.5 / math.sqrt(x)))
+    machine = GradientMachine.with_ops([root])()
+    a = Value(-1.0)
+    machine.known[a] = None
+    dropped = machine.apply_op(a, a, data)  # math.sqrt(-1.0) raises: not a failure
+    assert not isinstance(dropped, Value) and list(machine.known) == [a]
