@@ -1120,3 +1120,55 @@ def test_the_machine_drops_an_op_that_raised_outside_its_domain(data: Any) -> No
     machine.known[a] = None
     dropped = machine.apply_op(a, a, data)  # math.sqrt(-1.0) raises: not a failure
     assert not isinstance(dropped, Value) and list(machine.known) == [a]
+
+
+def test_the_machine_allows_units_of_the_smallest_float_not_of_one() -> None:
+    # A backward() that leaves a speck of 1e-20 where the reference says 0 is caught: the
+    # absolute allowance is a few units of 5e-324 (what a subnormal rounds by), no more.
+    machine = GradientMachine()
+    x = Value(0.5, "x")
+    out = x * 2.0
+    machine.known.update(dict.fromkeys(topological_order(out)))
+    machine.backward(out, 0.0)
+    machine.every_grad_is_the_reference()
+    x.grad = 1e-20
+    with pytest.raises(AssertionError, match=r"grad 1e-20, the reference says 0\.0"):
+        machine.every_grad_is_the_reference()
+
+
+@settings(max_examples=60, database=None)
+@given(networks())
+def test_networks_defaults_are_the_documented_bounds(network: Network) -> None:
+    # docs/api.md: networks(*, max_inputs=3, max_width=4, max_layers=2, samples=4, ...).
+    sizes = [len(layer.neurons) for layer in network.model.layers]
+    assert len(sizes) <= 2 and max(sizes[:-1], default=1) <= 4
+    assert len(network.inputs[0]) <= 3 and len(network.inputs) <= 4
+
+
+def test_each_rules_own_derivative_in_the_oracles_arithmetic_is_their_calculus() -> None:
+    # sympy_arithmetic() and torch_arithmetic() are the rules' arithmetic in full (public,
+    # docs/api.md): a rule's own local derivatives written in them (reciprocal, divide,
+    # ...) give what sympy's calculus and torch's autograd give for the rule's value.
+    sympy = pytest.importorskip("sympy")
+    from tinygrad_xor.rules import BUILT_IN
+    from tinygrad_xor.testing.oracles import sympy_arithmetic, torch_arithmetic
+
+    point = (0.7, 1.3)
+    for rule in [*BUILT_IN, PowerOp.of(3.0)]:
+        symbols = sympy.symbols("u w", positive=True)[: rule.arity]
+        out = rule.value(sympy_arithmetic(), *symbols)
+        local = rule.local(sympy_arithmetic(), *symbols, out)
+        at = dict(zip(symbols, point, strict=False))
+        for k, s in enumerate(symbols):
+            want = float(sympy.diff(out, s).subs(at))
+            assert float(sympy.sympify(local[k]).subs(at)) == pytest.approx(want), (rule, k)
+        torch = pytest.importorskip("torch")
+        xs = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in point[: rule.arity]]
+        value = rule.value(torch_arithmetic(), *xs)
+        grads = torch.autograd.grad(value, xs)
+        local = rule.local(torch_arithmetic(), *xs, value)
+        for k in range(rule.arity):
+            assert float(torch.as_tensor(local[k]).detach()) == pytest.approx(float(grads[k])), (
+                rule,
+                k,
+            )
