@@ -109,13 +109,14 @@ def test_repeated_backward_gives_exactly_twice(f: Expression, xs: tuple[float, .
 
 def test_the_expressions_cover_every_op_and_reuse_nodes() -> None:
     seen: set[str] = set()
-    reused = 0
+    reused = constants = 0
 
     @settings(max_examples=500, derandomize=True)  # deterministic: no flaky coverage
     @given(expressions(N_INPUTS))
     def collect(f: Expression) -> None:
-        nonlocal reused
+        nonlocal reused, constants
         seen.update(f.ops)
+        constants += any(step.op is None for step in f.steps)  # "and a few constants"
         # A node that two different ops take: a shared subexpression, not only a tree.
         users = [i for step in f.steps for i in set(step.inputs)]
         reused += len(users) != len(set(users))
@@ -123,6 +124,7 @@ def test_the_expressions_cover_every_op_and_reuse_nodes() -> None:
     collect()
     assert seen == set(BUILTIN_OPS)
     assert reused > 100  # a DAG, not only trees
+    assert 50 < constants < 450  # now and then, not never and not always
 
 
 class BuiltinOpsMachine(GradientMachine):
@@ -135,3 +137,15 @@ TestBuiltinOpsMachine.settings = settings(max_examples=settings.default.max_exam
 
 TestDefinedOpsMachine = GradientMachine.with_ops([COSH, ATAN2, "*", "+", "log"]).TestCase
 TestDefinedOpsMachine.settings = settings(max_examples=settings.default.max_examples // 4)
+
+
+@pytest.mark.xfail(strict=True, reason="known false skip: see the test's comment")
+def test_a_tiny_slope_under_a_rounding_of_1_is_compared() -> None:
+    # Found by hypothesis in test_gradient_matches_central_differences (and saved to its
+    # database): log(x**12 + 1) near x = 0.14 has slope 5e-9, and its numbers reach 1
+    # (x**12 + 1), so the rounding slopes.py allows (64 ulps of 1 over the step) is 9% of
+    # the slope: more than 1e-4 of it, so the estimates are compared raw, and the one-sided
+    # ones never agree to 1e-4. The point is skipped as if f "turns faster than the step",
+    # though f is smooth there; x from about 0.11 to 0.145 is skipped so.
+    report = assert_gradients_match(lambda x: ((x**2) ** 3 * (x**2) ** 3 + 1).log(), 0.140625)
+    assert (report.compared, report.skipped) == (1, [])

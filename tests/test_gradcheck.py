@@ -6,6 +6,7 @@ hand-written gradients in test_manual_diagnosis.py.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -14,6 +15,7 @@ from tinygrad_xor import define_op
 from tinygrad_xor.engine import Value, op_result
 from tinygrad_xor.gradcheck import GradcheckError, gradcheck
 from tinygrad_xor.nn import MLP
+from tinygrad_xor.slopes import STEP
 
 # -- gradcheck -----------------------------------------------------------------------------
 
@@ -81,6 +83,7 @@ def test_gradcheck_catches_a_broken_derivative_and_names_the_worst_parameter() -
         gradcheck(f, [w1, w2])
     message = str(caught.value)
     assert "1 of 2 parameters" in message and "analytic" in message and "numeric" in message
+    assert "(atol 1e-05 + rtol 0.001 * size + the slope's own error)" in message  # the defaults
     assert isinstance(caught.value, RuntimeError)
     report = gradcheck(f, [w1, w2], raise_on_failure=False)
     assert not report.ok and report.worst.name == "w1"
@@ -220,3 +223,19 @@ def test_gradcheck_rejects_bad_input() -> None:
         b = Value(bad, "b")
         with pytest.raises(ValueError, match=rf"parameter 'b' is {bad}: a gradient is checked"):
             gradcheck(lambda b=b: b * 2, [b])
+
+
+def test_a_report_and_its_rows_cannot_be_changed_after_the_check() -> None:
+    # What was compared is a record: frozen, so a caller cannot make a failing row pass.
+    w = Value(0.5, "w")
+    report = gradcheck(lambda: w * w, [w])
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        report.rows = ()  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        report.rows[0].error = 0.0  # type: ignore[misc]
+
+
+def test_gradchecks_defaults_are_the_first_step_and_atol_1e_5_rtol_1e_3() -> None:
+    w = Value(0.5, "w")
+    report = gradcheck(lambda: w * w, [w])
+    assert (report.eps, report.atol, report.rtol) == (STEP, 1e-5, 1e-3) == (1e-3, 1e-5, 1e-3)

@@ -8,6 +8,7 @@ pinned: a kink 3e-4 of the slope wide is not measured through, one 3e-5 wide is.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -74,10 +75,13 @@ def test_one_sided_slopes_that_keep_shrinking_are_not_called_a_kink(power: float
     slope = measure_slope(lambda x: abs(x) ** power, 0.0)
     assert not slope.measured
     assert slope.why_not.startswith("the slope does not settle at every step from 0.000977")
+    assert slope.step == 2.0**-10 / 8.0**15  # 16 tries, each 8 times smaller: no more
     assert "a kink" not in slope.why_not.split(":")[0]
 
 
-@pytest.mark.parametrize(("jump", "measured"), [(3e-4, False), (3e-5, True)])
+@pytest.mark.parametrize(
+    ("jump", "measured"), [(3e-4, False), (1.3e-4, False), (0.7e-4, True), (3e-5, True)]
+)
 def test_how_small_a_kink_is_measured_through(jump: float, measured: bool) -> None:
     # The slopes on the two sides must agree to 1e-4 of the slope: a kink of 3e-4 is one,
     # and is skipped; 3e-5 is measured, with the kink inside its error bound.
@@ -129,6 +133,9 @@ def test_a_function_faster_than_any_step_is_not_measured() -> None:
 def test_a_point_that_is_not_finite_is_not_measured() -> None:
     assert measure_slope(math.sin, math.nan).why_not.startswith("x is nan")
     assert not measure_slope(math.sin, math.inf).measured
+    # No step was taken at such a point, nor where f itself is not finite: step 0.
+    for slope in (measure_slope(math.sin, math.inf), measure_slope(math.log, 0.0, fx=-math.inf)):
+        assert (slope.step, slope.error) == (0.0, math.inf) and math.isnan(slope.estimate)
 
 
 def test_a_first_step_below_the_points_precision_says_so_with_the_point() -> None:
@@ -165,3 +172,128 @@ def test_both_checkers_measure_with_it_and_say_the_same() -> None:
     assert row.skipped == why
     (skipped,) = assert_gradients_match(lambda x: x.relu() * 3.0, 0.0).skipped
     assert skipped == f"at x=0.0, d f/d x: {why}"
+
+
+def test_every_distance_a_reason_names_is_the_stencils_reach() -> None:
+    # The stencil takes f at x +- h/2, h and 2h: a reason names the step, the half step
+    # of the narrow estimate, and 2h, how far from x the trouble may sit.
+    first = 2.0**-10  # 1e-3 as a power of two
+    slope = measure_slope(lambda x: math.log(x) if x > 0 else -math.inf, 1e-300)
+    assert slope.why_not == (
+        f"f is inf or nan within {2 * first:.3g}: a singularity; below that, "
+        f"f is inf or nan within {2 * slope.step:.3g}: a singularity"
+    )
+    slope = measure_slope(math.sqrt, 1e-300)
+    assert slope.why_not.startswith(f"f cannot be evaluated within {2 * first:.3g}: math domain")
+    slope = measure_slope(math.cos, 1e300)
+    h = slope.step
+    assert slope.why_not.startswith(
+        f"the slope does not settle at every step from 6.54e+296 to {h:.3g} (at the last, "
+    )
+    assert f" at step {h:.3g}, " in slope.why_not and f" at {h / 2:.3g}, " in slope.why_not
+    assert slope.why_not.endswith(f"a kink or a singularity within {2 * h:.3g}")
+    # It stopped where x's precision leaves no smaller step: the half step spans 4 floats.
+    assert h / 2 == 4 * math.ulp(1e300)
+    slope = measure_slope(lambda x: (x + 1e20) - 1e20, 1.0, scale=1e20)
+    assert f"swamps a slope of 0 at step {first:.3g}; below that, " in slope.why_not
+
+
+def _banded(x: float) -> float:
+    """x times 1 or 1.01, by which power-of-8 band (of 2**-10) |x| falls in: each stencil
+    of the steps 2**-10, 2**-13, ... sees one slope, any step between them two."""
+    if x == 0.0:
+        return 0.0
+    band = math.floor(math.log(abs(x) / 2.0**-11) / math.log(8.0))
+    return x * (1.0 + 0.01 * (band % 2))
+
+
+def test_a_slope_unlike_itself_nearby_is_measured_again_three_times_at_most() -> None:
+    # docs/reliability.md: smaller steps "three times at most", and failing those a skip.
+    assert measure_slope(_banded, 0.0).measured  # nothing to disagree with: the first step's
+    slope = measure_slope(_banded, 0.0, against=5.0)
+    last = 2.0**-10 / 8.0**3  # the first step, made 8 times smaller three times
+    assert slope.why_not == (
+        f"the slope came out unlike itself at 3 steps in turn, the last {last:.3g}: "
+        "f varies faster than the step"
+    )
+    assert slope.step == last
+
+
+def test_the_nearby_steps_are_between_half_the_step_and_the_step_and_no_power_of_two() -> None:
+    # A slope of 2 judged against 3: it is measured again at three nearby steps, comes out
+    # 2 at each, and stands (the derivative is what disagrees). Each stencil calls f at
+    # x - 2h first, so the steps it was measured at are read off the calls.
+    h = 2.0**-10
+    calls: list[float] = []
+
+    def f(x: float) -> float:
+        calls.append(x)
+        return 2.0 * x
+
+    slope = measure_slope(f, 0.0, against=3.0)
+    assert slope.measured and slope.estimate == pytest.approx(2.0) and slope.step == h
+    steps = [-t / 2 for t in calls if t < -1e-300][::3]  # x - 2h, x - h, x - h/2: one stencil
+    assert steps[0] == h and len(steps) == 4
+    for near in steps[1:]:  # odd multiples of h / 2**20, between h/2 and h, apart
+        assert 0.5 < near / h < 1.0 and math.ldexp(near / h, 20) % 2 == 1
+    assert len(set(steps)) == 4
+
+    # Below half the first step f is nan: the first nearby step reaches it, and every
+    # smaller step too. The reason names the step and the nearby one.
+    def g(x: float) -> float:
+        return x if abs(x) <= 1e-300 or abs(x) >= h / 2 else math.nan
+
+    slope = measure_slope(g, 0.0, against=3.0)
+    start = f"the slope is 1 at step {h:.3g}, not measured at {steps[1]:.3g}: "
+    assert slope.why_not.startswith(start), slope.why_not
+    assert "f varies faster than the step; below it, f is inf or nan within " in slope.why_not
+
+
+def test_a_flat_slopes_error_is_its_rounding_and_twice_its_steepest_chord() -> None:
+    # f is 1 left of 0 and 1 + 1 ulp right of it: flat to within rounding. By hand, at the
+    # step h = 2**-10: each value may be off by 64 ulps of its size (the docstring), the
+    # stencils by 30 times that over h; the steepest chord is 1 ulp over h/2; the narrow
+    # estimate (f(-h) - 8 f(-h/2) + 8 f(h/2) - f(h)) / 6h is 7 ulps over 6h.
+    ulp, h = 2.0**-52, 2.0**-10
+    slope = measure_slope(lambda x: 1.0 + (ulp if x > 0 else 0.0), 0.0)
+    assert slope.step == h
+    assert slope.estimate == pytest.approx(7 * ulp / (6 * h), rel=1e-12, abs=0.0)
+    rounding = 30 * 64 * ulp * (1 + ulp) / h
+    assert slope.error == pytest.approx(rounding + 2 * (ulp / (h / 2)), rel=1e-12, abs=0.0)
+
+
+def test_rounding_may_be_as_large_as_the_tolerance_and_no_larger() -> None:
+    # The docstring: rounding "may be as large as the tolerance the slope will be judged
+    # with". A flat f at the same scale states that rounding as its whole error.
+    rounding = measure_slope(lambda x: 0.0, 0.0, scale=1.0).error
+    assert 0.0 < rounding < 1e-9
+
+    def slope_at(abs_: float) -> Slope:
+        return measure_slope(lambda x: 1e-7 * x, 0.0, scale=1.0, rel=0.0, abs=abs_)
+
+    assert slope_at(rounding).measured and slope_at(rounding).error == rounding
+    below = slope_at(math.nextafter(rounding, 0.0))
+    assert below.why_not.startswith("f's rounding (its numbers reach 1) swamps a slope of 1e-07")
+
+
+def test_a_slope_is_a_record_that_cannot_be_changed() -> None:
+    slope = measure_slope(math.sin, 0.5)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        slope.error = 0.0  # type: ignore[misc]
+
+
+def test_f_that_cannot_be_evaluated_one_float_from_x_is_a_singularity_there() -> None:
+    # Only at x - 1 ulp does f raise: the stencil never sees it, the check one float
+    # from x does (the slope disagrees with the derivative), and no slope is judged.
+    x = 0.75
+    below = x - math.ulp(x)
+
+    def f(t: float) -> float:
+        if t == below:
+            raise ValueError("math domain error")
+        return 2.0 * t
+
+    assert measure_slope(f, x).measured  # nothing to disagree with: the stencil's slope
+    slope = measure_slope(f, x, against=3.0)
+    assert not slope.measured
+    assert slope.why_not.startswith("the slope came out unlike itself at 3 steps in turn")

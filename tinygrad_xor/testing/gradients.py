@@ -49,7 +49,7 @@ from tinygrad_xor.engine import Value, topological_order
 from tinygrad_xor.gradcheck import gradients_of, returned_value, rounding_scale
 from tinygrad_xor.rules import RuleOp
 from tinygrad_xor.slopes import measure_slope, relative_error
-from tinygrad_xor.testing.op_checks import OP_REL, OpCheck, check_op, path_checks
+from tinygrad_xor.testing.op_checks import OP_ABS, OP_REL, OpCheck, check_op, path_checks
 from tinygrad_xor.testing.oracles import by_sympy, by_torch
 
 __all__ = ["GradientReport", "assert_gradients_match"]
@@ -253,7 +253,7 @@ def _defined_derivative_problems(node: Value, op: RuleOp) -> list[str]:
             slope = measure_slope(
                 moved, parent.data, fx=derivative.data, against=slope_of_graph.data
             )
-            if slope.measured and not slope.agrees(slope_of_graph.data, OP_REL, 1e-7):
+            if slope.measured and not slope.agrees(slope_of_graph.data, OP_REL, OP_ABS):
                 problems.append(
                     f"{where} the graph of its derivative= ({wrt}) has slope "
                     f"{slope_of_graph.data!r} in {'xy'[j]}, but its values change at "
