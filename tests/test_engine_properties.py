@@ -139,13 +139,11 @@ TestDefinedOpsMachine = GradientMachine.with_ops([COSH, ATAN2, "*", "+", "log"])
 TestDefinedOpsMachine.settings = settings(max_examples=settings.default.max_examples // 4)
 
 
-@pytest.mark.xfail(strict=True, reason="known false skip: see the test's comment")
 def test_a_tiny_slope_under_a_rounding_of_1_is_compared() -> None:
-    # Found by hypothesis in test_gradient_matches_central_differences (and saved to its
-    # database): log(x**12 + 1) near x = 0.14 has slope 5e-9, and its numbers reach 1
-    # (x**12 + 1), so the rounding slopes.py allows (64 ulps of 1 over the step) is 9% of
-    # the slope: more than 1e-4 of it, so the estimates are compared raw, and the one-sided
-    # ones never agree to 1e-4. The point is skipped as if f "turns faster than the step",
-    # though f is smooth there; x from about 0.11 to 0.145 is skipped so.
+    # Found by hypothesis in test_gradient_matches_central_differences: log(x**12 + 1)
+    # near x = 0.14 has slope 5e-9 and its numbers reach 1 (x**12 + 1), so the rounding
+    # slopes.py allows (64 ulps of 1 over the step) is 9% of the slope. It was once compared
+    # raw, and the point skipped as if f "turned faster than the step"; now the rounding is
+    # forgiven when it is within the tolerance, and carried in the slope's error bound.
     report = assert_gradients_match(lambda x: ((x**2) ** 3 * (x**2) ** 3 + 1).log(), 0.140625)
     assert (report.compared, report.skipped) == (1, [])

@@ -277,14 +277,12 @@ def _at_step(
     # Relative to the slope's size, never an absolute floor: a step far too wide makes
     # every estimate small, and alike.
     limit = _SMOOTH * max(math.fabs(narrow), size)
-    # Smooth in the numbers as they are; or smooth once each is forgiven its rounding,
-    # where that rounding is small beside the slope (so it cannot hide a wide step).
+    # Smooth once each estimate is forgiven its rounding, where that rounding is small
+    # beside the slope or within the tolerance: the slope's error bound then carries it.
     raw_sides, raw_steps = math.fabs(right - left), math.fabs(wide - narrow)
-    if rounding <= limit:
+    if rounding <= max(limit, tolerance):
         sides = max(raw_sides - 16.0 * noise, 0.0)
         steps = max(raw_steps - 4.5 * noise, 0.0)
-    elif rounding <= tolerance:
-        sides, steps = raw_sides, raw_steps
     else:
         reach = max(scale, math.fabs(fx))
         why = f"f's rounding (its numbers reach {reach:.3g}) swamps a slope of {narrow:.3g}"
