@@ -148,6 +148,8 @@ def test_a_graph_of_exactly_max_nodes_values_is_drawn_and_titled_to_four_digits(
     with pytest.raises(GraphTooLargeError) as raised:
         to_html(y, max_nodes=5)
     assert (raised.value.count, raised.value.limit) == (6, 5)
+    # an unlabelled root is named "root", as draw_dot's summary names it
+    assert "<title>Backprop, step by step: root = 1.5</title>" in to_html(Value(0.5) * 3.0)
 
 
 def test_a_path_that_cannot_be_written_fails_before_any_work(

@@ -7,6 +7,7 @@ where a flat edge meets an infinite gradient; and the Values it read are left as
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -91,6 +92,16 @@ def test_a_value_used_twice_adds_both_shares_in_order() -> None:
     assert [(x.before, x.after) for x in b_step.contributions] == [(0.0, 12.0), (12.0, 24.0)]
     assert a_step == BackwardStep(node=0, grad=24.0, contributions=())  # a leaf passes nothing
     assert walk.grads == (24.0, 12.0, 1.0)
+
+
+def test_the_recording_is_read_only() -> None:
+    """A walkthrough is what backward() did: none of its parts can be changed afterwards."""
+    walk = record_steps(reused()[2])
+    step = walk.backward[0]
+    for record, field in [(walk, "grads"), (step, "grad"), (step.contributions[0], "share")]:
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(record, field, 0.0)
+    assert hash(step) == hash(BackwardStep(step.node, step.grad, step.contributions))
 
 
 # Flat edges under an infinite gradient: backward() passes 0 (as PyTorch), where
@@ -275,6 +286,14 @@ def test_formulas_bracket_a_negation_of_a_negative() -> None:
     x = formulas.name("x")
     assert formulas.FORMULA.render(formulas.Expr("neg", -x)) == "-(-x)"
     assert formulas.FORMULA.render(-formulas.Expr("const", -2.0)) == "-(-2)"
+
+
+def test_formulas_write_a_name_times_itself_as_a_square_and_nothing_else() -> None:
+    x, e = formulas.name("x"), formulas.Expr("exp", formulas.name("a"))
+    assert formulas.FORMULA.render(x * x) == "x²"
+    assert formulas.FORMULA.render(e * e) == "exp(a)·exp(a)"
+    assert formulas.FORMULA.render(x * formulas.name("x")) == "x·x"  # two names, one text
+    assert formulas.SAFE.render(x * x) == "x * x"
 
 
 def test_a_formula_built_with_something_else_than_an_expr_or_a_number_is_a_type_error() -> None:

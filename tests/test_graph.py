@@ -198,6 +198,22 @@ def test_show_local_grads_writes_each_local_derivative_on_its_edge() -> None:
     assert "label=" not in draw_dot(y).source.split("v2_op -> v2")[1].split("\n")[0]
 
 
+def test_digits_rounds_data_grad_and_the_local_derivatives_alike() -> None:
+    a, b = Value(1.0 / 3.0, "a"), Value(2.0 / 3.0, "b")
+    y = a * b
+    y.label = "y"
+    y.backward()  # a.grad = b = 0.6667, b.grad = a = 0.3333, y = 2/9 = 0.2222
+    for digits, third, two_thirds, ninths in [
+        (2, "0.33", "0.67", "0.22"),
+        (6, "0.333333", "0.666667", "0.222222"),
+    ]:
+        source = draw_dot(y, show_local_grads=True, digits=digits).source
+        assert f'label="a | data {third} | grad {two_thirds}"' in source
+        assert f'label="y | data {ninths} | grad 1"' in source
+        assert re.search(rf'^\tv0 -> v2_op \[label=" {two_thirds} "\]$', source, flags=re.MULTILINE)
+        assert re.search(rf'^\tv1 -> v2_op \[label=" {third} "\]$', source, flags=re.MULTILINE)
+
+
 def test_rankdir_top_to_bottom_keeps_each_record_on_one_row() -> None:
     y, _, _ = small_graph()
     source = draw_dot(y, rankdir="TB").source
@@ -894,7 +910,12 @@ def test_a_crash_of_the_webassembly_graphviz_is_named_in_words(
 ) -> None:
     trap = a_trap()
 
+    made: list[object] = []
+
     class Crashing:
+        def __init__(self) -> None:
+            made.append(self)
+
         def render_svg(self, dot_source: str) -> str:
             raise trap
 
@@ -905,6 +926,10 @@ def test_a_crash_of_the_webassembly_graphviz_is_named_in_words(
         "the WebAssembly Graphviz crashed on this graph (integer division by zero)."
     )
     assert raised.value.__cause__ is trap  # the backtrace stays there
+    # a crashed instance's memory may be corrupt: the next render starts a fresh one
+    with pytest.raises(GraphRenderError):
+        render_svg("digraph { a }", renderer="wasm")
+    assert len(made) == 2
 
 
 @needs_wasm
