@@ -384,6 +384,14 @@ OP_WORDS: dict[str, tuple[dict[str, float], object, str, str, str, list[str]]] =
         "-12 to x",
         [f"x.grad += -6 (local: 2·x^1) {TIMES} 2 (y.grad) → -12"],
     ),
+    "**0": (  # x ** 0 is flat: its derivative is 0 everywhere, written as the 0 it is
+        {"x": 3.0},
+        lambda x: x**0,
+        "y = x**0 = 3**0 = 1",
+        "1",
+        "0 to x",
+        [f"x.grad += 0 (local: 0) {TIMES} 2 (y.grad) → 0"],
+    ),
     "exp": (  # e = 2.718, 2e = 5.437
         {"x": 1.0},
         lambda x: x.exp(),
