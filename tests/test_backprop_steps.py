@@ -288,6 +288,17 @@ def test_formulas_bracket_a_negation_of_a_negative() -> None:
     assert formulas.FORMULA.render(-formulas.Expr("const", -2.0)) == "-(-2)"
 
 
+def test_a_choice_inside_a_choice_is_bracketed_where_python_would_read_it_otherwise() -> None:
+    a, b, c = (formulas.name(letter) for letter in "abc")
+    where = formulas.SAFE.arithmetic.where
+    first = where(a > b, where(b > c, a, b), c)  # a choice as what the first choice gives
+    last = where(a > b, c, where(b > c, a, b))  # a choice as the otherwise: no brackets
+    assert formulas.SAFE.render(first) == "(a if b > c else b) if a > b else c"
+    assert formulas.SAFE.render(last) == "c if a > b else a if b > c else b"
+    # Python reads the text as the tree: at a = 1, b = 2, c = 0 (a < b), `first` gives c
+    assert eval(formulas.SAFE.render(first), {"a": 1, "b": 2, "c": 0}) == 0
+
+
 def test_formulas_write_a_name_times_itself_as_a_square_and_nothing_else() -> None:
     x, e = formulas.name("x"), formulas.Expr("exp", formulas.name("a"))
     assert formulas.FORMULA.render(x * x) == "x²"
