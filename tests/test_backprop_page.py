@@ -204,6 +204,8 @@ def test_show_backprop_is_the_page_in_an_iframe_for_jupyter() -> None:
     assert html.unescape(found.group(1)) == view.page  # quotes and ampersands escaped
     assert f"height: {view.height}px" in found.group(2)
     assert 292 < view.height < 292 + 560  # the page's controls and a graph box that fits
+    assert view.height == pages.frame_height(view.picture or "")  # the graph drawn, all of it
+    assert view.height == 292 + round(pages.svg_size(view.picture or "")[1] + 24)
 
 
 def test_frame_height_fits_the_graph_up_to_the_scrolling_box() -> None:

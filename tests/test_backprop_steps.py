@@ -299,6 +299,21 @@ def test_a_choice_inside_a_choice_is_bracketed_where_python_would_read_it_otherw
     assert eval(formulas.SAFE.render(first), {"a": 1, "b": 2, "c": 0}) == 0
 
 
+def test_formulas_bracket_a_quotient_and_a_power_only_where_the_order_needs_it() -> None:
+    a, b, c = (formulas.name(letter) for letter in "abc")
+    m, write = formulas.FORMULA.arithmetic, formulas.FORMULA.render
+    assert write(m.divide(m.divide(a, b), c)) == "a / b / c"  # from the left, as Python
+    assert write(m.divide(a, m.divide(b, c))) == "a / (b / c)"
+    assert write(-m.power(a, b)) == "-a^b"
+    assert write(a * -b) == "a·-b" and formulas.SAFE.render(a / -b) == "a / -b"
+
+
+def test_a_dialect_cannot_be_changed_and_an_expr_shows_itself_as_python() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        formulas.FORMULA.square = False  # type: ignore[misc]
+    assert repr(formulas.name("a") * 2.0) == "Expr('a * 2.0')"
+
+
 def test_formulas_write_a_name_times_itself_as_a_square_and_nothing_else() -> None:
     x, e = formulas.name("x"), formulas.Expr("exp", formulas.name("a"))
     assert formulas.FORMULA.render(x * x) == "x²"
@@ -489,7 +504,7 @@ def test_every_ops_forward_and_backward_steps_say_what_it_computes_and_passes(op
     forward = steps[1 + at]
     assert forward["caption"] == f"forward {at + 1} of {count}: {op} gives y = {result}"
     assert forward["lines"] == [forward_line]
-    assert forward["shows"] == [[at, "data", result]]
+    assert forward["shows"] == [[at, "data", result]] and forward["node"] == at
     k, back = next((k, s) for k, s in enumerate(steps[1 + count :], 1) if s["node"] == at)
     assert back["caption"] == f"backward {k} of {count}: {op} passes {passes}"
     assert back["lines"] == backward_lines

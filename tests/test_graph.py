@@ -216,6 +216,14 @@ def test_digits_rounds_data_grad_and_the_local_derivatives_alike() -> None:
     assert 'label="a | data 0.33333333333333331 |' in draw_dot(y, digits=17).source
 
 
+def test_each_value_is_a_record_and_each_op_an_oval_with_an_arrow_to_its_result() -> None:
+    a, b = Value(2.0, "a"), Value(-3.0, "b")
+    source = draw_dot(a * b).source
+    assert re.search(r'^\tv2_op \[label="\*" margin="0.06,0.03" shape=oval\]$', source, re.M)
+    assert re.search(r"^\tv0 \[label=.* shape=record .*\]$", source, re.M)
+    assert re.search(r"^\tv2_op -> v2$", source, re.M)
+
+
 def test_rankdir_top_to_bottom_keeps_each_record_on_one_row() -> None:
     y, _, _ = small_graph()
     source = draw_dot(y, rankdir="TB").source
@@ -505,9 +513,11 @@ def test_an_unknown_renderer_name_is_a_value_error() -> None:
 @needs_wasm
 def test_to_svg_with_a_path_writes_the_file_in_one_call(tmp_path: Path) -> None:
     y, _, _ = small_graph()
-    target = tmp_path / "new folder" / "graph.svg"
+    target = tmp_path / "new folder" / "and another" / "graph.svg"
     svg = to_svg(y, path=target, renderer="wasm")
     assert target.read_text(encoding="utf-8") == svg
+    target.write_text("an older picture", encoding="utf-8")  # into the folder now there
+    assert to_svg(y, path=target, renderer="wasm") == target.read_text(encoding="utf-8") == svg
     check_svg(svg, ["y", "a", "b", "w"])
     # A drawn graph keeps its options: the numbers are in the SVG.
     numbered = to_svg(draw_dot(y, show_order=True), renderer="wasm")
