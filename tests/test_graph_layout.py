@@ -12,7 +12,7 @@ import re
 import pytest
 from example_graphs import chain_rule, first_hidden_neuron, one_xor_prediction
 
-from tinygrad_xor.engine import Value
+from tinygrad_xor.engine import Value, topological_order
 from tinygrad_xor.graph import draw_dot
 
 
@@ -60,6 +60,14 @@ def test_a_leaf_that_joins_late_sits_beside_the_op_it_meets_and_adds_no_level() 
     # the last sum (Graphviz puts a leaf just above its op): depth 5, and breadth 8 > 7.5
     # turns it. Were z a level of its own, depth 6 would keep it top to bottom.
     assert rankdir(draw_dot(balanced_sum(8) + Value(1.0, "z")).source) == "LR"
+
+
+def test_a_leaf_used_early_and_late_sits_above_its_first_op() -> None:
+    # x0 feeds the first sum (level 1) and the root (level 4): it stays on level 0 with the
+    # seven other leaves, so breadth 8 > 1.5 x depth 5 turns the graph left to right.
+    tree = balanced_sum(8)
+    x0 = next(v for v in topological_order(tree) if v.label == "x0")
+    assert rankdir(draw_dot(tree + x0).source) == "LR"
 
 
 @pytest.mark.parametrize("direction", ["LR", "TB", "RL", "BT"])
