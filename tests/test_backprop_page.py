@@ -220,6 +220,8 @@ def test_page_view_checks_its_arguments() -> None:
         pages.PageView(b"<html>")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="height"):
         pages.PageView("<html>", height=0)
+    # without a height, the frame starts 640 px tall (the page's script then fits it)
+    assert "height: 640px" in pages.PageView("<html>")._repr_html_()
 
 
 def test_backprop_page_refuses_text_that_is_not_svg() -> None:
