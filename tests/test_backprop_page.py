@@ -148,6 +148,8 @@ def test_a_graph_of_exactly_max_nodes_values_is_drawn_and_titled_to_four_digits(
     with pytest.raises(GraphTooLargeError) as raised:
         to_html(y, max_nodes=5)
     assert (raised.value.count, raised.value.limit) == (6, 5)
+    # an unlabelled root is named "root", as draw_dot's summary names it
+    assert "<title>Backprop, step by step: root = 1.5</title>" in to_html(Value(0.5) * 3.0)
 
 
 def test_a_path_that_cannot_be_written_fails_before_any_work(
@@ -202,6 +204,8 @@ def test_show_backprop_is_the_page_in_an_iframe_for_jupyter() -> None:
     assert html.unescape(found.group(1)) == view.page  # quotes and ampersands escaped
     assert f"height: {view.height}px" in found.group(2)
     assert 292 < view.height < 292 + 560  # the page's controls and a graph box that fits
+    assert view.height == pages.frame_height(view.picture or "")  # the graph drawn, all of it
+    assert view.height == 292 + round(pages.svg_size(view.picture or "")[1] + 24)
 
 
 def test_frame_height_fits_the_graph_up_to_the_scrolling_box() -> None:
@@ -216,6 +220,8 @@ def test_page_view_checks_its_arguments() -> None:
         pages.PageView(b"<html>")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="height"):
         pages.PageView("<html>", height=0)
+    # without a height, the frame starts 640 px tall (the page's script then fits it)
+    assert "height: 640px" in pages.PageView("<html>")._repr_html_()
 
 
 def test_backprop_page_refuses_text_that_is_not_svg() -> None:

@@ -7,6 +7,7 @@ where a flat edge meets an infinite gradient; and the Values it read are left as
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -91,6 +92,16 @@ def test_a_value_used_twice_adds_both_shares_in_order() -> None:
     assert [(x.before, x.after) for x in b_step.contributions] == [(0.0, 12.0), (12.0, 24.0)]
     assert a_step == BackwardStep(node=0, grad=24.0, contributions=())  # a leaf passes nothing
     assert walk.grads == (24.0, 12.0, 1.0)
+
+
+def test_the_recording_is_read_only() -> None:
+    """A walkthrough is what backward() did: none of its parts can be changed afterwards."""
+    walk = record_steps(reused()[2])
+    step = walk.backward[0]
+    for record, field in [(walk, "grads"), (step, "grad"), (step.contributions[0], "share")]:
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(record, field, 0.0)
+    assert hash(step) == hash(BackwardStep(step.node, step.grad, step.contributions))
 
 
 # Flat edges under an infinite gradient: backward() passes 0 (as PyTorch), where
@@ -277,6 +288,40 @@ def test_formulas_bracket_a_negation_of_a_negative() -> None:
     assert formulas.FORMULA.render(-formulas.Expr("const", -2.0)) == "-(-2)"
 
 
+def test_a_choice_inside_a_choice_is_bracketed_where_python_would_read_it_otherwise() -> None:
+    a, b, c = (formulas.name(letter) for letter in "abc")
+    where = formulas.SAFE.arithmetic.where
+    first = where(a > b, where(b > c, a, b), c)  # a choice as what the first choice gives
+    last = where(a > b, c, where(b > c, a, b))  # a choice as the otherwise: no brackets
+    assert formulas.SAFE.render(first) == "(a if b > c else b) if a > b else c"
+    assert formulas.SAFE.render(last) == "c if a > b else a if b > c else b"
+    # Python reads the text as the tree: at a = 1, b = 2, c = 0 (a < b), `first` gives c
+    assert eval(formulas.SAFE.render(first), {"a": 1, "b": 2, "c": 0}) == 0
+
+
+def test_formulas_bracket_a_quotient_and_a_power_only_where_the_order_needs_it() -> None:
+    a, b, c = (formulas.name(letter) for letter in "abc")
+    m, write = formulas.FORMULA.arithmetic, formulas.FORMULA.render
+    assert write(m.divide(m.divide(a, b), c)) == "a / b / c"  # from the left, as Python
+    assert write(m.divide(a, m.divide(b, c))) == "a / (b / c)"
+    assert write(-m.power(a, b)) == "-a^b"
+    assert write(a * -b) == "a·-b" and formulas.SAFE.render(a / -b) == "a / -b"
+
+
+def test_a_dialect_cannot_be_changed_and_an_expr_shows_itself_as_python() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        formulas.FORMULA.square = False  # type: ignore[misc]
+    assert repr(formulas.name("a") * 2.0) == "Expr('a * 2.0')"
+
+
+def test_formulas_write_a_name_times_itself_as_a_square_and_nothing_else() -> None:
+    x, e = formulas.name("x"), formulas.Expr("exp", formulas.name("a"))
+    assert formulas.FORMULA.render(x * x) == "x²"
+    assert formulas.FORMULA.render(e * e) == "exp(a)·exp(a)"
+    assert formulas.FORMULA.render(x * formulas.name("x")) == "x·x"  # two names, one text
+    assert formulas.SAFE.render(x * x) == "x * x"
+
+
 def test_a_formula_built_with_something_else_than_an_expr_or_a_number_is_a_type_error() -> None:
     with pytest.raises(TypeError, match="a rule's text: expected an Expr or a number, got str"):
         formulas.name("x") + "y"  # type: ignore[operator]
@@ -289,3 +334,191 @@ def test_statements_name_each_shared_subtree_once_the_first_by_the_name_given() 
         "t_1 = _log(b)",
         "y = t * t + t_1 * t_1",
     ]
+
+
+# -- every op's words: y = op(inputs), then z = y * c with c = 2, so y's grad (2) is no 1 ------
+
+
+def _sine(x: float) -> tuple[float, float]:
+    return math.sin(x), math.cos(x)
+
+
+def _hypot(x: float, y: float) -> tuple[float, float, float]:
+    return math.hypot(x, y), x / math.hypot(x, y), y / math.hypot(x, y)
+
+
+def _bare(a: Value) -> Value:
+    """An op with a bare name, as engine.op_result records it: no rule, so no formula."""
+    from tinygrad_xor.engine import op_result
+
+    return op_result(2.0 * a.data, "twice", a, 2.0)
+
+
+# op: (inputs, y from them, y's forward line, y's value, what y passes, y's backward lines).
+# The numbers by hand: with upstream 2, each share is twice the local derivative.
+OP_WORDS: dict[str, tuple[dict[str, float], object, str, str, str, list[str]]] = {
+    "+": (
+        {"a": 2.0, "b": -3.0},
+        lambda a, b: a + b,
+        "y = a + b = 2 + (-3) = -1",
+        "-1",
+        "2 to a and 2 to b",
+        [
+            f"a.grad += 1 (local: 1) {TIMES} 2 (y.grad) → 2",
+            f"b.grad += 1 (local: 1) {TIMES} 2 (y.grad) → 2",
+        ],
+    ),
+    "*": (
+        {"a": 2.0, "b": -3.0},
+        lambda a, b: a * b,
+        f"y = a * b = 2 {TIMES} (-3) = -6",
+        "-6",
+        "-6 to a and 4 to b",
+        [
+            f"a.grad += -3 (local: b) {TIMES} 2 (y.grad) → -6",
+            f"b.grad += 2 (local: a) {TIMES} 2 (y.grad) → 4",
+        ],
+    ),
+    "/": (  # d(a / b)/db = -a / b² = -y / b = -0.75
+        {"a": 3.0, "b": 2.0},
+        lambda a, b: a / b,
+        "y = a / b = 3 / 2 = 1.5",
+        "1.5",
+        "1 to a and -1.5 to b",
+        [
+            f"a.grad += 0.5 (local: 1 / b) {TIMES} 2 (y.grad) → 1",
+            f"b.grad += -0.75 (local: -(y / b)) {TIMES} 2 (y.grad) → -1.5",
+        ],
+    ),
+    "**": (  # d(a ** b)/da = b·a^(b - 1) = 12, d/db = y·log(a) = 8 log 2 = 5.545
+        {"a": 2.0, "b": 3.0},
+        lambda a, b: a**b,
+        "y = a ** b = 2 ** 3 = 8",
+        "8",
+        "24 to a and 11.09 to b",
+        [
+            f"a.grad += 12 (local: 0 if b = 0 else b·a^(b - 1)) {TIMES} 2 (y.grad) → 24",
+            f"b.grad += 5.545 (local: 0 if a = 0 and b ≥ 0 else y·log(a)) {TIMES} 2 (y.grad)"
+            " → 11.09",
+        ],
+    ),
+    "**2": (  # d(x²)/dx = 2x = -6 at x = -3
+        {"x": -3.0},
+        lambda x: x**2,
+        "y = x**2 = (-3)**2 = 9",
+        "9",
+        "-12 to x",
+        [f"x.grad += -6 (local: 2·x^1) {TIMES} 2 (y.grad) → -12"],
+    ),
+    "**0": (  # x ** 0 is flat: its derivative is 0 everywhere, written as the 0 it is
+        {"x": 3.0},
+        lambda x: x**0,
+        "y = x**0 = 3**0 = 1",
+        "1",
+        "0 to x",
+        [f"x.grad += 0 (local: 0) {TIMES} 2 (y.grad) → 0"],
+    ),
+    "exp": (  # e = 2.718, 2e = 5.437
+        {"x": 1.0},
+        lambda x: x.exp(),
+        "y = exp(x) = exp(1) = 2.718",
+        "2.718",
+        "5.437 to x",
+        [f"x.grad += 2.718 (local: y) {TIMES} 2 (y.grad) → 5.437"],
+    ),
+    "log": (
+        {"x": 2.0},
+        lambda x: x.log(),
+        "y = log(x) = log(2) = 0.6931",
+        "0.6931",
+        "1 to x",
+        [f"x.grad += 0.5 (local: 1 / x) {TIMES} 2 (y.grad) → 1"],
+    ),
+    "tanh": (  # tanh(0.5) = 0.46212, 1 - 0.46212² = 0.78645
+        {"x": 0.5},
+        lambda x: x.tanh(),
+        "y = tanh(x) = tanh(0.5) = 0.4621",
+        "0.4621",
+        "1.573 to x",
+        [f"x.grad += 0.7864 (local: 1 - y²) {TIMES} 2 (y.grad) → 1.573"],
+    ),
+    "sigmoid": (
+        {"x": 0.0},
+        lambda x: x.sigmoid(),
+        "y = sigmoid(x) = sigmoid(0) = 0.5",
+        "0.5",
+        "0.5 to x",
+        [f"x.grad += 0.25 (local: y·(1 - y)) {TIMES} 2 (y.grad) → 0.5"],
+    ),
+    "relu": (
+        {"x": 2.0},
+        lambda x: x.relu(),
+        "y = relu(x) = relu(2) = 2",
+        "2",
+        "2 to x",
+        [f"x.grad += 1 (local: 0 if x ≤ 0 else 1) {TIMES} 2 (y.grad) → 2"],
+    ),
+    "sin": (  # a define_op op: sin(0.5) = 0.47943, cos(0.5) = 0.87758
+        {"x": 0.5},
+        lambda x: __import__("tinygrad_xor").define_op("sin", _sine)(x),
+        "y = sin(x) = sin(0.5) = 0.4794",
+        "0.4794",
+        "1.755 to x",
+        [f"x.grad += 0.8776 (local: sin'(x)) {TIMES} 2 (y.grad) → 1.755"],
+    ),
+    "hyp": (  # hypot(3, 4) = 5, by x: 3 / 5, by y: 4 / 5
+        {"a": 3.0, "b": 4.0},
+        lambda a, b: __import__("tinygrad_xor").define_op("hyp", _hypot)(a, b),
+        "y = hyp(a, b) = hyp(3, 4) = 5",
+        "5",
+        "1.2 to a and 1.6 to b",
+        [
+            f"a.grad += 0.6 (local: ∂hyp/∂x) {TIMES} 2 (y.grad) → 1.2",
+            f"b.grad += 0.8 (local: ∂hyp/∂y) {TIMES} 2 (y.grad) → 1.6",
+        ],
+    ),
+    "twice": (
+        {"a": 2.5},
+        _bare,
+        "y = twice(a) = twice(2.5) = 5",
+        "5",
+        "4 to a",
+        [f"a.grad += 2 (local) {TIMES} 2 (y.grad) → 4"],
+    ),
+}
+
+
+@pytest.mark.parametrize("op", OP_WORDS.keys())
+def test_every_ops_forward_and_backward_steps_say_what_it_computes_and_passes(op: str) -> None:
+    numbers, build, forward_line, result, passes, backward_lines = OP_WORDS[op]
+    inputs = [Value(x, name) for name, x in numbers.items()]
+    y = build(*inputs)  # type: ignore[operator]
+    y.label = "y"
+    z = y * Value(2.0, "c")
+    z.label = "z"
+    walk = record_steps(z)
+    steps = walk.describe()["steps"]
+    count = len(walk.values)
+    assert count == len(inputs) + 3
+    at = walk.values.index(y)
+    forward = steps[1 + at]
+    assert forward["caption"] == f"forward {at + 1} of {count}: {op} gives y = {result}"
+    assert forward["lines"] == [forward_line]
+    assert forward["shows"] == [[at, "data", result]] and forward["node"] == at
+    k, back = next((k, s) for k, s in enumerate(steps[1 + count :], 1) if s["node"] == at)
+    assert back["caption"] == f"backward {k} of {count}: {op} passes {passes}"
+    assert back["lines"] == backward_lines
+    shares = [line.rsplit(" → ", 1)[1] for line in backward_lines]
+    assert back["shows"] == [
+        [walk.values.index(x), "grad", share] for x, share in zip(inputs, shares, strict=True)
+    ]
+    # each input, used once, ends with its share: its forward and backward step say so
+    captions = [step["caption"] for step in steps]
+    for x, share in zip(inputs, shares, strict=True):
+        i = walk.values.index(x)
+        assert steps[1 + i]["lines"] == [f"{x.label}.data = {x.data:g}"]
+        assert f"forward {i + 1} of {count}: {x.label} = {x.data:g} is given" in captions
+        k = count - i  # backward() visits the Values in reverse topological order
+        assert f"backward {k} of {count}: {x.label} is a leaf: its grad, {share}, is complete" in (
+            captions
+        )

@@ -86,6 +86,7 @@ def open_file(browser: Any, path: Path) -> Opened:
 
 # The drawn graph's width in the page's pixels (it changes with the zoom).
 GRAPH_WIDTH = "document.querySelector('#graph svg').getBoundingClientRect().width"
+GRAPH_HEIGHT = "document.querySelector('#graph svg').getBoundingClientRect().height"
 
 
 def open_neuron_page(browser: Any, tmp_path: Path) -> tuple[Value, Opened]:
@@ -600,20 +601,26 @@ def test_zoom_stops_at_40_and_200_percent_and_scales_the_graph(
     _, opened = open_neuron_page(browser, tmp_path)
     page = opened.page
 
-    def width() -> float:
-        return float(page.evaluate(GRAPH_WIDTH))
+    def size() -> tuple[float, float]:
+        return float(page.evaluate(GRAPH_WIDTH)), float(page.evaluate(GRAPH_HEIGHT))
 
-    at_100 = width()
+    # at 100% one Graphviz point (the SVG's width and height, in pt) is one pixel, both ways
+    points = tuple(
+        float(page.get_attribute("#graph svg", n).removesuffix("pt")) for n in ("width", "height")
+    )
+    at_100 = size()
+    assert at_100 == pytest.approx(points, rel=0.01)
     for level in ["80%", "60%", "40%"]:
         assert not page.is_disabled("#zoom-out")
         page.click("#zoom-out")
         assert opened.text("#zoom-level") == level
-    assert page.is_disabled("#zoom-out") and width() == pytest.approx(0.4 * at_100, rel=0.01)
+    assert page.is_disabled("#zoom-out")
+    assert size() == pytest.approx([0.4 * x for x in at_100], rel=0.01)
     for level in ["60%", "80%", "100%", "125%", "150%", "200%"]:
         page.click("#zoom-in")
         assert opened.text("#zoom-level") == level
     assert page.is_disabled("#zoom-in") and not page.is_disabled("#zoom-out")
-    assert width() == pytest.approx(2 * at_100, rel=0.01)
+    assert size() == pytest.approx([2 * x for x in at_100], rel=0.01)
     assert opened.requests == [] and opened.errors == []
 
 

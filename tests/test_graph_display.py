@@ -67,6 +67,7 @@ def test_a_graph_is_given_as_an_image_that_fits_the_cell_and_as_svg() -> None:
     assert "<details>" not in bundle["text/html"]  # small: no full-size view
     # A Value shows the same way.
     assert set(value_mimebundle(root)) == {"text/html", "image/svg+xml", "text/plain"}
+    assert "orange = output" in value_mimebundle(root)["image/svg+xml"]  # with its legend
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import re
 import pytest
 from example_graphs import chain_rule, first_hidden_neuron, one_xor_prediction
 
-from tinygrad_xor.engine import Value
+from tinygrad_xor.engine import Value, topological_order
 from tinygrad_xor.graph import draw_dot
 
 
@@ -53,6 +53,21 @@ def test_auto_turns_only_when_the_graph_is_more_than_half_again_as_broad_as_deep
     assert rankdir(draw_dot((p + q) + r).source) == "TB"
     # A seventh leaf on level 0 (through tanh on level 1): breadth 7 > 6 turns it.
     assert rankdir(draw_dot((p + q) + (r + x[6].tanh())).source) == "LR"
+
+
+def test_a_leaf_that_joins_late_sits_beside_the_op_it_meets_and_adds_no_level() -> None:
+    # Eight leaves on level 0, sums on levels 1 to 3, and z, added last, on level 3 beside
+    # the last sum (Graphviz puts a leaf just above its op): depth 5, and breadth 8 > 7.5
+    # turns it. Were z a level of its own, depth 6 would keep it top to bottom.
+    assert rankdir(draw_dot(balanced_sum(8) + Value(1.0, "z")).source) == "LR"
+
+
+def test_a_leaf_used_early_and_late_sits_above_its_first_op() -> None:
+    # x0 feeds the first sum (level 1) and the root (level 4): it stays on level 0 with the
+    # seven other leaves, so breadth 8 > 1.5 x depth 5 turns the graph left to right.
+    tree = balanced_sum(8)
+    x0 = next(v for v in topological_order(tree) if v.label == "x0")
+    assert rankdir(draw_dot(tree + x0).source) == "LR"
 
 
 @pytest.mark.parametrize("direction", ["LR", "TB", "RL", "BT"])
@@ -96,6 +111,19 @@ def test_the_legend_is_wrapped_into_short_lines() -> None:
     text = " ".join(lines)  # wrapped at spaces: joined, the legend as written
     assert "#n = n-th Value backward() visits" in text
     assert "edge number = local derivative d(op)/d(input)" in text
+    # a legend whose first 49 characters end a word: it still breaks before the 49th
+    w, x = Value(2.0, "w"), Value(3.0, "x")
+    found = re.search(
+        r'label="(.*)" labelloc=b$',
+        draw_dot(w * x, parameters=[w], show_order=True).source,
+        flags=re.MULTILINE,
+    )
+    assert found is not None
+    assert found.group(1).split("\\n") == [
+        "green = parameter; blue = input; orange =",
+        "output; #n = n-th Value backward() visits",
+        "",
+    ]
 
 
 def test_the_legend_says_what_each_kind_of_value_drawn_looks_like() -> None:
