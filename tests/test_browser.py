@@ -651,14 +651,14 @@ def test_play_from_the_last_step_starts_again_and_modified_keys_do_nothing(
 # -- what the training page draws: the points, their labels, the axes, the loss curve -----------
 
 # Records what is drawn on the decision-boundary canvas: each draw starts with clearRect;
-# a text with its alignment last.
+# a text with its alignment and its colour last.
 RECORD_CANVAS = """
 window.drawn = [];
 const proto = CanvasRenderingContext2D.prototype;
 for (const name of ["clearRect", "fillText", "arc", "moveTo"]) {
   const original = proto[name];
   proto[name] = function (...args) {
-    const align = name === "fillText" ? [this.textAlign] : [];
+    const align = name === "fillText" ? [this.textAlign, this.fillStyle] : [];
     if (this.canvas.id === "boundary") window.drawn.push([name, ...args, ...align]);
     return original.apply(this, args);
   };
@@ -694,6 +694,22 @@ READ_CURVE = """() => {
     }),
   };
 }"""
+
+
+def contrast(one: str, other: str) -> float:
+    """WCAG's contrast ratio of two CSS colours ("#59636e", "rgb(255, 255, 255)")."""
+
+    def luminance(css: str) -> float:
+        hexed = re.fullmatch(r"#(..)(..)(..)", css)
+        rgb = [int(h, 16) for h in hexed.groups()] if hexed else re.findall(r"\d+", css)[:3]
+        linear = [
+            c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+            for c in (int(v) / 255 for v in rgb)
+        ]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    lighter, darker = sorted((luminance(one), luminance(other)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
 
 
 def crossings(outputs: list[float], n: int, r: int, c: int) -> int:
@@ -738,6 +754,12 @@ def test_training_page_draws_circles_crosses_their_predictions_and_the_axes(
         y_axis = [t for t in texts if t[0] == "x2"]
         assert len(x_axis) == 1 and x_axis[0][2] == 10 + side + 16 and x_axis[0][1] > at(0.5, 0)[0]
         assert len(y_axis) == 1 and y_axis[0][1] == 34 - 6 and y_axis[0][2] > at(0, 0.5)[1] + 4
+        # the ticks and axis names, on the canvas' own background, readable (WCAG AA: 4.5)
+        background = page.evaluate(
+            "getComputedStyle(document.getElementById('boundary')).backgroundColor"
+        )
+        axes = [c for c in drawing if c[0] == "fillText" and c[1] in {"0", "0.5", "1", "x1", "x2"}]
+        assert len(axes) == 8 and all(contrast(c[5], background) >= 4.5 for c in axes)
         circles = {(round(c[1]), round(c[2]), c[3]) for c in drawing if c[0] == "arc"}
         assert {(c[4], c[5]) for c in drawing if c[0] == "arc"} == {(0, 2 * math.pi)}  # whole
         starts = {(round(c[1]), round(c[2])) for c in drawing if c[0] == "moveTo"}

@@ -453,6 +453,24 @@ def test_getting_started_shows_what_make_demo_prints(
     assert "".join(printed) == transcript
 
 
+def test_each_help_a_page_shows_is_what_the_command_prints(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A page's `$ tinygrad-xor ... --help` block is the help as printed (90 columns)."""
+    monkeypatch.setenv("COLUMNS", "90")  # argparse wraps to the terminal's width
+    shown = [
+        b
+        for page in PAGES
+        for b in blocks_of(page)
+        if b.language == "text" and re.match(r"\$ tinygrad-xor .*--help\n", b.source)
+    ]
+    assert len(shown) == 3, [f"{b.page.name}:{b.fence_line}" for b in shown]
+    for block in shown:
+        command, printed = block.source.split("\n", 1)
+        assert cli_main(shlex.split(command)[2:]) == 0
+        assert capsys.readouterr().out == printed, f"{block.page.name}:{block.fence_line}"
+
+
 # -- the transcript of `make test` ------------------------------------------------------------
 
 
