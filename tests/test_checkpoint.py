@@ -353,3 +353,41 @@ def test_the_version_must_be_the_whole_number_1(tmp_path: Path, version: object)
     document = good_document() | {"version": version}
     with pytest.raises(ModelFileError, match="reads version 1"):
         load_model(write_json(tmp_path / "model.json", document))
+
+
+@pytest.mark.parametrize(
+    ("key", "said"),
+    [
+        ("nin", "nin must be a whole number >= 1, got NoneType None."),
+        ("sizes", "sizes must be a non-empty list, got None."),
+        (
+            "activation",
+            "activation must be one of: sigmoid, tanh, relu, linear; got NoneType None.",
+        ),
+        (
+            "output_activation",
+            "output_activation must be one of: sigmoid, tanh, relu, linear; got NoneType None.",
+        ),
+        ("bias", "bias must be True or False, got NoneType None."),
+        ("init", "init must be one of: torch, uniform01, xavier; got NoneType None."),
+    ],
+)
+def test_an_architecture_missing_a_key_is_a_model_file_error_naming_it(
+    tmp_path: Path, no_building: None, key: str, said: str
+) -> None:
+    """A missing key reads as null and is refused as such, never as a bare KeyError."""
+    document = good_document()
+    document["architecture"] = {
+        name: value for name, value in architecture(MLP(2, [5, 1])).items() if name != key
+    }
+    path = write_json(tmp_path / "model.json", document)
+    assert refusal(path) == f"{path}: corrupt architecture: {said}"
+
+
+def test_an_architecture_without_a_seed_loads_as_a_model_of_no_seed(tmp_path: Path) -> None:
+    document = good_document()
+    document["architecture"] = {
+        name: value for name, value in architecture(MLP(2, [5, 1])).items() if name != "seed"
+    }
+    loaded, _ = load_model(write_json(tmp_path / "model.json", document))
+    assert loaded.seed is None and loaded.state_dict() == document["state"]

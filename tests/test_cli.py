@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from special_files import deadline, device, fifo
@@ -845,3 +846,47 @@ def test_a_diverged_manual_run_is_the_users_to_fix_and_exits_1(
         "tinygrad-xor manual: error: the loss became inf at epoch 3 (correct, lr 50); try a "
         "smaller lr. Nothing was written.\n"
     )
+
+
+def test_a_loaded_run_says_in_its_first_line_which_file_it_continued(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "model.json"
+    model_file_bytes(path)  # a 2-5-1 sigmoid network with biases, seed 0
+    assert main(["train", "--epochs", "1", "--load", str(path)]) == 0
+    assert capsys.readouterr().out.splitlines()[:2] == [
+        "XOR: 2-5-1 MLP (sigmoid hidden, sigmoid output, biases, torch init, seed 0), "
+        f"loaded from {path}",
+        "trained 1 epochs: SGD lr 0.3 momentum 0.9, loss mse",
+    ]
+    assert main(["train", "--epochs", "1"]) == 0  # a new network names no file
+    assert capsys.readouterr().out.splitlines()[0] == (
+        "XOR: 2-5-1 MLP (sigmoid hidden, sigmoid output, biases, torch init, seed 0)"
+    )
+
+
+@pytest.mark.parametrize("epochs", ["600", "5"])
+def test_the_loss_plot_marks_the_epoch_the_summary_says_was_first_solved(
+    epochs: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """600 epochs solve XOR (a dashed line at that epoch on both scales); 5 do not (none)."""
+    from tinygrad_xor import plots
+
+    figures: list[Any] = []
+    save = plots._save
+
+    def keeping_the_figure(figure, path, image_format="png"):  # type: ignore[no-untyped-def]
+        figures.append(figure)
+        save(figure, path, image_format)
+
+    monkeypatch.setattr(plots, "_save", keeping_the_figure)
+    assert main(["train", "--epochs", epochs, "--plot", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    found = re.search(r"^solved: all 4 right \(first at epoch (\d+)\)$", out, re.MULTILINE)
+    assert (found is not None) == (epochs == "600")
+    solved = [int(found[1])] if found else []
+    loss_figure = figures[0]
+    for axes in loss_figure.axes:  # linear and log scale
+        legend = [text.get_text() for text in axes.get_legend().get_texts()]
+        assert legend == ["loss", *[f"all right from epoch {n}" for n in solved]]
+        assert [list(line.get_xdata()) for line in axes.get_lines()[1:]] == [[n, n] for n in solved]

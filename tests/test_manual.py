@@ -385,6 +385,35 @@ def test_explanations_state_what_the_runs_show(runs: dict[str, manual.ManualRun]
     assert alone.endswith(f"; it ended at loss {final:.3g}, solving XOR at epoch {first_solved}.")
 
 
+def test_each_explanation_is_one_whole_sentence_built_from_its_run(
+    runs: dict[str, manual.ManualRun],
+) -> None:
+    """Checked whole, word for word: a changed word anywhere is a changed explanation."""
+    first, second = manual.explain(list(runs.values()))
+    bad, good = runs["attempt1"], runs["correct"]
+    start, end = bad.losses[0], bad.final_loss
+    ended = ", ".join(f"{p:.2g}" for p in bad.predictions)
+    assert all(p < 0.5 for p in bad.predictions)  # pushed down, as the sentence says
+    assert first == (
+        f"attempt1 uses the loss value itself (always positive: {start:.3g} at the start) as "
+        "the output error of every input, in place of the signed error dL/dy_hat; sigmoid' and "
+        "the hidden outputs are positive too, so every weight into the output (W2[0,0], W2[1,0], "
+        "W2[2,0], W2[3,0], W2[4,0]) went down on every one of the 10000 epochs: every "
+        f"prediction is pushed down whatever its target, they ended at [{ended}] and the loss "
+        f"rose from {start:.3g} to {end:.3g}."
+    )
+    lr_loss = [0.3 * runs["attempt2"].losses[0], 0.3 * runs["attempt2"].final_loss]
+    assert second == (
+        "attempt2 has the right direction, (y_hat - y), but multiplies it by the loss value, "
+        "so every step is the correct step times the loss: in effect the learning rate became "
+        f"lr * loss, {lr_loss[0]:.3g} at the start and {lr_loss[1]:.3g} at the end, shrinking "
+        f"just as the loss does; all four were first right at epoch "
+        f"{runs['attempt2'].first_solved_epoch} against {good.first_solved_epoch} for the "
+        f"correct update, and it ended at loss {runs['attempt2'].final_loss:.3g} against "
+        f"{good.final_loss:.3g}."
+    )
+
+
 def test_the_explanation_says_whether_attempt1s_loss_rose_fell_or_stayed() -> None:
     """Outputs that start near 1 come down towards the 0 targets: attempt1 lowers the loss
     then; an lr too small to move a weight leaves it where it was, and the sentence says so."""

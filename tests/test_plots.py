@@ -290,3 +290,18 @@ def test_an_unknown_image_suffix_is_named_in_the_error(tmp_path: Path) -> None:
         f"{tmp_path / 'c.gif'}: the format comes from the name's suffix, one of .png, .svg, "
         ".pdf; got .gif."
     )
+
+
+@pytest.mark.parametrize(("bias", "colour"), [(3.0, "red"), (-3.0, "blue")])
+def test_the_decision_boundary_is_red_near_output_1_and_blue_near_0(
+    bias: float, colour: str, tmp_path: Path, drawn: list[Any]
+) -> None:
+    """The training page's caption: "blue near 0, red near 1" (matplotlib's RdBu_r)."""
+    image = pytest.importorskip("matplotlib.image", reason="decodes the PNG")
+    model = set_weights(MLP(2, [1]), [0.0, 0.0, bias])  # sigmoid(3) = 0.95 everywhere
+    path = plots.plot_decision_boundary(model, XOR, tmp_path / "b.png")
+    pixels = image.imread(path)
+    # the centre of the square, away from the points: its pixel in the saved PNG
+    x, y = drawn[0].axes[0].transData.transform((0.5, 0.5))
+    red, _, blue = pixels[pixels.shape[0] - int(y), int(x)][:3]
+    assert (red - blue > 0.3) if colour == "red" else (blue - red > 0.3), (red, blue)

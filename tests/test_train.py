@@ -64,6 +64,12 @@ def test_gates_are_truth_tables_in_the_learners_order() -> None:
         "got 1 inputs and 2 targets."
     )
     with pytest.raises(ValueError) as caught:
+        Dataset("empty", (), ())  # equal counts, but nothing to learn from
+    assert str(caught.value) == (
+        "dataset 'empty': needs one target per input and at least one input, "
+        "got 0 inputs and 0 targets."
+    )
+    with pytest.raises(ValueError) as caught:
         Dataset("ragged", ((0.0, 1.0), (1.0,), (0.0, 0.0, 1.0)), (0.0, 1.0, 1.0))
     assert str(caught.value) == (
         "dataset 'ragged': every input must have the same length, got lengths [1, 2, 3]."
