@@ -262,6 +262,33 @@ def test_a_bad_architecture_is_refused_before_anything_is_built(
         load_model(write_json(tmp_path / "model.json", document))
 
 
+def test_too_many_parameters_is_refused_in_one_whole_message(
+    tmp_path: Path, no_building: None
+) -> None:
+    document = good_document()
+    document["architecture"] = {**architecture(MLP(2, [5, 1])), "sizes": [300000, 1]}
+    path = write_json(tmp_path / "model.json", document)
+    assert refusal(path) == (
+        f"{path}: corrupt architecture: nin 2 and sizes [300000, 1] make more than 100000 "
+        "parameters, the most a model file may hold; the file is damaged, or the network far "
+        "too large for a scalar engine."
+    )
+
+
+@pytest.mark.parametrize(
+    ("seed", "shown"), [(False, "bool False"), ("", "str ''"), (0.0, "float 0.0"), (-1, "-1")]
+)
+def test_a_seed_that_is_not_a_whole_number_from_0_is_refused_even_when_falsy(
+    tmp_path: Path, no_building: None, seed: object, shown: str
+) -> None:
+    document = good_document()
+    document["architecture"] = {**architecture(MLP(2, [5, 1])), "seed": seed}
+    path = write_json(tmp_path / "model.json", document)
+    assert refusal(path) == (
+        f"{path}: corrupt architecture: seed must be a whole number >= 0, got {shown}."
+    )
+
+
 def test_a_newer_model_file_says_which_version_this_tinygrad_xor_reads(tmp_path: Path) -> None:
     newer = write_json(tmp_path / "model.json", good_document() | {"version": 2})
     with pytest.raises(ModelFileError) as caught:

@@ -458,6 +458,8 @@ def test_a_weight_that_did_not_move_took_no_downward_step() -> None:
 def test_explanation_when_attempt2_has_not_solved_it_yet() -> None:
     runs = [manual.train(variant, epochs=900) for variant in ("attempt2", "correct")]
     assert not runs[0].solved and runs[1].first_solved_epoch is not None
+    (alone,) = manual.explain(runs[:1])  # no correct run to compare with: just its final loss
+    assert alone.endswith(f"as the loss does; it ended at loss {runs[0].final_loss:.3g}.")
     (sentence,) = manual.explain(runs)
     expected = (
         f"never got all four right; the correct update did at epoch {runs[1].first_solved_epoch}"
@@ -557,7 +559,7 @@ def test_loss_curves_and_plot_title_name_each_run_and_the_network(
     ]
     assert [losses for _, losses in curves] == [run.losses for run in short_runs]
     assert manual.plot_title(short_runs) == "The learner's 2-5-1 network on XOR, lr 0.3"
-    with pytest.raises(ValueError, match="no runs"):
+    with pytest.raises(ValueError, match=r"^no runs to plot\.$"):
         manual.plot_title([])
     mean_run = manual.train("correct", epochs=2, loss="mean")
     assert manual.loss_curves([mean_run])[0][0] == "correct  (loss mean((y_hat-y)^2))"

@@ -65,7 +65,8 @@ def test_plot_writes_a_png(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     path = tmp_path / "out" / "manual.png"
     assert main(["manual", "--compare", "--epochs", "50", "--plot", str(path)]) == 0
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert f"wrote {path}" in capsys.readouterr().out
+    # the report, then a blank line, then the file: its last two lines
+    assert capsys.readouterr().out.splitlines()[-2:] == ["", f"wrote {path}"]
 
 
 def test_plot_into_an_unwritable_place_fails_cleanly(

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from matplotlib.colors import to_hex
 
 from tinygrad_xor import MLP, XOR, plots
 from tinygrad_xor.data import Dataset
@@ -100,6 +101,7 @@ def test_a_decision_boundary_needs_two_inputs_in_the_model_and_in_the_data(
 def test_the_decision_boundary_marks_target_1_with_a_circle_and_target_0_with_a_cross(
     tmp_path: Path, drawn: list[Any]
 ) -> None:
+    from matplotlib.collections import PathCollection
     from matplotlib.markers import MarkerStyle
 
     plots.plot_decision_boundary(MLP(2, [2, 1], seed=0), XOR, tmp_path / "b.png", resolution=5)
@@ -121,6 +123,11 @@ def test_the_decision_boundary_marks_target_1_with_a_circle_and_target_0_with_a_
         (1.0, 1.0): shape("X"),
     }
     assert sorted(text.get_text() for text in axes.texts) == ["0", "0", "1", "1"]
+    # white marks outlined in black: seen on red and on blue alike
+    marks = [c for c in axes.collections if isinstance(c, PathCollection)]
+    assert len(marks) == 4
+    assert {to_hex(c.get_facecolor()[0]) for c in marks} == {"#ffffff"}
+    assert {to_hex(c.get_edgecolor()[0]) for c in marks} == {"#000000"}
 
 
 # -- train --plot: the loss curve and the decision boundary ---------------------------------------
@@ -151,6 +158,9 @@ def test_the_loss_curve_is_drawn_on_a_linear_and_a_log_scale_with_the_solved_epo
         assert list(curve.get_xdata()) == [0, 1, 2, 3, 4]  # epoch k: the loss before update k
         assert list(curve.get_ydata()) == losses
         assert list(solved.get_xdata()) == [3, 3]
+        # green and dashed: told apart from the blue loss curve
+        assert (to_hex(curve.get_color()), to_hex(solved.get_color())) == ("#1f77b4", "#2ca02c")
+        assert solved.get_linestyle() == "--"
         legend = axes.get_legend()
         assert [t.get_text() for t in legend.get_texts()] == ["loss", "all right from epoch 3"]
         # in the upper right quarter, above a falling curve
@@ -188,6 +198,7 @@ def test_the_decision_boundary_covers_a_little_past_the_square_with_fixed_colour
     # the grid: output x1 + x2 - 0.5 from -0.7 to 1.7 over [-0.1, 1.1]^2
     assert (filled.zmin, filled.zmax) == pytest.approx((-0.7, 1.7))
     assert [list(line.levels) for line in lines] == [[0.5]]
+    assert to_hex(lines[0].get_edgecolor()[0]) == "#000000"  # the title's "black line"
 
 
 class Watched(MLP):
@@ -214,7 +225,7 @@ def test_the_default_grid_has_a_point_on_each_data_point_and_the_centre_every_0_
         assert min(abs(x - point) for x in xs) < 1e-12
 
 
-@pytest.mark.parametrize("bias", [-3.0, 3.0])
+@pytest.mark.parametrize("bias", [-3.0, 0.0, 3.0])  # 0.0: exactly 0.5 everywhere, no crossing
 def test_an_output_that_never_crosses_0_5_has_no_boundary_line(
     bias: float, tmp_path: Path, drawn: list[Any]
 ) -> None:
