@@ -46,6 +46,7 @@ def test_a_model_of_no_seed_round_trips_and_odd_metadata_reads_as_none(tmp_path:
     loaded, metadata = load_model(path)
     assert loaded.seed is None and loaded.state_dict() == model.state_dict()
     assert metadata == {}
+    assert json.loads(path.read_text())["metadata"] == {}  # the file holds an object, not null
     for odd in ([1, 2], "notes", None):  # metadata is an object; anything else reads as {}
         document = json.loads(path.read_text()) | {"metadata": odd}
         assert load_model(write_json(path, document))[1] == {}
