@@ -109,6 +109,21 @@ def test_when_every_op_is_right_the_chain_rule_is_the_suspect() -> None:
     ]
 
 
+def test_f_is_called_with_values_named_as_its_arguments() -> None:
+    """A graph f draws, or an error it raises, names x and y as f calls them."""
+    labels = []
+
+    def f(x: Value, y: Value) -> Value:
+        labels.append((x.label, y.label))
+        return x * y
+
+    assert_gradients_match(f, (1.0, 2.0))
+    assert labels[0] == ("x", "y")
+    labels.clear()
+    assert_gradients_match(f, (1.0, 2.0), order=2)  # the second derivatives' first call too
+    assert labels[0] == ("x", "y")
+
+
 def test_a_correct_defined_op_passes_at_many_points_and_counts_them() -> None:
     points = [(x / 7.0,) for x in range(-20, 21)]
     report = assert_gradients_match(lambda x: sin(x * x) * x, *points)
@@ -452,10 +467,13 @@ def test_networks_reach_max_layers_and_refuse_an_empty_list_of_activations() -> 
 def test_a_networks_loss_wants_all_its_weights_as_one_point_and_its_repr_shows_the_data() -> None:
     model = MLP(1, [1], seed=0)  # one neuron of one input: 2 weights
     network = Network(model, ((1.0,),), (0.5,))
-    with pytest.raises(
-        TypeError, match=r"takes 2 weights, got 1; .* the tuple network\.weights as"
-    ):
-        network.loss(Value(1.0))
+    for weights in ([Value(1.0)], [Value(1.0)] * 3):  # one too few, one too many
+        with pytest.raises(TypeError) as caught:
+            network.loss(*weights)
+        assert str(caught.value) == (
+            f"Network.loss takes 2 weights, got {len(weights)}; to check it, give "
+            "assert_gradients_match the tuple network.weights as one point."
+        )
     assert repr(network) == f"Network({model!r}, inputs=((1.0,),), targets=(0.5,))"
 
 
@@ -920,9 +938,13 @@ def test_order_two_names_a_derivative_in_values_that_contradicts_its_rule() -> N
     assert assert_gradients_match(lambda x: backwards(x * x), 0.5).compared == 1  # order 1
     with pytest.raises(AssertionError) as caught:
         assert_gradients_match(lambda x: backwards(x * x), 0.5, order=2)
-    message = str(caught.value)
-    assert "backwards, made by define_op, at 0.25: its derivative= gives d/dx = " in message
-    assert f"{-math.cos(0.25)!r}, its rule {math.cos(0.25)!r}" in message
+    assert str(caught.value).splitlines() == [
+        "the first derivatives of f, as graphs to differentiate again, are wrong at x=0.5:",
+        # d f/d x = (the op's derivative at 0.25) * 2x, and 2x = 1 at x = 0.5
+        f"  d f/d x: as a graph {-math.cos(0.25)!r}, by backward() {math.cos(0.25)!r}",
+        f"  backwards, made by define_op, at 0.25: its derivative= gives d/dx = "
+        f"{-math.cos(0.25)!r}, its rule {math.cos(0.25)!r}: one of the two is wrong.",
+    ]
 
 
 def test_order_two_names_a_derivative_in_values_off_by_more_than_rounding() -> None:
@@ -940,8 +962,18 @@ def test_order_two_names_a_derivative_in_values_that_cuts_its_graph() -> None:
     cut = define_op(
         "cut", lambda x: (math.sin(x), math.cos(x)), derivative=lambda x: Value(math.cos(x.data))
     )
-    with pytest.raises(AssertionError, match=r"cut, made by define_op, at 0\.25: the graph of"):
+    with pytest.raises(AssertionError) as caught:
         assert_gradients_match(lambda x: cut(x * x), 0.5, order=2)
+    title, line = str(caught.value).splitlines()
+    assert title.endswith("are wrong at x=0.5:")
+    said = re.fullmatch(
+        r"  cut, made by define_op, at 0\.25: the graph of its derivative= \(d/dx\) has slope "
+        r"0\.0 in x, but its values change at (\S+): written so it cannot be differentiated "
+        r"\(reading \.data, or making a new Value, cuts the graph\)\.",
+        line,
+    )
+    assert said is not None, line
+    assert float(said[1]) == pytest.approx(-math.sin(0.25), rel=1e-9)  # d cos(x) / dx
 
 
 def test_order_two_catches_a_wrong_second_derivative_of_an_engine_op() -> None:
