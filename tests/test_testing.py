@@ -464,6 +464,88 @@ def test_networks_reach_max_layers_and_refuse_an_empty_list_of_activations() -> 
         networks(activations=["nope"])
 
 
+_SHADOW = define_op("v1", lambda x: (x, 1.0))
+_EXAMPLE = "e.g. ops=[sin, '*', '+'] (names from BUILTIN_OPS, ops from define_op)."
+
+# The strategies' refusals: exception type and whole message (what was given, what to give).
+STRATEGY_REFUSALS: list[tuple[Callable[[], object], type[Exception], str]] = [
+    (
+        lambda: expressions(2, ops=[_SHADOW]),
+        ValueError,
+        "expressions(ops=...): Expression.source has a name 'v1' of its own (the function f, "
+        "Value, the variables x0, v1, ...), so an op named 'v1' would be read as that; define "
+        "it under another name, e.g. 'v1_op'.",
+    ),
+    (
+        lambda: expressions(2, ops=[]),
+        TypeError,
+        f"expressions(ops=...): expected a non-empty list of ops, got []; {_EXAMPLE}",
+    ),
+    (
+        lambda: expressions(2, ops="exp"),
+        TypeError,
+        f"expressions(ops=...): expected a non-empty list of ops, got 'exp'; {_EXAMPLE}",
+    ),
+    (
+        lambda: expressions(2, ops=["sin"]),
+        ValueError,
+        f"expressions(ops=...): unknown op 'sin'; the built-in ones are {', '.join(BUILTIN_OPS)}, "
+        "and any op made by define_op.",
+    ),
+    (
+        lambda: expressions(2, ops=[math.sin]),
+        TypeError,
+        "expressions(ops=...): <built-in function sin> is neither a name from BUILTIN_OPS nor "
+        "an op made by define_op.",
+    ),
+    (
+        lambda: networks(activations="tanh"),
+        TypeError,
+        "networks(activations=...): expected a list of names, got 'tanh'.",
+    ),
+    (
+        lambda: networks(activations=["nope"]),
+        ValueError,
+        "unknown networks(activations) 'nope'; choose one of: sigmoid, tanh, relu, linear.",
+    ),
+    (
+        lambda: Expression(3, [])(0.5),
+        TypeError,
+        f"{Expression(3, [])!r} takes 3 inputs, got 1; to check it, give "
+        "assert_gradients_match one tuple of 3 numbers per point.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "kind", "message"), STRATEGY_REFUSALS)
+def test_each_strategy_refusal_has_its_exception_type_and_whole_message(
+    call: Callable[[], object], kind: type[Exception], message: str
+) -> None:
+    with pytest.raises(Exception) as caught:
+        call()
+    assert type(caught.value) is kind
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("make", "name"),
+    [
+        (lambda k: networks(max_inputs=k), "networks(max_inputs)"),
+        (lambda k: networks(max_width=k), "networks(max_width)"),
+        (lambda k: networks(max_layers=k), "networks(max_layers)"),
+        (lambda k: networks(samples=k), "networks(samples)"),
+        (lambda k: expressions(k), "expressions(n_inputs)"),
+        (lambda k: expressions(1, max_depth=k), "expressions(max_depth)"),
+        (lambda k: expressions(1, max_ops=k), "expressions(max_ops)"),
+    ],
+)
+def test_each_strategy_size_takes_1_and_refuses_0(make: Callable[[int], object], name: str) -> None:
+    make(1)  # the smallest: one input, one op, one layer, one sample
+    with pytest.raises(ValueError) as caught:
+        make(0)
+    assert str(caught.value) == f"{name} must be a whole number >= 1, got 0."
+
+
 def test_a_networks_loss_wants_all_its_weights_as_one_point_and_its_repr_shows_the_data() -> None:
     model = MLP(1, [1], seed=0)  # one neuron of one input: 2 weights
     network = Network(model, ((1.0,),), (0.5,))
