@@ -124,6 +124,30 @@ def test_f_is_called_with_values_named_as_its_arguments() -> None:
     assert labels[0] == ("x", "y")
 
 
+@pytest.mark.parametrize(
+    ("against", "what"), [("sympy", "the value of tanh at 0.4"), ("torch", "f itself")]
+)
+def test_an_op_computing_the_wrong_value_is_said_to_be_wrong_in_its_value(
+    against: str, what: str
+) -> None:
+    """tanh's number + 0.5, its derivative right: the oracle sees f's value itself is off."""
+    pytest.importorskip(against)
+    t = math.tanh(0.4)
+
+    def f(x: Value) -> Value:
+        return op_result(math.tanh(x.data) + 0.5, TANH, x, 1.0 - t * t)
+
+    with pytest.raises(AssertionError) as caught:
+        assert_gradients_match(f, 0.4, against=against)
+    assert str(caught.value).splitlines() == [
+        f"gradients of f do not match {against} at x=0.4:",
+        f"  {what}: autograd {t + 0.5!r}, {against} {t!r}, relative error "
+        f"{0.5 / (t + 0.5):.3g} (allowed: rel 1e-09, abs 1e-12)",
+        f"f's own value differs from {against}'s: an op computes a different number than its "
+        "name says (its value, not its derivative).",
+    ]
+
+
 def test_a_correct_defined_op_passes_at_many_points_and_counts_them() -> None:
     points = [(x / 7.0,) for x in range(-20, 21)]
     report = assert_gradients_match(lambda x: sin(x * x) * x, *points)
