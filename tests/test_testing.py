@@ -148,6 +148,19 @@ def test_an_op_computing_the_wrong_value_is_said_to_be_wrong_in_its_value(
     ]
 
 
+def test_a_smooth_f_through_an_ops_own_kink_is_skipped_saying_which_op_and_why() -> None:
+    """relu(x) - relu(-x) is x (slope 1), but autograd takes relu'(0) = 0 at both kinks."""
+    report = assert_gradients_match(lambda x: x.relu() - (-x).relu(), 0.0)
+    assert report.compared == 0
+    (skip,) = report.skipped
+    said, why = skip.split(" (slopes ", 1)
+    assert said == (
+        "at x=0.0: d f/d x: autograd 0.0, central difference 1.0, relative error 1 (allowed: "
+        "rel 1e-06, abs 1e-07); but relu at x = 0.0, on a kink or singularity of its own"
+    )
+    assert why.startswith("0 from the left, 1 from the right") and why.endswith(": a kink)")
+
+
 def test_a_correct_defined_op_passes_at_many_points_and_counts_them() -> None:
     points = [(x / 7.0,) for x in range(-20, 21)]
     report = assert_gradients_match(lambda x: sin(x * x) * x, *points)
