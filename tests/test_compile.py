@@ -847,3 +847,13 @@ def test_the_source_says_what_it_was_made_from_and_labels_its_sections() -> None
     # a traceback through the generated code names the tape it came from
     named = trace(lambda: (w * x).tanh(), [w], [x], name="step")
     assert named.function.__code__.co_filename == "<tinygrad_xor.compile: step>"
+
+
+def test_nan_and_infinite_constants_are_written_as_the_names_that_hold_them() -> None:
+    # repr gives nan, inf and -inf, which are not Python names: the source must say _NAN etc.
+    w = Value(0.5, "w")
+    for constant, written in ((math.nan, "_NAN"), (math.inf, "_INF"), (-math.inf, "-_INF")):
+        tape = trace(lambda c=constant: w + Value(c), [w])
+        assert f"    v2 = w + {written}\n" in tape.source
+        replayed = tape.replay([0.25]).loss
+        assert_same((Value(0.25) + Value(constant)).data, replayed, f"w + {written}")

@@ -487,6 +487,161 @@ def test_a_binary_op_of_define_op_checks_its_derivative_in_values() -> None:
         grad(lambda x: three(x, x))(2.0)
 
 
+def _text_refused(where: str, text: str) -> str:
+    """The message for a str given where a number goes (numbers.to_float's wording)."""
+    return (
+        f"{where}: expected a Value or a real number (int or float), got str {text!r}. "
+        "Convert the text first: Value(float(text))."
+    )
+
+
+def _no_derivative_in_values(name: str, arguments: str) -> str:
+    return (
+        f"the op {name!r} (made by define_op) gives its derivative as a float, so a gradient "
+        f"through it cannot be differentiated again. Give its derivative in Values too: "
+        f"define_op({name!r}, rule, derivative=lambda {arguments}: ...), written with ops that "
+        "have derivatives of their own (Value's ops, or ops of define_op given one). For a first "
+        "derivative only, gradients(y, xs) and backward() work as they are."
+    )
+
+
+_FLOAT_ONLY = define_op("flat", lambda x: (x, 1.0))
+_FLOAT_ONLY_2 = define_op("flat2", lambda x, y: (x * y, y, x))
+_RETURNS_TEXT = define_op("text", lambda x: (x, 1.0), derivative=lambda x: "a")
+_RETURNS_ONE = define_op("one", lambda x, y: (x * y, y, x), derivative=lambda x, y: x)
+
+# Each refusal, its exception type and its whole message, as the code's docs describe it:
+# what was called (grad(<lambda>), jvp(f, primals, tangents)...), which argument, counted
+# from 0, and what was received.
+REFUSALS: list[tuple[Callable[[], object], type[Exception], str]] = [
+    (lambda: grad(3.0), TypeError, "grad(f): f must be a function of Values, got float."),
+    (lambda: hessian(3.0), TypeError, "hessian(f): f must be a function of Values, got float."),
+    (
+        lambda: jvp(3.0, (1.0,), (1.0,)),
+        TypeError,
+        "jvp(f, ...): f must be a function of Values, got float.",
+    ),
+    (
+        lambda: grad(lambda v: v, argnum=-1),
+        ValueError,
+        "grad(f, argnum) must be a whole number >= 0, got -1.",
+    ),
+    (
+        lambda: grad(lambda v: v, argnum=1)(1.0),
+        TypeError,
+        "grad(<lambda>): argnum=1, but it was called with 1 argument; argnum counts from 0.",
+    ),
+    (
+        lambda: grad(lambda *v: Value(1.0), argnum=3)(1.0, 2.0),
+        TypeError,
+        "grad(<lambda>): argnum=3, but it was called with 2 arguments; argnum counts from 0.",
+    ),
+    (
+        lambda: grad(lambda v: v)("one"),
+        TypeError,
+        _text_refused("grad(<lambda>): argument 0", "one"),
+    ),
+    (
+        lambda: grad(lambda v, w: v)(1.0, "x"),
+        TypeError,
+        _text_refused("grad(<lambda>): argument 1", "x"),
+    ),
+    (
+        lambda: hessian(lambda v, w: v * w)(1.0, "2"),
+        TypeError,
+        _text_refused("hessian(<lambda>): argument 1", "2"),
+    ),
+    (
+        lambda: jvp(lambda v: v, (1.0,), ("t",)),
+        TypeError,
+        _text_refused("jvp(<lambda>): tangent 0", "t"),
+    ),
+    (
+        lambda: jvp(lambda v, w: v, (1.0, 2.0), (1.0, "t")),
+        TypeError,
+        _text_refused("jvp(<lambda>): tangent 1", "t"),
+    ),
+    (
+        lambda: jvp(lambda v, w: v, (1.0, "p"), (1.0, 1.0)),
+        TypeError,
+        _text_refused("jvp(<lambda>): argument 1", "p"),
+    ),
+    (
+        lambda: jvp(lambda v: v, (1.0,), (1.0, 2.0)),
+        ValueError,
+        "jvp(f, primals, tangents): 1 primals but 2 tangents; give one tangent per primal.",
+    ),
+    (
+        lambda: jvp(lambda v: v, 1.0, (1.0,)),
+        TypeError,
+        "jvp(f, primals, tangents): primals must be a tuple, one entry per argument of f, "
+        "got float 1.0; e.g. jvp(f, (x,), (1.0,)).",
+    ),
+    (
+        lambda: jvp(lambda v: v, (1.0,), "1"),
+        TypeError,
+        "jvp(f, primals, tangents): tangents must be a tuple, one entry per argument of f, "
+        "got str '1'; e.g. jvp(f, (x,), (1.0,)).",
+    ),
+    (
+        lambda: jvp(lambda v: [], (1.0,), (1.0,)),
+        TypeError,
+        "jvp(<lambda>): f must return a Value or a list of Values, got list [].",
+    ),
+    (
+        lambda: grad(lambda v: 3.0)(1.0),
+        TypeError,
+        "grad(<lambda>): f must return a Value (one number), got float 3.0.",
+    ),
+    (
+        lambda: gradients(2.0, [Value(1.0)]),
+        TypeError,
+        "gradients(y, xs): y must be a Value, got float 2.0.",
+    ),
+    (
+        lambda: gradients(Value(1.0), Value(1.0)),
+        TypeError,
+        "gradients(y, xs): xs must be a list of Values, got Value; for one, pass [x].",
+    ),
+    (
+        lambda: gradients(Value(1.0), [Value(1.0), 2.0]),
+        TypeError,
+        "gradients(y, xs): xs[1] must be a Value, got 2.0.",
+    ),
+    (
+        lambda: VALUES.where(Value(1.0), 1.0, 2.0),
+        TypeError,
+        "where: a condition on Values must be a bool, got Value(data=1.0, grad=0.0).",
+    ),
+    (lambda: grad(_FLOAT_ONLY)(0.0), TypeError, _no_derivative_in_values("flat", "x")),
+    (
+        lambda: grad(lambda x: _FLOAT_ONLY_2(x, x))(2.0),
+        TypeError,
+        _no_derivative_in_values("flat2", "x, y"),
+    ),
+    (
+        lambda: grad(_RETURNS_TEXT)(2.0),
+        TypeError,
+        "text's derivative returned 'a'; it must return d/dx (a Value).",
+    ),
+    (
+        lambda: grad(lambda x: _RETURNS_ONE(x, x))(2.0),
+        TypeError,
+        "one's derivative returned Value(data=2.0, grad=0.0); it must return (d/dx, d/dy), Values.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "kind", "message"), REFUSALS)
+def test_each_refusal_has_its_exception_type_and_says_its_whole_message(
+    call: Callable[[], object], kind: type[Exception], message: str
+) -> None:
+    with pytest.raises(Exception) as caught:
+        call()
+    assert type(caught.value) is kind
+    assert str(caught.value) == message
+
+
 def test_the_package_exports_every_derivative_function() -> None:
     import tinygrad_xor
 

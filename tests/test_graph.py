@@ -29,6 +29,7 @@ from tinygrad_xor.graph import (
     GraphTooLargeError,
     ValueGraph,
     draw_dot,
+    show_backprop,
     svg_target,
     to_html,
     to_svg,
@@ -781,8 +782,9 @@ def test_cli_graph_refuses_an_out_that_is_not_an_svg_file_before_any_work(
 
 def test_an_svg_name_in_capitals_is_an_svg_file(tmp_path: Path) -> None:
     assert svg_target(tmp_path / "GRAPH.SVG") == tmp_path / "GRAPH.SVG"
-    with pytest.raises(ValueError, match=r"ends in \.svg"):
+    with pytest.raises(ValueError) as caught:
         svg_target(tmp_path / "graph.png")
+    assert str(caught.value) == f"{tmp_path / 'graph.png'}: the name of an SVG file ends in .svg."
 
 
 def test_cli_graph_refuses_bce_with_an_output_train_refuses_it_for(
@@ -849,10 +851,20 @@ def test_a_drawn_graph_is_laid_out_once_for_its_svg_and_its_page(
 
 def test_a_page_needs_a_numbered_graph_and_takes_no_second_set_of_parameters() -> None:
     y, _, w = small_graph()
-    with pytest.raises(ValueError, match=re.escape("draw_dot(root, show_order=True)")):
-        to_html(draw_dot(y))
-    with pytest.raises(TypeError, match="give them to draw_dot"):
-        to_html(draw_dot(y, show_order=True), parameters=[w])
+    for caller, call in (("to_html", to_html), ("show_backprop", show_backprop)):
+        with pytest.raises(ValueError) as unnumbered:
+            call(draw_dot(y))
+        assert str(unnumbered.value) == (
+            f"{caller}(graph): the page's steps name Values by their numbers (#1, #2, ...), so "
+            "the graph must be drawn with them: draw_dot(root, show_order=True), or pass the "
+            "Value itself."
+        )
+        with pytest.raises(TypeError) as twice:
+            call(draw_dot(y, show_order=True), parameters=[w])
+        assert str(twice.value) == (
+            f"{caller}(graph, parameters=...): a drawn graph has its parameters already; give "
+            "them to draw_dot, or pass the Value itself."
+        )
 
 
 def chain(ops: int) -> Value:

@@ -109,6 +109,58 @@ def test_when_every_op_is_right_the_chain_rule_is_the_suspect() -> None:
     ]
 
 
+def test_f_is_called_with_values_named_as_its_arguments() -> None:
+    """A graph f draws, or an error it raises, names x and y as f calls them."""
+    labels = []
+
+    def f(x: Value, y: Value) -> Value:
+        labels.append((x.label, y.label))
+        return x * y
+
+    assert_gradients_match(f, (1.0, 2.0))
+    assert labels[0] == ("x", "y")
+    labels.clear()
+    assert_gradients_match(f, (1.0, 2.0), order=2)  # the second derivatives' first call too
+    assert labels[0] == ("x", "y")
+
+
+@pytest.mark.parametrize(
+    ("against", "what"), [("sympy", "the value of tanh at 0.4"), ("torch", "f itself")]
+)
+def test_an_op_computing_the_wrong_value_is_said_to_be_wrong_in_its_value(
+    against: str, what: str
+) -> None:
+    """tanh's number + 0.5, its derivative right: the oracle sees f's value itself is off."""
+    pytest.importorskip(against)
+    t = math.tanh(0.4)
+
+    def f(x: Value) -> Value:
+        return op_result(math.tanh(x.data) + 0.5, TANH, x, 1.0 - t * t)
+
+    with pytest.raises(AssertionError) as caught:
+        assert_gradients_match(f, 0.4, against=against)
+    assert str(caught.value).splitlines() == [
+        f"gradients of f do not match {against} at x=0.4:",
+        f"  {what}: autograd {t + 0.5!r}, {against} {t!r}, relative error "
+        f"{0.5 / (t + 0.5):.3g} (allowed: rel 1e-09, abs 1e-12)",
+        f"f's own value differs from {against}'s: an op computes a different number than its "
+        "name says (its value, not its derivative).",
+    ]
+
+
+def test_a_smooth_f_through_an_ops_own_kink_is_skipped_saying_which_op_and_why() -> None:
+    """relu(x) - relu(-x) is x (slope 1), but autograd takes relu'(0) = 0 at both kinks."""
+    report = assert_gradients_match(lambda x: x.relu() - (-x).relu(), 0.0)
+    assert report.compared == 0
+    (skip,) = report.skipped
+    said, why = skip.split(" (slopes ", 1)
+    assert said == (
+        "at x=0.0: d f/d x: autograd 0.0, central difference 1.0, relative error 1 (allowed: "
+        "rel 1e-06, abs 1e-07); but relu at x = 0.0, on a kink or singularity of its own"
+    )
+    assert why.startswith("0 from the left, 1 from the right") and why.endswith(": a kink)")
+
+
 def test_a_correct_defined_op_passes_at_many_points_and_counts_them() -> None:
     points = [(x / 7.0,) for x in range(-20, 21)]
     report = assert_gradients_match(lambda x: sin(x * x) * x, *points)
@@ -449,13 +501,98 @@ def test_networks_reach_max_layers_and_refuse_an_empty_list_of_activations() -> 
         networks(activations=["nope"])
 
 
+_SHADOW = define_op("v1", lambda x: (x, 1.0))
+_EXAMPLE = "e.g. ops=[sin, '*', '+'] (names from BUILTIN_OPS, ops from define_op)."
+
+# The strategies' refusals: exception type and whole message (what was given, what to give).
+STRATEGY_REFUSALS: list[tuple[Callable[[], object], type[Exception], str]] = [
+    (
+        lambda: expressions(2, ops=[_SHADOW]),
+        ValueError,
+        "expressions(ops=...): Expression.source has a name 'v1' of its own (the function f, "
+        "Value, the variables x0, v1, ...), so an op named 'v1' would be read as that; define "
+        "it under another name, e.g. 'v1_op'.",
+    ),
+    (
+        lambda: expressions(2, ops=[]),
+        TypeError,
+        f"expressions(ops=...): expected a non-empty list of ops, got []; {_EXAMPLE}",
+    ),
+    (
+        lambda: expressions(2, ops="exp"),
+        TypeError,
+        f"expressions(ops=...): expected a non-empty list of ops, got 'exp'; {_EXAMPLE}",
+    ),
+    (
+        lambda: expressions(2, ops=["sin"]),
+        ValueError,
+        f"expressions(ops=...): unknown op 'sin'; the built-in ones are {', '.join(BUILTIN_OPS)}, "
+        "and any op made by define_op.",
+    ),
+    (
+        lambda: expressions(2, ops=[math.sin]),
+        TypeError,
+        "expressions(ops=...): <built-in function sin> is neither a name from BUILTIN_OPS nor "
+        "an op made by define_op.",
+    ),
+    (
+        lambda: networks(activations="tanh"),
+        TypeError,
+        "networks(activations=...): expected a list of names, got 'tanh'.",
+    ),
+    (
+        lambda: networks(activations=["nope"]),
+        ValueError,
+        "unknown networks(activations) 'nope'; choose one of: sigmoid, tanh, relu, linear.",
+    ),
+    (
+        lambda: Expression(3, [])(0.5),
+        TypeError,
+        f"{Expression(3, [])!r} takes 3 inputs, got 1; to check it, give "
+        "assert_gradients_match one tuple of 3 numbers per point.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "kind", "message"), STRATEGY_REFUSALS)
+def test_each_strategy_refusal_has_its_exception_type_and_whole_message(
+    call: Callable[[], object], kind: type[Exception], message: str
+) -> None:
+    with pytest.raises(Exception) as caught:
+        call()
+    assert type(caught.value) is kind
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("make", "name"),
+    [
+        (lambda k: networks(max_inputs=k), "networks(max_inputs)"),
+        (lambda k: networks(max_width=k), "networks(max_width)"),
+        (lambda k: networks(max_layers=k), "networks(max_layers)"),
+        (lambda k: networks(samples=k), "networks(samples)"),
+        (lambda k: expressions(k), "expressions(n_inputs)"),
+        (lambda k: expressions(1, max_depth=k), "expressions(max_depth)"),
+        (lambda k: expressions(1, max_ops=k), "expressions(max_ops)"),
+    ],
+)
+def test_each_strategy_size_takes_1_and_refuses_0(make: Callable[[int], object], name: str) -> None:
+    make(1)  # the smallest: one input, one op, one layer, one sample
+    with pytest.raises(ValueError) as caught:
+        make(0)
+    assert str(caught.value) == f"{name} must be a whole number >= 1, got 0."
+
+
 def test_a_networks_loss_wants_all_its_weights_as_one_point_and_its_repr_shows_the_data() -> None:
     model = MLP(1, [1], seed=0)  # one neuron of one input: 2 weights
     network = Network(model, ((1.0,),), (0.5,))
-    with pytest.raises(
-        TypeError, match=r"takes 2 weights, got 1; .* the tuple network\.weights as"
-    ):
-        network.loss(Value(1.0))
+    for weights in ([Value(1.0)], [Value(1.0)] * 3):  # one too few, one too many
+        with pytest.raises(TypeError) as caught:
+            network.loss(*weights)
+        assert str(caught.value) == (
+            f"Network.loss takes 2 weights, got {len(weights)}; to check it, give "
+            "assert_gradients_match the tuple network.weights as one point."
+        )
     assert repr(network) == f"Network({model!r}, inputs=((1.0,),), targets=(0.5,))"
 
 
@@ -920,9 +1057,13 @@ def test_order_two_names_a_derivative_in_values_that_contradicts_its_rule() -> N
     assert assert_gradients_match(lambda x: backwards(x * x), 0.5).compared == 1  # order 1
     with pytest.raises(AssertionError) as caught:
         assert_gradients_match(lambda x: backwards(x * x), 0.5, order=2)
-    message = str(caught.value)
-    assert "backwards, made by define_op, at 0.25: its derivative= gives d/dx = " in message
-    assert f"{-math.cos(0.25)!r}, its rule {math.cos(0.25)!r}" in message
+    assert str(caught.value).splitlines() == [
+        "the first derivatives of f, as graphs to differentiate again, are wrong at x=0.5:",
+        # d f/d x = (the op's derivative at 0.25) * 2x, and 2x = 1 at x = 0.5
+        f"  d f/d x: as a graph {-math.cos(0.25)!r}, by backward() {math.cos(0.25)!r}",
+        f"  backwards, made by define_op, at 0.25: its derivative= gives d/dx = "
+        f"{-math.cos(0.25)!r}, its rule {math.cos(0.25)!r}: one of the two is wrong.",
+    ]
 
 
 def test_order_two_names_a_derivative_in_values_off_by_more_than_rounding() -> None:
@@ -940,8 +1081,18 @@ def test_order_two_names_a_derivative_in_values_that_cuts_its_graph() -> None:
     cut = define_op(
         "cut", lambda x: (math.sin(x), math.cos(x)), derivative=lambda x: Value(math.cos(x.data))
     )
-    with pytest.raises(AssertionError, match=r"cut, made by define_op, at 0\.25: the graph of"):
+    with pytest.raises(AssertionError) as caught:
         assert_gradients_match(lambda x: cut(x * x), 0.5, order=2)
+    title, line = str(caught.value).splitlines()
+    assert title.endswith("are wrong at x=0.5:")
+    said = re.fullmatch(
+        r"  cut, made by define_op, at 0\.25: the graph of its derivative= \(d/dx\) has slope "
+        r"0\.0 in x, but its values change at (\S+): written so it cannot be differentiated "
+        r"\(reading \.data, or making a new Value, cuts the graph\)\.",
+        line,
+    )
+    assert said is not None, line
+    assert float(said[1]) == pytest.approx(-math.sin(0.25), rel=1e-9)  # d cos(x) / dx
 
 
 def test_order_two_catches_a_wrong_second_derivative_of_an_engine_op() -> None:
