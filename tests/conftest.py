@@ -76,3 +76,19 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.section("slowest test files")
     for path, seconds in SECONDS_BY_FILE.most_common(5):
         terminalreporter.write_line(f"{seconds:7.1f} s  {path}")
+
+
+@pytest.fixture
+def drawn(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The figures tinygrad_xor.plots draws, kept as they are saved (still written)."""
+    from tinygrad_xor import plots
+
+    figures: list[Any] = []
+    save = plots._save
+
+    def keeping_the_figure(figure, path, image_format="png"):  # type: ignore[no-untyped-def]
+        figures.append(figure)
+        save(figure, path, image_format)
+
+    monkeypatch.setattr(plots, "_save", keeping_the_figure)
+    return figures

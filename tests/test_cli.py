@@ -867,25 +867,15 @@ def test_a_loaded_run_says_in_its_first_line_which_file_it_continued(
 
 @pytest.mark.parametrize("epochs", ["600", "5"])
 def test_the_loss_plot_marks_the_epoch_the_summary_says_was_first_solved(
-    epochs: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    epochs: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, drawn: list[Any]
 ) -> None:
     """600 epochs solve XOR (a dashed line at that epoch on both scales); 5 do not (none)."""
-    from tinygrad_xor import plots
-
-    figures: list[Any] = []
-    save = plots._save
-
-    def keeping_the_figure(figure, path, image_format="png"):  # type: ignore[no-untyped-def]
-        figures.append(figure)
-        save(figure, path, image_format)
-
-    monkeypatch.setattr(plots, "_save", keeping_the_figure)
     assert main(["train", "--epochs", epochs, "--plot", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     found = re.search(r"^solved: all 4 right \(first at epoch (\d+)\)$", out, re.MULTILINE)
     assert (found is not None) == (epochs == "600")
     solved = [int(found[1])] if found else []
-    loss_figure = figures[0]
+    loss_figure = drawn[0]
     for axes in loss_figure.axes:  # linear and log scale
         legend = [text.get_text() for text in axes.get_legend().get_texts()]
         assert legend == ["loss", *[f"all right from epoch {n}" for n in solved]]

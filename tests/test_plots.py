@@ -16,20 +16,6 @@ PNG = b"\x89PNG\r\n\x1a\n"
 CURVES = [("first", [1.0, 0.5, 0.25]), ("second", [2.0, 2.0])]
 
 
-@pytest.fixture
-def drawn(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """The figures plots draws, kept as they are saved (still written to their files)."""
-    figures: list[Any] = []
-    save = plots._save
-
-    def keeping_the_figure(figure, path, image_format="png"):  # type: ignore[no-untyped-def]
-        figures.append(figure)
-        save(figure, path, image_format)
-
-    monkeypatch.setattr(plots, "_save", keeping_the_figure)
-    return figures
-
-
 def test_each_curve_is_drawn_with_its_label_on_a_log_scale(
     tmp_path: Path, drawn: list[Any]
 ) -> None:
