@@ -51,19 +51,15 @@ def check_target(path: str | os.PathLike[str], *, make_folders: bool = False) ->
     try:
         mode = os.stat(target).st_mode
     except (FileNotFoundError, NotADirectoryError):  # no such file, or a file on the way
+        mode = None
+    if mode is None:
         if target.parent.is_dir():
             return target
-        existing = target.parent
-        while not existing.exists():
-            existing = existing.parent
-        if not existing.is_dir():
-            raise TargetError(
-                f"cannot write {given}: {existing} is a file, not a folder."
-            ) from None
+        _refuse_a_file_on_the_way(given, target.parent)
         if not make_folders:
             raise TargetError(
                 f"{given}: the directory {Path(given).parent} does not exist; create it first."
-            ) from None
+            )
         return target
     if not stat.S_ISREG(mode):
         fix = "give a file name" if stat.S_ISDIR(mode) else "give the path of a regular file"
@@ -76,12 +72,17 @@ def check_folder(path: str | os.PathLike[str]) -> Path:
     folder = Path(os.path.realpath(os.fspath(path) or "."))
     if folder.exists() and not folder.is_dir():
         raise TargetError(f"{os.fspath(path)} is a file; give a directory.")
+    _refuse_a_file_on_the_way(os.fspath(path), folder)
+    return folder
+
+
+def _refuse_a_file_on_the_way(given: str, folder: Path) -> None:
+    """A folder still to be made: the nearest part of it that exists must be a directory."""
     existing = folder
-    while not existing.exists():  # a new folder: nothing on its way may be a file
+    while not existing.exists():
         existing = existing.parent
     if not existing.is_dir():
-        raise TargetError(f"cannot write {os.fspath(path)}: {existing} is a file, not a folder.")
-    return folder
+        raise TargetError(f"cannot write {given}: {existing} is a file, not a folder.")
 
 
 def write_atomically(
