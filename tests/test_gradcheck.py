@@ -13,9 +13,10 @@ import pytest
 
 from tinygrad_xor import define_op
 from tinygrad_xor.engine import Value, op_result
-from tinygrad_xor.gradcheck import GradcheckError, gradcheck
+from tinygrad_xor.gradcheck import GradcheckError, gradcheck, rounding_scale, value_rounding
 from tinygrad_xor.nn import MLP
 from tinygrad_xor.slopes import STEP
+from tinygrad_xor.testing import assert_gradients_match
 
 # -- gradcheck -----------------------------------------------------------------------------
 
@@ -239,3 +240,35 @@ def test_gradchecks_defaults_are_the_first_step_and_atol_1e_5_rtol_1e_3() -> Non
     w = Value(0.5, "w")
     report = gradcheck(lambda: w * w, [w])
     assert (report.eps, report.atol, report.rtol) == (STEP, 1e-5, 1e-3) == (1e-3, 1e-5, 1e-3)
+
+
+def small_over_large(x: Value) -> Value:
+    """Found by hypothesis (test_gradient_matches_central_differences) at x = 0: numbers up
+    to 1.3e3 (w*w + 1), a value of 0.002 and a slope of 0.003."""
+    v = x + 1.5
+    w = (v * 4.0 * v * 4.0 + 0.5).relu()
+    return v * 2.0 / (w * w + 1.0)
+
+
+def test_rounding_is_weighted_by_how_much_f_depends_on_each_number() -> None:
+    # Each op's result n counts |n| * |d f/d n|: w*w + 1 is 1.3e3, but f moves by 2e-6 of it.
+    x = Value(0.0, "x")
+    out = small_over_large(x)
+    assert rounding_scale(out) == 1333.25
+    # w*w + 1 = 1333.25 counts 1333.25 * 3 / 1333.25**2 = 0.00225; f itself 0.00225, and so on.
+    assert abs(out.data) * 2 < value_rounding(out) < 0.1  # 0.038, where the largest is 1.3e3
+    # Weighted by the largest number instead, 64 ulps of 1.3e3 over the step swamped it.
+    report = gradcheck(lambda: small_over_large(x), [x], atol=1e-7, rtol=1e-7)
+    assert (report.compared, report.skipped) == (1, ())
+    assert assert_gradients_match(small_over_large, 0.0).compared == 1
+    assert x.grad == 0.0 and out.grad == 0.0  # the adjoints it read were put back
+
+
+def test_value_rounding_is_never_more_than_the_largest_number() -> None:
+    # A derivative that is wrong by 1e12 cannot make rounding look larger than the graph's
+    # numbers, and so cannot turn its own failure into a skip.
+    steep = define_op("steep", lambda x: (2.0 * x, 2e12))
+    x = Value(0.25)
+    out = steep(x) * 3.0
+    assert value_rounding(out) == rounding_scale(out) == 1.5
+    assert value_rounding(Value(2.0) * math.inf) == rounding_scale(Value(2.0) * math.inf) == 0.0

@@ -117,7 +117,7 @@ def test_rounding_that_swamps_the_slope_is_said_to() -> None:
     # (x + 1e20) - 1e20 is x, but rounds to multiples of 16384: nothing to measure.
     slope = measure_slope(lambda x: (x + 1e20) - 1e20, 1.0, scale=1e20)
     assert not slope.measured
-    assert slope.why_not.startswith("f's rounding (its numbers reach 1e+20) swamps a slope")
+    assert slope.why_not.startswith("f's rounding (at the scale of 1e+20) swamps a slope")
 
 
 def test_a_function_faster_than_any_step_is_not_measured() -> None:
@@ -127,7 +127,7 @@ def test_a_function_faster_than_any_step_is_not_measured() -> None:
     assert "f turns faster than the step, or has a kink or a singularity within" in slope.why_not
     # Given the scale of its numbers, rounding is seen to stop it (1e15 * x rounds).
     slope = measure_slope(lambda x: math.cos(1e15 * x), 1.0, scale=1e15)
-    assert slope.why_not.startswith("f's rounding (its numbers reach 1e+15) swamps a slope")
+    assert slope.why_not.startswith("f's rounding (at the scale of 1e+15) swamps a slope")
 
 
 def test_a_point_that_is_not_finite_is_not_measured() -> None:
@@ -273,7 +273,7 @@ def test_rounding_may_be_as_large_as_the_tolerance_and_no_larger() -> None:
 
     assert slope_at(rounding).measured and slope_at(rounding).error == rounding
     below = slope_at(math.nextafter(rounding, 0.0))
-    assert below.why_not.startswith("f's rounding (its numbers reach 1) swamps a slope of 1e-07")
+    assert below.why_not.startswith("f's rounding (at the scale of 1) swamps a slope of 1e-07")
 
 
 def test_a_slope_is_a_record_that_cannot_be_changed() -> None:

@@ -4,9 +4,12 @@
                                     f measured by slopes.measure_slope; GradcheckError if off
     returned_value(out, where)      f's result, or TypeError when f did not return a Value
     gradients_of(out, leaves)       d out / d leaf by backward(), every .grad left as it was
-    rounding_scale(out)             the largest number an op made in out's graph: its rounding
+    rounding_scale(out)             the largest number an op made in out's graph: the scale
+                                    its gradients round at
+    value_rounding(out)             how far rounding may move out's value: the scale the
+                                    measured slope's noise goes with
 
-The last three are the pieces tinygrad_xor.testing's assert_gradients_match uses too, so
+The last four are the pieces tinygrad_xor.testing's assert_gradients_match uses too, so
 both checkers measure, refuse and restore alike. Only the engine is needed.
 """
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from tinygrad_xor.checks import real_number, shown
 from tinygrad_xor.engine import Value, topological_order
@@ -28,7 +32,11 @@ __all__ = [
     "returned_value",
     "gradients_of",
     "rounding_scale",
+    "value_rounding",
 ]
+
+
+_Read = TypeVar("_Read")
 
 
 class GradcheckError(RuntimeError):
@@ -119,13 +127,18 @@ def gradients_of(out: Value, leaves: Sequence[Value]) -> list[float]:
     weights f closes over, and nodes shared with a graph built outside f. A check in the
     middle of a training step must change none of them.
     """
+    return _after_backward(out, leaves, lambda: [leaf.grad for leaf in leaves])
+
+
+def _after_backward(out: Value, leaves: Sequence[Value], read: Callable[[], _Read]) -> _Read:
+    """What `read` finds in the .grads right after out.backward(); every .grad then restored."""
     touched = [*topological_order(out), *leaves]  # a leaf out does not use reads 0
     saved = [(node, node.grad) for node in touched]
     try:
         for leaf in leaves:
             leaf.grad = 0.0
         out.backward()
-        return [leaf.grad for leaf in leaves]
+        return read()
     finally:
         for node, grad in saved:
             node.grad = grad
@@ -136,6 +149,26 @@ def rounding_scale(out: Value) -> float:
     rounding scales with. (Leaves are exact: cos(x) at x = 1e9 rounds like a number near 1.)"""
     made = (n.data for n in topological_order(out) if not n.is_leaf)
     return max([0.0, *(math.fabs(data) for data in made if math.isfinite(data))])
+
+
+def value_rounding(out: Value) -> float:
+    """How far rounding may move out's value, in units of the relative precision.
+
+    An op's result n that rounds by a fraction e of itself moves out by about e * |n| *
+    |d out / d n|: the sum of |n| * |d out / d n| over the ops' results. A number far
+    larger than out that out hardly depends on (v / (v*v + 1) at v = 36) adds little.
+    Never more than rounding_scale(out), so an op's wrong derivative under test cannot
+    make rounding look larger than the graph's numbers (it is the bound when an adjoint
+    is not finite).
+    """
+    largest = rounding_scale(out)
+
+    def weighted() -> float:
+        made = [n for n in topological_order(out) if not n.is_leaf]
+        return sum(math.fabs(n.data * n.grad) for n in made if n.grad != 0.0)
+
+    total = _after_backward(out, [], weighted)
+    return total if total < largest else largest  # a nan total is not smaller: the bound
 
 
 def _named_params(params: Sequence[Value] | Mapping[str, Value]) -> list[tuple[str, Value]]:
@@ -199,7 +232,7 @@ def gradcheck(
 
     out = returned_value(f(), "gradcheck")
     analytic = gradients_of(out, [p for _, p in named])
-    scale = rounding_scale(out)
+    scale = value_rounding(out)
 
     rows = []
     for (name, p), a in zip(named, analytic, strict=True):

@@ -285,7 +285,7 @@ def _at_step(
         steps = max(raw_steps - 4.5 * noise, 0.0)
     else:
         reach = max(scale, math.fabs(fx))
-        why = f"f's rounding (its numbers reach {reach:.3g}) swamps a slope of {narrow:.3g}"
+        why = f"f's rounding (at the scale of {reach:.3g}) swamps a slope of {narrow:.3g}"
         return _Try(h, blocked=f"{why} at step {h:.3g}", swamped=True)
     # A kink keeps its sides apart at every step; smooth f's estimates come together as
     # h**2 or faster (flat as x**4 at 0, where they are as large as its size at any step).

@@ -46,7 +46,7 @@ from hypothesis import currently_in_test_context, event
 from tinygrad_xor.checks import choice, real_number, shown, whole_number
 from tinygrad_xor.derivatives import VALUES, grad, gradients
 from tinygrad_xor.engine import Value, topological_order
-from tinygrad_xor.gradcheck import gradients_of, returned_value, rounding_scale
+from tinygrad_xor.gradcheck import gradients_of, returned_value, rounding_scale, value_rounding
 from tinygrad_xor.rules import RuleOp
 from tinygrad_xor.slopes import measure_slope, relative_error
 from tinygrad_xor.testing.op_checks import OP_ABS, OP_REL, OpCheck, check_op, path_checks
@@ -286,6 +286,7 @@ def _check_point(
     at = ", ".join(f"{name}={x!r}" for name, x in zip(names, xs, strict=True))
     mismatches: list[tuple[Value | None, str]] = []  # (the argument or None for f, its line)
     if against == "central":
+        rounding = value_rounding(root)
         for i, leaf in enumerate(leaves):
 
             def moved(t: float, i: int = i) -> float:
@@ -294,7 +295,7 @@ def _check_point(
 
             g = analytic[i]
             slope = measure_slope(
-                moved, xs[i], fx=root.data, scale=scale, rel=rel, abs=abs_, against=g
+                moved, xs[i], fx=root.data, scale=rounding, rel=rel, abs=abs_, against=g
             )
             if not slope.measured:
                 _skip(report, f"at {at}, {_derivative(of, names[i])}: {slope.why_not}")
