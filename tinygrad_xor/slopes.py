@@ -76,8 +76,8 @@ def measure_slope(
 ) -> Slope:
     """Measure fn'(x), starting at step `step * max(1, |x|)`.
 
-    `fx` is fn(x) when the caller has it. `scale` bounds the numbers fn computes with
-    near x (the largest in its graph, say; fn's values are taken in any case): fn's
+    `fx` is fn(x) when the caller has it. `scale` is what fn's rounding goes with near x
+    (gradcheck.value_rounding of its graph, say; fn's values are taken in any case): fn's
     rounding is taken as 64 ulps of it. The estimates must agree to 1e-4 of the slope's
     size (the steepest chord from x), else the step shrinks. Rounding may be as large as
     the tolerance the slope will be judged with (rel, abs), 1e-4 of the size or 1e-4: it
