@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 
 import pytest
 
@@ -134,6 +135,7 @@ def test_gradcheck_skips_what_it_cannot_measure_and_says_why() -> None:
     assert str(report).endswith(f"skipped: {row.skipped}")
     report = gradcheck(lambda: w**0.5, [w])  # nan at the point
     assert report.rows[0].skipped == "f is nan at the point"
+    assert str(report) == "           w  analytic  nan  skipped: f is nan at the point"
 
 
 def test_the_worst_parameter_is_one_that_was_compared_never_a_skipped_one() -> None:
@@ -201,29 +203,63 @@ def test_gradcheck_measures_where_the_first_step_is_too_wide() -> None:
     assert abs(row.numeric - -500 * math.sin(62500.0)) <= row.allowed
 
 
-def test_gradcheck_rejects_bad_input() -> None:
-    w = Value(1.0, "w")
-    with pytest.raises(TypeError, match=r"must return a Value .*, it returned float 3\.0\. Build"):
-        gradcheck(lambda: 3.0, [w])  # type: ignore[arg-type, return-value]
-    with pytest.raises(
+W = Value(1.0, "w")
+B = Value(math.inf, "b")
+
+REFUSALS = [
+    (
+        lambda: gradcheck(lambda: 3.0, [W]),  # type: ignore[arg-type, return-value]
+        TypeError,
+        "gradcheck: f must return a Value (the number to differentiate), it returned float "
+        "3.0. Build the result from the Values f is given and return it.",
+    ),
+    (
+        lambda: gradcheck(lambda: W * 2, [W * 2]),
         ValueError,
-        match=r"'params\[0\]' is the result of an op \('\*'\), not a leaf: .*pass the Values you",
-    ):
-        gradcheck(lambda: w * 2, [w * 2])
-    with pytest.raises(ValueError, match=r"params is empty: .* e\.g\. model\.parameters\(\)\.$"):
-        gradcheck(lambda: w * 2, [])
-    with pytest.raises(TypeError, match=r"parameter 'params\[0\]' must be a Value, got float 1\.0"):
-        gradcheck(lambda: w * 2, [1.0])  # type: ignore[list-item]
-    with pytest.raises(
-        TypeError, match=r"a list of leaf Values or a dict of name -> Value, got int"
-    ):
-        gradcheck(lambda: w * 2, 5)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="eps must be > 0: it is the first step of the central"):
-        gradcheck(lambda: w * 2, [w], eps=0.0)
-    for bad in (math.nan, math.inf):
-        b = Value(bad, "b")
-        with pytest.raises(ValueError, match=rf"parameter 'b' is {bad}: a gradient is checked"):
-            gradcheck(lambda b=b: b * 2, [b])
+        "parameter 'params[0]' is the result of an op ('*'), not a leaf: central differences "
+        "perturb leaves, so pass the Values you created.",
+    ),
+    (
+        lambda: gradcheck(lambda: W * 2, []),
+        ValueError,
+        "params is empty: pass the leaf Values to check, e.g. model.parameters().",
+    ),
+    (
+        lambda: gradcheck(lambda: W * 2, [1.0]),  # type: ignore[list-item]
+        TypeError,
+        "parameter 'params[0]' must be a Value, got float 1.0.",
+    ),
+    (
+        lambda: gradcheck(lambda: W * 2, 5),  # type: ignore[arg-type]
+        TypeError,
+        "params must be a list of leaf Values or a dict of name -> Value, got int.",
+    ),
+    (
+        lambda: gradcheck(lambda: W * 2, [W], eps=0.0),
+        ValueError,
+        "eps must be > 0: it is the first step of the central difference.",
+    ),
+    (
+        lambda: gradcheck(lambda: B * 2, [B]),
+        ValueError,
+        "parameter 'b' is inf: a gradient is checked at finite numbers.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "error", "message"), REFUSALS)
+def test_gradcheck_rejects_bad_input_saying_what_it_got(
+    call: Callable[[], object], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error) as caught:
+        call()
+    assert str(caught.value) == message
+
+
+def test_a_nan_parameter_is_refused_too() -> None:
+    b = Value(math.nan, "b")
+    with pytest.raises(ValueError, match=r"^parameter 'b' is nan: a gradient is checked at"):
+        gradcheck(lambda: b * 2, [b])
 
 
 def test_a_report_and_its_rows_cannot_be_changed_after_the_check() -> None:
