@@ -106,6 +106,15 @@ def test_a_big_graph_shows_whole_and_opens_at_full_size() -> None:
     assert re.search(r'<details><summary>.*</summary><div style="overflow-x: auto"><img ', fragment)
 
 
+# What an untrusted notebook shows where Jupyter removed the frame.
+UNTRUSTED_NOTE = (
+    "<b>This notebook is not trusted, so Jupyter removed the page that steps through "
+    "backprop.</b> To step through it, trust the notebook: in JupyterLab and Notebook 7, "
+    "open the command palette (Ctrl+Shift+C) and run <b>Trust Notebook</b>; in the "
+    "classic Notebook, <b>File &gt; Trust Notebook</b>. Or run this cell again."
+)
+
+
 def test_show_backprop_carries_a_picture_and_a_trust_line_for_an_untrusted_notebook() -> None:
     _, _, c = reused()
     view = show_backprop(c)
@@ -118,9 +127,11 @@ def test_show_backprop_carries_a_picture_and_a_trust_line_for_an_untrusted_noteb
     fallback = re.search(rf'<div class="{hidden}">(.*?)</div><iframe ', shown, flags=re.S)
     assert fallback is not None
     note = fallback.group(1)
-    assert "This notebook is not trusted" in note
-    assert "command palette (Ctrl+Shift+C)" in note and "<b>Trust Notebook</b>" in note
-    assert "<b>File &gt; Trust Notebook</b>" in note and "run this cell again" in note
+    assert note.startswith(
+        f'<p style="color: #9a3412">{UNTRUSTED_NOTE}</p>'
+        "<p>Meanwhile, the graph with every step done:</p><img "
+    )
+    assert 'alt="the graph with every step done"' in note
     (image,) = images(note)
     texts = [t.text for t in ET.fromstring(svg_of(image)).iter(f"{SVG}text")]
     assert "grad 24" in texts  # a's grad: the graph with every step done
@@ -129,8 +140,18 @@ def test_show_backprop_carries_a_picture_and_a_trust_line_for_an_untrusted_noteb
 
 
 def test_page_view_without_a_picture_still_says_how_to_trust_the_notebook() -> None:
-    shown = pages.PageView("<html></html>")._repr_html_()
-    assert "Trust Notebook" in shown and "<img" not in shown
+    view = pages.PageView('<p class="x">a & b</p>', height=300)
+    shown = view._repr_html_()
+    style = re.match(r"<style>\.(tinygrad-xor-untrusted-[0-9a-f]{12}) ", shown)
+    assert style is not None, shown[:200]
+    hidden = style.group(1)
+    assert shown == (  # the page itself goes in the frame, escaped
+        f"<style>.{hidden} {{ display: none; }}</style>"
+        f'<div class="{hidden}"><p style="color: #9a3412">{UNTRUSTED_NOTE}</p></div>'
+        '<iframe srcdoc="&lt;p class=&quot;x&quot;&gt;a &amp; b&lt;/p&gt;" '
+        'style="width: 100%; height: 300px; border: 0" title="tinygrad_xor page"></iframe>'
+    )
+    assert repr(view) == "PageView(22 characters of HTML, height=300)"
 
 
 def test_a_pictures_alt_text_is_escaped_quotes_included() -> None:
@@ -148,7 +169,26 @@ def test_a_picture_offers_its_full_size_only_when_shrinking_would_make_it_unread
 
 
 def test_a_picture_must_be_svg_that_graphviz_wrote() -> None:
-    with pytest.raises(ValueError, match="expected SVG text with its size in points"):
+    with pytest.raises(ValueError) as caught:
         pages.picture_html("<svg></svg>", alt="nothing")
-    with pytest.raises(ValueError, match="expected SVG text with its size in points"):
-        pages.PageView("<html></html>", picture="digraph { a -> b }")
+    assert str(caught.value) == (
+        "expected SVG text with its size in points (render.render_svg's), got '<svg></svg>'"
+    )
+    with pytest.raises(ValueError) as caught:  # the text shown is cut at 60 characters
+        pages.PageView("<html></html>", picture="digraph { a -> b }" + " " * 60)
+    assert str(caught.value) == (
+        "expected SVG text with its size in points (render.render_svg's), "
+        f"got {'digraph { a -> b }' + ' ' * 42!r}"
+    )
+    with pytest.raises(ValueError) as caught:
+        pages.backprop_page("digraph { a -> b }", {"nodes": [], "steps": []}, title="t")
+    assert str(caught.value) == (
+        "expected SVG text (render.render_svg's), got text with no <svg element: "
+        "'digraph { a -> b }'"
+    )
+
+
+def test_a_page_view_takes_the_page_as_str() -> None:
+    with pytest.raises(TypeError) as caught:
+        pages.PageView(b"<html>")  # type: ignore[arg-type]  # the wrong type is the point
+    assert str(caught.value) == "PageView(page): expected the page as str, got bytes."

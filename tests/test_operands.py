@@ -48,19 +48,30 @@ def test_to_float_converts_every_real_number_to_a_float(number: object, expected
     assert result == expected
 
 
+EACH_ELEMENT = "A Value holds one number: make one per element, [Value(x) for x in xs]."
 HINTS = [
     ("a str", "1.5", "str '1.5'", "Convert the text first: Value(float(text))."),
-    ("a complex", 1j, "complex 1j", "use x.real, or abs(x) for the magnitude."),
-    ("a list", [1.0], "list [1.0]", "make one per element, [Value(x) for x in xs]."),
-    ("a tuple", (1.0, 2.0), "tuple (1.0, 2.0)", "make one per element"),
     (
-        "a NumPy array",
-        np.array([1.0, 2.0]),
-        "ndarray array([1., 2.])",
-        "make one per element, [Value(x) for x in xs].",
+        "a complex",
+        1j,
+        "complex 1j",
+        "A Value holds one real number: use x.real, or abs(x) for the magnitude.",
     ),
-    ("None", None, "NoneType None", "Check where the None came from: a function that returned"),
-    ("a Decimal", decimal.Decimal("1.5"), "Decimal Decimal('1.5')", "Pass a Value, an int or a"),
+    ("a list", [1.0], "list [1.0]", EACH_ELEMENT),
+    ("a tuple", (1.0, 2.0), "tuple (1.0, 2.0)", EACH_ELEMENT),
+    ("a NumPy array", np.array([1.0, 2.0]), "ndarray array([1., 2.])", EACH_ELEMENT),
+    (
+        "None",
+        None,
+        "NoneType None",
+        "Check where the None came from: a function that returned nothing?",
+    ),
+    (
+        "a Decimal",
+        decimal.Decimal("1.5"),
+        "Decimal Decimal('1.5')",
+        "Pass a Value, an int or a float.",
+    ),
 ]
 
 
@@ -70,14 +81,9 @@ HINTS = [
 def test_each_kind_of_non_number_gets_its_own_hint(bad: object, received: str, hint: str) -> None:
     with pytest.raises(TypeError) as caught:
         to_float(bad, "Value + other")
-    message = str(caught.value)
-    assert message.startswith(
-        f"Value + other: expected a Value or a real number (int or float), got {received}. "
+    assert str(caught.value) == (  # its own hint, and only that
+        f"Value + other: expected a Value or a real number (int or float), got {received}. {hint}"
     )
-    assert hint in message
-    # and only its own: no other kind's hint
-    others = {h[3] for h in HINTS if h[3] not in hint and hint not in h[3]}
-    assert not [other for other in others if other in message]
 
 
 def test_an_object_of_another_type_is_told_what_to_pass() -> None:
@@ -93,8 +99,11 @@ def test_a_long_repr_is_cut_in_the_message() -> None:
 
 
 def test_the_expected_text_can_be_given() -> None:
-    with pytest.raises(TypeError, match=r"^w: expected a number of my own, got str"):
+    with pytest.raises(TypeError) as caught:
         to_float("1", "w", "a number of my own")
+    assert str(caught.value) == (
+        "w: expected a number of my own, got str '1'. Convert the text first: Value(float(text))."
+    )
 
 
 # -- leaf_data and seed_grad: a Value where a number belongs ------------------------
@@ -147,10 +156,10 @@ def test_micrograds_children_as_the_second_argument_get_the_micrograd_hint() -> 
     a, b = Value(2.0), Value(3.0)
     with pytest.raises(TypeError) as caught:
         Value(5.0, (a, b))  # type: ignore[arg-type]
-    message = str(caught.value)
-    assert message.startswith("Value(data, label): the second argument is a label (a str), got ")
-    assert "tuple (Value(data=2.0, grad=0.0), Value(data=3.0, grad=0.0))" in message
-    assert message.endswith(MICROGRAD_HINT)
+    assert str(caught.value) == (
+        "Value(data, label): the second argument is a label (a str), got "
+        f"tuple (Value(data=2.0, grad=0.0), Value(data=3.0, grad=0.0)). {MICROGRAD_HINT}"
+    )
 
 
 def test_micrograds_three_positional_arguments_get_the_micrograd_hint() -> None:

@@ -200,10 +200,12 @@ def test_bad_numbers_say_what_was_received(
 
 def test_passing_the_model_instead_of_its_parameters() -> None:
     model = MLP(2, [5, 1])
-    with pytest.raises(TypeError, match=r"SGD takes model.parameters\(\), got an MLP"):
-        SGD(model, lr=0.3)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match=r"SGD takes model.parameters\(\), got a Layer"):
-        SGD(model.layers[0], lr=0.3)  # type: ignore[arg-type]
+    for given, said in ((model, "an MLP"), (model.layers[0], "a Layer")):
+        with pytest.raises(TypeError) as caught:
+            SGD(given, lr=0.3)  # type: ignore[arg-type]
+        assert str(caught.value) == (
+            f"SGD takes model.parameters(), got {said}: write SGD(model.parameters(), lr=...)."
+        )
 
 
 class XY:
