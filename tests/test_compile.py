@@ -453,6 +453,19 @@ def test_check_restores_the_inputs_numbers_too() -> None:
     assert (w.data, x.data) == (2.0, 0.5)
 
 
+def test_a_refused_check_moves_no_leaf() -> None:
+    # The parameters are refused or accepted together with the inputs, before either moves.
+    w, x = Value(2.0, "w"), Value(0.5, "x")
+    tape = trace(lambda: w * branching(x), [w], [x])
+    with pytest.raises(ValueError) as caught:
+        tape.check([5.0], [1.0, 2.0])
+    assert str(caught.value) == (
+        "check(input_values): expected 1 number (one per traced leaf, in the order given to "
+        "trace), got 2."
+    )
+    assert (w.data, x.data) == (2.0, 0.5)
+
+
 def test_check_every_replay_raises_instead_of_replaying_the_wrong_branch() -> None:
     x = Value(1.0, "x")
     tape = trace(lambda: branching(x), [x], check_every=1)
@@ -754,7 +767,7 @@ def test_a_rule_that_gives_nan_only_once_is_caught_when_traced() -> None:
 
 W, X = Value(1.0, "w"), Value(2.0, "x")
 TAPE = trace(lambda: W * X, [W], [X])
-EXPECTED_LEAF_COUNT = "expected 1 numbers (one per traced leaf, in the order given to trace)"
+EXPECTED_LEAF_COUNT = "expected 1 number (one per traced leaf, in the order given to trace)"
 # (the call, the error, its whole message): what a user who got trace's arguments wrong reads
 REFUSALS: list[tuple[Callable[[], object], type[Exception], str]] = [
     (
@@ -838,6 +851,12 @@ REFUSALS: list[tuple[Callable[[], object], type[Exception], str]] = [
         lambda: TAPE.replay("1.0"),  # type: ignore[arg-type]
         TypeError,
         "replay(parameter_values): expected a list of numbers, got str.",
+    ),
+    (
+        lambda: trace(lambda: W * X, [W, X]).replay([1.0]),
+        ValueError,
+        "replay(parameter_values): expected 2 numbers (one per traced leaf, in the order given "
+        "to trace), got 1.",
     ),
 ]
 

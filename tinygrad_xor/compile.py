@@ -564,8 +564,8 @@ def _numbers(values: object, expected: int, what: str) -> list[float]:
     given: list[object] = list(values)
     if len(given) != expected:
         raise ValueError(
-            f"{what}: expected {expected} numbers (one per traced leaf, in the order given "
-            f"to trace), got {len(given)}."
+            f"{what}: expected {expected} number{'' if expected == 1 else 's'} (one per traced "
+            f"leaf, in the order given to trace), got {len(given)}."
         )
     # Each replay passes every weight: the plain float needs no conversion (the common case).
     return [
@@ -684,14 +684,18 @@ class Tape:
         """
         leaves = [*self.parameters, *self.inputs]
         saved = [leaf.data for leaf in leaves]
-        if parameter_values is not None:
-            values = _numbers(parameter_values, len(self.parameters), "check(parameter_values)")
-            for p, v in zip(self.parameters, values, strict=True):
-                p.data = v
-        if input_values is not None:
-            values = _numbers(input_values, len(self.inputs), "check(input_values)")
-            for x, v in zip(self.inputs, values, strict=True):
-                x.data = v
+        # Both lists are refused before any leaf moves: a refusal changes nothing.
+        numbers = [
+            (group, _numbers(given, len(group), f"check({what})"))
+            for group, given, what in (
+                (self.parameters, parameter_values, "parameter_values"),
+                (self.inputs, input_values, "input_values"),
+            )
+            if given is not None
+        ]
+        for group, values in numbers:
+            for leaf, v in zip(group, values, strict=True):
+                leaf.data = v
         try:
             root, outputs = _call(self.fn)
             signature = _signature(
