@@ -79,6 +79,16 @@ def test_one_sided_slopes_that_keep_shrinking_are_not_called_a_kink(power: float
     assert "a kink" not in slope.why_not.split(":")[0]
 
 
+def test_a_slope_that_does_not_settle_is_said_in_full() -> None:
+    # sqrt|x| at 0: infinitely steep from both sides, so no step's estimates agree.
+    slope = measure_slope(lambda x: abs(x) ** 0.5, 0.0)
+    assert slope.why_not == (
+        "the slope does not settle at every step from 0.000977 to 2.78e-17 (at the last, 0 at "
+        "step 2.78e-17, -4.96705e-09 at 1.39e-17, -3.47058e+08 from the left, 3.47058e+08 from "
+        "the right): f turns faster than the step, or has a kink or a singularity within 5.55e-17"
+    )
+
+
 @pytest.mark.parametrize(
     ("jump", "measured"), [(3e-4, False), (1.3e-4, False), (0.7e-4, True), (3e-5, True)]
 )
