@@ -87,12 +87,12 @@ def test_the_bar_shows_the_loss_of_every_hundredth_epoch() -> None:
         bar(report(epoch, epoch / 1000))
     time.sleep(0.15)  # past tqdm's 0.1 s between redraws: the next epoch is drawn
     bar(report(101, 0.101))
-    assert screen.getvalue().endswith("loss 0.1]")  # epoch 100's
+    assert screen.getvalue().endswith("epoch/s, loss 0.1]")  # epoch 100's
     for epoch in range(102, 250):
         bar(report(epoch, epoch / 1000))
     time.sleep(0.15)
     bar(report(250, 0.25))
-    assert screen.getvalue().endswith("loss 0.2]")  # epoch 200's, not 249's
+    assert screen.getvalue().endswith("epoch/s, loss 0.2]")  # epoch 200's, not 249's
     bar.close()
 
 
@@ -103,7 +103,7 @@ def test_the_bar_shows_the_loss_to_four_significant_digits() -> None:
     bar(report(0, 0.0123456))
     time.sleep(0.15)  # past tqdm's 0.1 s between redraws
     bar(report(1, 0.5))
-    assert screen.getvalue().endswith("loss 0.01235]")
+    assert screen.getvalue().endswith("epoch/s, loss 0.01235]")
     bar.close()
 
 
