@@ -136,8 +136,12 @@ def test_a_run_stopped_on_a_snapshots_epoch_and_finished_twice_holds_it_once() -
 def test_finish_refuses_another_runs_history() -> None:
     _, snapshots, _ = run(epochs=20)
     _, _, other = run(epochs=21)
-    with pytest.raises(ValueError, match="20 epochs seen"):
+    with pytest.raises(ValueError) as caught:
         snapshots.finish(other)
+    assert str(caught.value) == (
+        "finish(history): expected the History that train() returned for the run these "
+        "snapshots watched (20 epochs seen), got History."
+    )
     with pytest.raises(ValueError, match=r"\(20 epochs seen\), got list\.$"):
         snapshots.finish([])  # type: ignore[arg-type]
 
@@ -146,8 +150,9 @@ def test_a_model_without_two_inputs_has_no_input_square() -> None:
     three = Dataset("three", ((0.0, 0.0, 1.0),), (1.0,))
     with pytest.raises(ValueError) as caught:
         TrainingSnapshots(MLP(3, [2, 1]), three)
-    assert str(caught.value).endswith(
-        "needs two inputs; the model takes 3 and dataset 'three' has 3."
+    assert str(caught.value) == (
+        "the training view draws the input square, so it needs two inputs; the model takes 3 "
+        "and dataset 'three' has 3."
     )
     with pytest.raises(ValueError) as caught:
         TrainingSnapshots(MLP(2, [2, 1]), three)
