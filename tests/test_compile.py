@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from refusals import assert_refused
 
 from tinygrad_xor import define_op, engine, floats
 from tinygrad_xor.cli import main
@@ -867,9 +868,7 @@ REFUSALS: list[tuple[Callable[[], object], type[Exception], str]] = [
 def test_bad_arguments_are_refused_with_the_whole_message(
     call: Callable[[], object], error: type[Exception], message: str
 ) -> None:
-    with pytest.raises(error) as caught:
-        call()
-    assert str(caught.value) == message
+    assert_refused(call, error, message)
 
 
 def test_bad_declarations_are_rejected_with_what_was_received() -> None:
