@@ -680,8 +680,9 @@ READ_CURVE = """() => {
   const number = (element, name) => Number(element.getAttribute(name));
   const dot = curve.querySelector(".dot"), marker = curve.querySelector(".marker");
   return {
+    // each text, where it is placed, and where its drawn box ends on the right
     texts: [...curve.querySelectorAll("text")].map(
-      (t) => [t.textContent, number(t, "x"), number(t, "y")]),
+      (t) => [t.textContent, number(t, "x"), number(t, "y"), t.getBBox().x + t.getBBox().width]),
     loss: curve.querySelector("path.loss").getAttribute("d"),
     axis: curve.querySelector("path.axis").getAttribute("d"),
     dot: [number(dot, "cx"), number(dot, "cy")],
@@ -820,6 +821,9 @@ def test_training_page_draws_circles_crosses_their_predictions_and_the_axes(
     curve = page.evaluate(READ_CURVE)
     losses = [loss for _, loss in snapshots.describe(history)["curve"]]
     decades = sorted((int(t[0][2:]), t[2] - 4) for t in curve["texts"] if t[0].startswith("1e"))
+    # each decade's label ends 6 px left of the plot area, whatever its length
+    ends = {round(t[3]) for t in curve["texts"] if t[0].startswith("1e")}
+    assert ends == {52 - 6}, ends
     assert [d for d, _ in decades] == list(range(decades[0][0], decades[-1][0] + 1))
     assert 10 ** decades[0][0] <= min(losses) and max(losses) <= 10 ** decades[-1][0]
     step = (decades[-1][1] - decades[0][1]) / (decades[-1][0] - decades[0][0])

@@ -673,6 +673,7 @@ def test_widest_hidden_is_the_most_units_whose_graph_fits(limit: int) -> None:
 
     widest = max((w for w in range(1, 8) if values(w) <= limit), default=0)
     assert widest_hidden(XOR, "mse", limit, [0]) == widest
+    assert widest_hidden("xor", "mse", limit, [0]) == widest  # a dataset by its name too
 
 
 def test_an_optimizer_of_another_model_is_refused_rather_than_training_nothing() -> None:
