@@ -251,6 +251,14 @@ def test_jvp_of_many_outputs_gives_one_tangent_each() -> None:
     assert type(outputs) is tuple and type(slopes) is tuple  # as the docstring says, both
 
 
+def test_a_tangent_as_a_graph_holds_the_chain_rule_and_nothing_more() -> None:
+    # d(x*x) along 1.0 is x*1 + x*1: two products and their sum, no 0.0 added to start it.
+    x = Value(0.5, "x")
+    _, tangent = jvp(lambda u: u * u, (x,), (1.0,))
+    graph = [(node.op, node.data) for node in topological_order(tangent)]
+    assert graph == [("", 0.5), ("", 1.0), ("*", 0.5), ("*", 0.5), ("+", 1.0)]
+
+
 def test_jvp_inside_grad_is_differentiated_too() -> None:
     # d/dx [d/dt f(x + t)] at t = 0 is f''(x): forward mode inside reverse mode.
     def slope_of_cube(x: Value) -> Value:

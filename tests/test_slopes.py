@@ -79,6 +79,21 @@ def test_one_sided_slopes_that_keep_shrinking_are_not_called_a_kink(power: float
     assert "a kink" not in slope.why_not.split(":")[0]
 
 
+def test_one_step_that_turned_and_smaller_ones_that_failed_are_both_said() -> None:
+    # At the first step f has a kink within 2h; every smaller step meets nan.
+    h = 2.0**-10
+
+    def f(t: float) -> float:
+        return abs(t - 1.5 * h) if t == 0 or abs(t) >= h / 2 else math.nan
+
+    assert measure_slope(f, 0.0).why_not == (
+        "the slope does not settle at step 0.000977 (at the last, -1.08333 at step 0.000977, "
+        "-1 at 0.000488, -1 from the left, -1 from the right): f turns faster than the step, or "
+        "has a kink or a singularity within 0.00195; below that, f is inf or nan within "
+        "5.55e-17: a singularity"
+    )
+
+
 def test_a_slope_that_does_not_settle_is_said_in_full() -> None:
     # sqrt|x| at 0: infinitely steep from both sides, so no step's estimates agree.
     slope = measure_slope(lambda x: abs(x) ** 0.5, 0.0)
