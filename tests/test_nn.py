@@ -10,7 +10,7 @@ import random
 import numpy as np
 import pytest
 
-from tinygrad_xor.engine import Value
+from tinygrad_xor.engine import Value, topological_order
 from tinygrad_xor.nn import MLP, Layer, Neuron, state_names
 
 XOR_INPUTS = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
@@ -470,3 +470,10 @@ def test_a_state_or_values_of_the_wrong_kind_is_a_type_error() -> None:
     # the index of the value that is not a number is named
     with pytest.raises(TypeError, match=r"^values\[3\] must be a number, got str 'x'"):
         MLP(2, [5, 1]).with_parameters([0.5] * 3 + ["x"] + [0.5] * 17)
+
+
+def test_numbers_given_to_an_mlp_become_leaves_named_x1_x2() -> None:
+    # The names a drawn graph and the backprop page show for the inputs.
+    out = MLP(2, [2, 1], seed=0)([0.3, 0.7])[0]
+    inputs = [v for v in topological_order(out) if v.is_leaf and v.data in (0.3, 0.7)]
+    assert sorted((v.label, v.data) for v in inputs) == [("x1", 0.3), ("x2", 0.7)]
