@@ -40,6 +40,7 @@ from tinygrad_xor.testing import (
     values,
 )
 from tinygrad_xor.testing.op_checks import check_op
+from tinygrad_xor.testing.oracles import sympy_arithmetic
 
 sin = define_op("sin", lambda x: (math.sin(x), math.cos(x)))
 wrong_sin = define_op("sin", lambda x: (math.sin(x), -math.cos(x)))  # the planted bug
@@ -1022,6 +1023,17 @@ def test_sympy_says_why_a_derivative_has_no_real_value() -> None:
         "at x=0.0, y=2.0, d f/d x: sympy: d/dx of **0.5 at 0.0 divides by zero: a singularity"
     )
     assert for_y.startswith("at x=0.0, y=2.0, d f/d y: sympy: d/dy of ** at -2.0, 2.0 is not")
+
+
+def test_sympy_carries_a_rules_own_numbers_at_30_digits() -> None:
+    sympy = pytest.importorskip("sympy")
+    import mpmath
+
+    # 2 ** 0.1, the 0.1 being the float's exact binary value: right to 30 digits, not 16.
+    power = sympy_arithmetic().power(sympy.Integer(2), 0.1)
+    with mpmath.workdps(40):
+        exact = mpmath.mpf(2) ** mpmath.mpf(0.1)
+        assert abs(mpmath.mpf(sympy.N(power, 35)) - exact) < 1e-29
 
 
 def test_sympy_keeps_each_inputs_own_zero_convention() -> None:
