@@ -1253,6 +1253,20 @@ def test_the_machine_allows_forward_and_reverse_mode_a_few_ulps_apart() -> None:
     machine.every_grad_is_the_reference()
 
 
+def test_the_machines_tolerance_is_8_ulps_of_the_scale_per_node_known() -> None:
+    # One node known, its reference 0.0 at scale 1: 8 * 2**-52 (plus 5e-324) is allowed,
+    # to the last bit; twice that is not.
+    machine = GradientMachine()
+    x = Value(0.5, "x")
+    machine.known[x] = None
+    machine.expected[x] = (0.0, 1.0)
+    x.grad = 8 * (2.0**-52 + math.ulp(0.0))
+    machine.every_grad_is_the_reference()
+    x.grad *= 2
+    with pytest.raises(AssertionError, match=r"the reference says 0\.0 \(forward mode"):
+        machine.every_grad_is_the_reference()
+
+
 @settings(max_examples=1, database=None)
 @given(st.data())
 def test_the_machine_keeps_no_node_past_a_million(data: Any) -> None:
