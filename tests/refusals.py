@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pytest
+
+# (the call, the exception it must raise, its whole message)
+Refusal = tuple[Callable[[], object], type[Exception], str]
+
+
+def each_refusal(table: Sequence[Refusal]) -> pytest.MarkDecorator:
+    """Parametrize a test over `table`, one case per refusal, named by its message."""
+    return pytest.mark.parametrize("refusal", table, ids=[message[:40] for *_, message in table])
 
 
 def assert_refused(call: Callable[[], object], kind: type[Exception], message: str) -> None:

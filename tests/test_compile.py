@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from refusals import assert_refused
+from refusals import Refusal, assert_refused, each_refusal
 
 from tinygrad_xor import define_op, engine, floats
 from tinygrad_xor.cli import main
@@ -862,13 +862,9 @@ REFUSALS: list[tuple[Callable[[], object], type[Exception], str]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("call", "error", "message"), REFUSALS, ids=[message[:40] for _, _, message in REFUSALS]
-)
-def test_bad_arguments_are_refused_with_the_whole_message(
-    call: Callable[[], object], error: type[Exception], message: str
-) -> None:
-    assert_refused(call, error, message)
+@each_refusal(REFUSALS)
+def test_bad_arguments_are_refused_with_the_whole_message(refusal: Refusal) -> None:
+    assert_refused(*refusal)
 
 
 def test_bad_declarations_are_rejected_with_what_was_received() -> None:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from fractions import Fraction
 
 import pytest
-from refusals import assert_refused
+from refusals import Refusal, assert_refused, each_refusal
 
 from tinygrad_xor import Value, custom_ops, define_op
 from tinygrad_xor.custom_ops import DefinedOp
@@ -240,13 +240,9 @@ REFUSALS: list[tuple[Callable[[], object], type[Exception], str]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("call", "error", "message"), REFUSALS, ids=[message[:40] for _, _, message in REFUSALS]
-)
-def test_bad_arguments_are_refused_with_the_whole_message(
-    call: Callable[[], object], error: type[Exception], message: str
-) -> None:
-    assert_refused(call, error, message)
+@each_refusal(REFUSALS)
+def test_bad_arguments_are_refused_with_the_whole_message(refusal: Refusal) -> None:
+    assert_refused(*refusal)
 
 
 def test_defaults_and_keyword_only_parameters_do_not_count_as_inputs() -> None:

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from refusals import assert_refused
+from refusals import Refusal, assert_refused, each_refusal
 
 from tinygrad_xor import MLP, XOR, Value, define_op, grad, gradients, hessian, jvp, mse
 from tinygrad_xor.derivatives import VALUES
@@ -641,11 +641,9 @@ REFUSALS: list[tuple[Callable[[], object], type[Exception], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("call", "kind", "message"), REFUSALS)
-def test_each_refusal_has_its_exception_type_and_says_its_whole_message(
-    call: Callable[[], object], kind: type[Exception], message: str
-) -> None:
-    assert_refused(call, kind, message)
+@each_refusal(REFUSALS)
+def test_each_refusal_has_its_exception_type_and_says_its_whole_message(refusal: Refusal) -> None:
+    assert_refused(*refusal)
 
 
 def test_the_package_exports_every_derivative_function() -> None:

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable
 
 import pytest
-from refusals import assert_refused
+from refusals import Refusal, assert_refused, each_refusal
 
 from tinygrad_xor import define_op
 from tinygrad_xor.engine import Value, op_result
@@ -248,11 +247,9 @@ REFUSALS = [
 ]
 
 
-@pytest.mark.parametrize(("call", "error", "message"), REFUSALS)
-def test_gradcheck_rejects_bad_input_saying_what_it_got(
-    call: Callable[[], object], error: type[Exception], message: str
-) -> None:
-    assert_refused(call, error, message)
+@each_refusal(REFUSALS)
+def test_gradcheck_rejects_bad_input_saying_what_it_got(refusal: Refusal) -> None:
+    assert_refused(*refusal)
 
 
 def test_a_nan_parameter_is_refused_too() -> None:

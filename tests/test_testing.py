@@ -22,7 +22,7 @@ import pytest
 from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
-from refusals import assert_refused
+from refusals import Refusal, assert_refused, each_refusal
 
 from tinygrad_xor import MLP, Value, define_op, engine, testing
 from tinygrad_xor.engine import op_result, topological_order
@@ -562,11 +562,9 @@ STRATEGY_REFUSALS: list[tuple[Callable[[], object], type[Exception], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("call", "kind", "message"), STRATEGY_REFUSALS)
-def test_each_strategy_refusal_has_its_exception_type_and_whole_message(
-    call: Callable[[], object], kind: type[Exception], message: str
-) -> None:
-    assert_refused(call, kind, message)
+@each_refusal(STRATEGY_REFUSALS)
+def test_each_strategy_refusal_has_its_exception_type_and_whole_message(refusal: Refusal) -> None:
+    assert_refused(*refusal)
 
 
 @pytest.mark.parametrize(
