@@ -240,6 +240,16 @@ def test_a_rule_s_wrong_result_is_refused_with_the_call_what_it_returned_and_the
     assert type(caught.value) is error and str(caught.value) == message
 
 
+@pytest.mark.parametrize("returned", [(3, 0), (True, False), [3.0, 0.0], (3.0, 0)])
+def test_a_rule_s_numbers_of_any_real_type_come_back_as_a_tuple_of_floats(
+    returned: object,
+) -> None:
+    # the fast path is for floats only; anything else is converted, never passed on
+    given = RuleOp.of("op", lambda x: returned, 1).evaluate(1.5)
+    assert type(given) is tuple and [type(x) for x in given] == [float, float]
+    assert given == (float(returned[0]), float(returned[1]))  # type: ignore[index]
+
+
 def test_floats_is_the_arithmetic_of_the_engine_s_helpers() -> None:
     assert FLOATS.exp(1000.0) == INF and FLOATS.log(0.0) == -INF
     assert FLOATS.where(True, 1.0, 2.0) == 1.0 and FLOATS.where(False, 1.0, 2.0) == 2.0
