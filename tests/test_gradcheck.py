@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 import pytest
 from refusals import Refusal, assert_refused, each_refusal
@@ -65,8 +66,11 @@ def test_gradcheck_prints_one_line_per_parameter() -> None:
     report = gradcheck(lambda: _xor_loss(model), model.parameters())
     lines = str(report).splitlines()
     assert len(lines) == len(model.parameters()) == 9
-    assert all("analytic" in line and "numeric" in line and "error" in line for line in lines)
-    assert lines[0].split()[0] == "w1.1.1"  # the parameter's label
+    number = r"[ -]\d\.\d{12}e[+-]\d\d"  # 13 significant digits, a space for the sign
+    row = rf"  analytic {number}  numeric {number}  error \d\.\d{{3}}e-\d\d  \(allowed \S+\)  ok"
+    # the label right-aligned in 12 columns, so the numbers of every row line up
+    assert re.fullmatch(r"      w1\.1\.1" + row, lines[0]), lines[0]
+    assert re.fullmatch(r"        b2\.1" + row, lines[-1]), lines[-1]
 
 
 def _broken_sigmoid(x: Value) -> Value:

@@ -500,6 +500,17 @@ def fake_dot(tmp_path: Path, script: str) -> None:
     program.chmod(0o755)
 
 
+@needs_wasm
+@pytest.mark.skipif(sys.platform == "win32", reason="a shell script as the dot program")
+def test_auto_tries_graphviz_s_own_dot_before_the_webassembly_build(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    fake_dot(tmp_path, "cat > /dev/null; echo '<svg>drawn</svg>'")
+    assert render.available_renderers() == ["dot", "wasm"]
+    assert render_svg("digraph { a }") == "<svg>drawn</svg>\n"  # "auto" takes the first
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="a shell script as the dot program")
 def test_the_dot_renderer_returns_what_dot_prints_and_reports_its_failures(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
