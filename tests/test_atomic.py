@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from refusals import assert_refused
 from special_files import deadline, device, fifo, unix_socket
 
 from tinygrad_xor import atomic
@@ -86,8 +87,12 @@ def test_check_target_refuses_a_socket(tmp_path: Path) -> None:
 def test_check_target_follows_a_symlink_to_a_special_file(tmp_path: Path) -> None:
     link = tmp_path / "model.json"
     link.symlink_to(fifo(tmp_path / "pipe"))
-    with pytest.raises(TargetError, match="is a FIFO"):
-        check_target(link)
+    # named as given: the link, not the FIFO it leads to
+    assert_refused(
+        lambda: check_target(link),
+        TargetError,
+        f"{link} is a FIFO; give the path of a regular file.",
+    )
 
 
 def test_check_target_refuses_a_path_whose_folder_is_missing(tmp_path: Path) -> None:
@@ -122,8 +127,12 @@ def test_with_make_folders_a_missing_folder_is_fine_and_write_atomically_makes_i
 
 
 def test_without_make_folders_write_atomically_refuses_a_missing_folder(tmp_path: Path) -> None:
-    with pytest.raises(TargetError, match="does not exist; create it first"):
-        write_atomically(tmp_path / "no" / "page.html", b"<html>")  # the default: no folders
+    path = tmp_path / "no" / "page.html"
+    assert_refused(
+        lambda: write_atomically(path, b"<html>"),  # the default: no folders
+        TargetError,
+        f"{path}: the directory {path.parent} does not exist; create it first.",
+    )
     assert names(tmp_path) == []
 
 
@@ -137,8 +146,12 @@ def test_a_file_where_a_folder_must_be_is_refused_with_or_without_make_folders(
         with pytest.raises(TargetError) as caught:
             check_target(path, make_folders=make_folders)
         assert str(caught.value) == f"cannot write {path}: {a_file} is a file, not a folder."
-    with pytest.raises(TargetError, match="is a file, not a folder"):
-        write_atomically(a_file / "sub" / "page.html", b"x", make_folders=make_folders)
+    path = a_file / "sub" / "page.html"
+    assert_refused(
+        lambda: write_atomically(path, b"x", make_folders=make_folders),
+        TargetError,
+        f"cannot write {path}: {a_file} is a file, not a folder.",
+    )
     assert names(tmp_path) == ["notes.txt"]
 
 
@@ -150,8 +163,12 @@ def test_check_target_refuses_a_name_that_is_not_a_file_name(given: str) -> None
 
 
 def test_a_trailing_slash_is_refused_even_when_the_folder_exists(tmp_path: Path) -> None:
-    with pytest.raises(TargetError, match="is not a file name"):
-        check_target(f"{tmp_path}{os.sep}")
+    given = f"{tmp_path}{os.sep}"
+    assert_refused(
+        lambda: check_target(given),
+        TargetError,
+        f"{given!r} is not a file name; give one, like out/model.json.",
+    )
 
 
 # -- write_atomically ---------------------------------------------------------------
@@ -233,8 +250,8 @@ def test_a_failure_mid_write_leaves_the_old_file_and_no_temporary_file(
         raise OSError(f"{failing} failed (simulated)")
 
     monkeypatch.setattr(atomic.os, failing, fail)
-    with pytest.raises(OSError, match="simulated"):
-        write_atomically(path, b"new")
+    # the failure itself reaches the caller, not another error in its place
+    assert_refused(lambda: write_atomically(path, b"new"), OSError, f"{failing} failed (simulated)")
     assert path.read_bytes() == b"old"
     assert names(tmp_path) == ["model.json"]
 
@@ -257,16 +274,22 @@ def test_ctrl_c_mid_write_leaves_no_temporary_file(
 
 def test_write_atomically_refuses_special_files_before_writing(tmp_path: Path) -> None:
     pipe = fifo(tmp_path / "pipe")
-    with pytest.raises(TargetError, match="is a FIFO"):
-        write_atomically(pipe, b"data")
+    assert_refused(
+        lambda: write_atomically(pipe, b"data"),
+        TargetError,
+        f"{pipe} is a FIFO; give the path of a regular file.",
+    )
     assert stat.S_ISFIFO(pipe.stat().st_mode)  # still the FIFO, not replaced
     assert names(tmp_path) == ["pipe"]
 
 
 def test_write_atomically_refuses_a_device_node_and_leaves_it(tmp_path: Path) -> None:
     node = device(tmp_path / "null")
-    with pytest.raises(TargetError, match="is a device"):
-        write_atomically(node, b"data")
+    assert_refused(
+        lambda: write_atomically(node, b"data"),
+        TargetError,
+        f"{node} is a device; give the path of a regular file.",
+    )
     assert stat.S_ISCHR(node.stat().st_mode)
     assert names(tmp_path) == ["null"]
 
@@ -325,8 +348,11 @@ def test_read_limited_refuses_a_device_node(tmp_path: Path) -> None:
 
 
 def test_read_limited_refuses_a_directory(tmp_path: Path) -> None:
-    with pytest.raises(TargetError, match="is a directory, not a file to read"):
-        read_limited(tmp_path, 100)
+    assert_refused(
+        lambda: read_limited(tmp_path, 100),
+        TargetError,
+        f"{tmp_path} is a directory, not a file to read.",
+    )
 
 
 def open_descriptors() -> int:
@@ -370,8 +396,8 @@ def test_check_folder_takes_a_directory_or_a_new_name_and_refuses_a_file(
     assert str(caught.value) == f"{a_file} is a file; give a directory."
     link = tmp_path / "link"
     link.symlink_to(a_file)
-    with pytest.raises(TargetError, match="is a file; give a directory"):
-        check_folder(link)
+    # named as given: the link, not the file it leads to
+    assert_refused(lambda: check_folder(link), TargetError, f"{link} is a file; give a directory.")
 
 
 def test_check_folder_refuses_a_new_folder_below_a_file(tmp_path: Path) -> None:

@@ -406,43 +406,14 @@ def test_an_op_of_define_op_without_one_names_itself_when_differentiated_twice()
     x = Value(0.0)
     (first,) = gradients(softplus(x), [x])
     assert first.data == 0.5  # first order works everywhere
-    with pytest.raises(TypeError, match=r"'softplus'.*derivative=lambda x.*gradients\(y, xs\)"):
-        grad(softplus)(0.0)  # grad() keeps the graph, for a grad of grad
-    with pytest.raises(TypeError, match=r"'softplus'"):
-        grad(grad(softplus))(0.0)
-    with pytest.raises(TypeError, match="softplus"):
-        hessian(lambda x: softplus(x))(0.0)
+    said = _no_derivative_in_values("softplus", "x")
+    assert_refused(lambda: grad(softplus)(0.0), TypeError, said)  # grad() keeps the graph
+    assert_refused(lambda: grad(grad(softplus))(0.0), TypeError, said)
+    assert_refused(lambda: hessian(lambda x: softplus(x))(0.0), TypeError, said)
     assert isinstance(softplus.op, RuleOp) and softplus.op.derivative is None
 
 
 # -- bad input ----------------------------------------------------------------------------
-
-
-def test_bad_arguments_get_typed_errors_that_say_what_was_received() -> None:
-    x = Value(1.0)
-    with pytest.raises(TypeError, match="pass \\[x\\]"):
-        gradients(x * 2.0, x)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="y must be a Value, got float"):
-        gradients(2.0, [x])  # type: ignore[arg-type]
-    with pytest.raises(
-        TypeError,
-        match=r"^grad\(<lambda>\): f must return a Value \(one number\), got float 3\.0\.$",
-    ):
-        grad(lambda v: 3.0)(1.0)  # type: ignore[arg-type, return-value]
-    with pytest.raises(TypeError, match="argnum=2, but it was called with 1 argument"):
-        grad(lambda v: v, argnum=2)(1.0)
-    with pytest.raises(TypeError, match="argnum=1, but it was called with 1 argument"):
-        grad(lambda v: v, argnum=1)(1.0)  # one past the last
-    with pytest.raises(TypeError, match="expected a Value or a real number"):
-        grad(lambda v: v)("one")  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="primals must be a tuple"):
-        jvp(lambda v: v, 1.0, (1.0,))  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="1 primals but 2 tangents"):
-        jvp(lambda v: v, (1.0,), (1.0, 2.0))
-    with pytest.raises(TypeError, match="f must be a function"):
-        hessian(3.0)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match=r"hessian\(<lambda>\): argument 1: expected"):
-        hessian(lambda v, w: v * w)(1.0, "2")  # type: ignore[arg-type]
 
 
 def test_an_op_recorded_by_a_bare_name_is_named_when_a_graph_of_its_gradient_is_asked() -> None:
@@ -450,50 +421,17 @@ def test_an_op_recorded_by_a_bare_name_is_named_when_a_graph_of_its_gradient_is_
     x = Value(2.0)
     y = op_result(4.0, "square", x, 4.0)
     assert gradients(y, [x])[0].data == 4.0
-    with pytest.raises(
+    assert_refused(
+        lambda: gradients(y, [x], create_graph=True),
         TypeError,
-        match=r"^cannot differentiate through the op 'square' on Values: it has no rule \(it was "
-        r"recorded by engine\.op_result with a bare name\)\. Make it with define_op\.$",
-    ):
-        gradients(y, [x], create_graph=True)
-
-
-def test_argument_messages_count_and_index_what_was_received() -> None:
-    def constant(*args: Value) -> Value:
-        return Value(1.0)
-
-    for args, said in [((), "0 arguments;"), ((1.0,), "1 argument;"), ((1.0, 2.0), "2 arguments;")]:
-        with pytest.raises(TypeError, match=rf"argnum=3, but it was called with {said}"):
-            grad(constant, argnum=3)(*args)
-    x = Value(1.0)
-    with pytest.raises(TypeError, match=r"gradients\(y, xs\): xs\[1\] must be a Value, got 2\.0"):
-        gradients(x * 2.0, [x, 2.0])  # type: ignore[list-item]
-
-
-def test_jvp_refuses_text_and_an_empty_list_of_outputs_by_what_it_expected() -> None:
-    with pytest.raises(TypeError, match="jvp\\(f, primals, tangents\\): primals must be a tuple"):
-        jvp(lambda v: v, "1", (1.0,))  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="tangents must be a tuple, one entry per argument"):
-        jvp(lambda v: v, (1.0,), "1")  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match=r"f must return a Value or a list of Values, got list"):
-        jvp(lambda v: [], (1.0,), (1.0,))  # type: ignore[arg-type, return-value]
+        "cannot differentiate through the op 'square' on Values: it has no rule (it was "
+        "recorded by engine.op_result with a bare name). Make it with define_op.",
+    )
 
 
 def test_the_arithmetic_of_values_branches_only_on_a_bool() -> None:
     assert VALUES.where(True, 1.0, 2.0) == 1.0 and VALUES.where(False, 1.0, 2.0) == 2.0
-    with pytest.raises(TypeError, match=r"must be a bool, got Value\(data=1\.0, grad=0\.0\)\.$"):
-        VALUES.where(Value(1.0), 1.0, 2.0)  # the message shows the condition it got
-
-
-def test_a_binary_op_of_define_op_checks_its_derivative_in_values() -> None:
-    plain = define_op("plain", lambda x, y: (x * y, y, x))
-    with pytest.raises(TypeError, match=r"'plain'.*derivative=lambda x, y: \.\.\.\)"):
-        grad(lambda x: plain(x, x))(2.0)
-    three = define_op("three", lambda x, y: (x * y, y, x), derivative=lambda x, y: (y, x, x))
-    with pytest.raises(
-        TypeError, match=r"three's derivative returned .*must return \(d/dx, d/dy\)"
-    ):
-        grad(lambda x: three(x, x))(2.0)
+    # a condition that is a Value is refused: REFUSALS
 
 
 def _text_refused(where: str, text: str) -> str:
@@ -518,6 +456,12 @@ _FLOAT_ONLY = define_op("flat", lambda x: (x, 1.0))
 _FLOAT_ONLY_2 = define_op("flat2", lambda x, y: (x * y, y, x))
 _RETURNS_TEXT = define_op("text", lambda x: (x, 1.0), derivative=lambda x: "a")
 _RETURNS_ONE = define_op("one", lambda x, y: (x * y, y, x), derivative=lambda x, y: x)
+_RETURNS_THREE = define_op("three", lambda x, y: (x * y, y, x), derivative=lambda x, y: (y, x, x))
+
+
+def _constant(*args: Value) -> Value:
+    return Value(1.0)
+
 
 # Each refusal, its exception type and its whole message, as the code's docs describe it:
 # what was called (grad(<lambda>), jvp(f, primals, tangents)...), which argument, counted
@@ -535,10 +479,21 @@ REFUSALS: list[tuple[Callable[[], object], type[Exception], str]] = [
         ValueError,
         "grad(f, argnum) must be a whole number >= 0, got -1.",
     ),
+    # one past the last argument
     (
         lambda: grad(lambda v: v, argnum=1)(1.0),
         TypeError,
         "grad(<lambda>): argnum=1, but it was called with 1 argument; argnum counts from 0.",
+    ),
+    (
+        lambda: grad(lambda v: v, argnum=2)(1.0),
+        TypeError,
+        "grad(<lambda>): argnum=2, but it was called with 1 argument; argnum counts from 0.",
+    ),
+    (
+        lambda: grad(_constant, argnum=3)(),
+        TypeError,
+        "grad(_constant): argnum=3, but it was called with 0 arguments; argnum counts from 0.",
     ),
     (
         lambda: grad(lambda *v: Value(1.0), argnum=3)(1.0, 2.0),
@@ -585,6 +540,12 @@ REFUSALS: list[tuple[Callable[[], object], type[Exception], str]] = [
         TypeError,
         "jvp(f, primals, tangents): primals must be a tuple, one entry per argument of f, "
         "got float 1.0; e.g. jvp(f, (x,), (1.0,)).",
+    ),
+    (
+        lambda: jvp(lambda v: v, "1", (1.0,)),
+        TypeError,
+        "jvp(f, primals, tangents): primals must be a tuple, one entry per argument of f, "
+        "got str '1'; e.g. jvp(f, (x,), (1.0,)).",
     ),
     (
         lambda: jvp(lambda v: v, (1.0,), "1"),
@@ -637,6 +598,13 @@ REFUSALS: list[tuple[Callable[[], object], type[Exception], str]] = [
         lambda: grad(lambda x: _RETURNS_ONE(x, x))(2.0),
         TypeError,
         "one's derivative returned Value(data=2.0, grad=0.0); it must return (d/dx, d/dy), Values.",
+    ),
+    # three where two are due: shown by its first 80 characters
+    (
+        lambda: grad(lambda x: _RETURNS_THREE(x, x))(2.0),
+        TypeError,
+        "three's derivative returned (Value(data=2.0, grad=0.0), Value(data=2.0, grad=0.0), "
+        "Value(data=2.0, grad=0...; it must return (d/dx, d/dy), Values.",
     ),
 ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from refusals import Refusal, assert_refused, each_refusal
 
 from tinygrad_xor.engine import Value
 from tinygrad_xor.losses import LOSSES, bce, get_loss, mse
@@ -102,47 +103,82 @@ def test_named_losses() -> None:
     assert set(LOSSES) == {"mse", "mse_sum", "mse_half_sum", "bce"}
     ps = leaves(PREDICTIONS)
     assert get_loss("mse_half_sum")(ps, TARGETS).data == mse(ps, TARGETS, "half_sum").data
-    with pytest.raises(ValueError, match="unknown loss 'l1'; choose one of: mse, mse_sum"):
-        get_loss("l1")
 
 
-def test_bad_inputs_are_clear_errors() -> None:
-    with pytest.raises(ValueError) as caught:
-        mse(leaves([0.1, 0.2]), [0.0, 1.0, 1.0])
-    assert str(caught.value) == (
-        "mse: got 2 predictions but 3 targets; pass one target per prediction."
-    )
-    with pytest.raises(ValueError, match="2 predictions but 3 targets"):
-        mse(leaves([0.1, 0.2]), [0.0, 1.0, 1.0])
-    with pytest.raises(ValueError, match="no predictions"):
-        mse([], [])
-    with pytest.raises(ValueError, match="unknown reduction 'max'"):
-        mse(leaves([0.1]), [0.0], "max")
-    with pytest.raises(ValueError, match="unknown reduction 'half_sum'"):
-        bce(leaves([0.1]), [0.0], "half_sum")
-    with pytest.raises(TypeError) as caught:
-        mse([0.1], [0.0])  # type: ignore[list-item]
-    assert str(caught.value) == (
-        "mse: predictions must be Values (the network's outputs), got float 0.1."
-    )
-    with pytest.raises(TypeError, match=r"^bce: every target must be a number"):
-        bce(leaves([0.1]), ["0"])  # type: ignore[list-item]
-    with pytest.raises(TypeError, match=r"^mse: every target must be a number"):
-        mse(leaves([0.1]), ["0"])  # type: ignore[list-item]
-    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\], got 1.5.*sigmoid"):
-        bce(leaves([1.5]), [1.0])
-
-
-def test_no_predictions_and_not_probabilities_say_what_to_do() -> None:
-    with pytest.raises(ValueError) as caught:
-        bce([], [])
-    assert str(caught.value) == "bce: got no predictions; pass at least one."
-    with pytest.raises(ValueError) as caught:
-        bce(leaves([0.5, -0.25]), [1.0, 0.0])
-    assert str(caught.value) == (
+# Each bad input: its exception type and its whole message, which names the loss refusing it.
+REFUSALS: list[Refusal] = [
+    (
+        lambda: get_loss("l1"),
+        ValueError,
+        "unknown loss 'l1'; choose one of: mse, mse_sum, mse_half_sum, bce.",
+    ),
+    (
+        lambda: mse(leaves([0.1, 0.2]), [0.0, 1.0, 1.0]),
+        ValueError,
+        "mse: got 2 predictions but 3 targets; pass one target per prediction.",
+    ),
+    (
+        lambda: bce(leaves([0.1]), [0.0, 1.0]),
+        ValueError,
+        "bce: got 1 predictions but 2 targets; pass one target per prediction.",
+    ),
+    (lambda: mse([], []), ValueError, "mse: got no predictions; pass at least one."),
+    (lambda: bce([], []), ValueError, "bce: got no predictions; pass at least one."),
+    (
+        lambda: mse(leaves([0.1]), [0.0], "max"),
+        ValueError,
+        "unknown reduction 'max'; choose one of: mean, sum, half_sum.",
+    ),
+    # bce has no half_sum: its list of reductions is its own
+    (
+        lambda: bce(leaves([0.1]), [0.0], "half_sum"),
+        ValueError,
+        "unknown reduction 'half_sum'; choose one of: mean, sum.",
+    ),
+    (
+        lambda: mse(leaves([0.1]), [0.0], 3),  # type: ignore[arg-type]
+        TypeError,
+        "reduction must be one of: mean, sum, half_sum; got int 3.",
+    ),
+    (
+        lambda: mse([0.1], [0.0]),  # type: ignore[list-item]
+        TypeError,
+        "mse: predictions must be Values (the network's outputs), got float 0.1.",
+    ),
+    (
+        lambda: bce([Value(0.5), 0.5], [0.0, 1.0]),  # type: ignore[list-item]
+        TypeError,
+        "bce: predictions must be Values (the network's outputs), got float 0.5.",
+    ),
+    (
+        lambda: bce(leaves([0.1]), ["0"]),  # type: ignore[list-item]
+        TypeError,
+        "bce: every target must be a number, got str '0'.",
+    ),
+    (
+        lambda: mse(leaves([0.1]), ["0"]),  # type: ignore[list-item]
+        TypeError,
+        "mse: every target must be a number, got str '0'.",
+    ),
+    (
+        lambda: bce(leaves([1.5]), [1.0]),
+        ValueError,
+        "bce: predictions must be probabilities in [0, 1], got 1.5. "
+        "Use a sigmoid output activation, or the mse loss.",
+    ),
+    # the first prediction outside [0, 1] is shown
+    (
+        lambda: bce(leaves([0.5, -0.25]), [1.0, 0.0]),
+        ValueError,
         "bce: predictions must be probabilities in [0, 1], got -0.25. "
-        "Use a sigmoid output activation, or the mse loss."
-    )
+        "Use a sigmoid output activation, or the mse loss.",
+    ),
+]
+
+
+@each_refusal(REFUSALS)
+def test_each_refusal_has_its_exception_type_and_says_its_whole_message(refusal: Refusal) -> None:
+    assert_refused(*refusal)
 
 
 def test_a_nan_prediction_gives_a_nan_loss_not_an_error() -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from refusals import Refusal, assert_refused, each_refusal
 
 from tinygrad_xor import MLP, SGD, XOR, pages
 from tinygrad_xor.atomic import TargetError
@@ -142,25 +143,47 @@ def test_finish_refuses_another_runs_history() -> None:
         "finish(history): expected the History that train() returned for the run these "
         "snapshots watched (20 epochs seen), got History."
     )
-    with pytest.raises(ValueError, match=r"\(20 epochs seen\), got list\.$"):
-        snapshots.finish([])  # type: ignore[arg-type]
-
-
-def test_a_model_without_two_inputs_has_no_input_square() -> None:
-    three = Dataset("three", ((0.0, 0.0, 1.0),), (1.0,))
-    with pytest.raises(ValueError) as caught:
-        TrainingSnapshots(MLP(3, [2, 1]), three)
-    assert str(caught.value) == (
-        "the training view draws the input square, so it needs two inputs; the model takes 3 "
-        "and dataset 'three' has 3."
+    assert_refused(
+        lambda: snapshots.finish([]),  # type: ignore[arg-type]
+        ValueError,
+        "finish(history): expected the History that train() returned for the run these "
+        "snapshots watched (20 epochs seen), got list.",
     )
-    with pytest.raises(ValueError) as caught:
-        TrainingSnapshots(MLP(2, [2, 1]), three)
-    assert str(caught.value).endswith("the model takes 2 and dataset 'three' has 3.")
-    with pytest.raises(TypeError, match="expected an MLP and a Dataset, got str and Dataset"):
-        TrainingSnapshots("model", XOR)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="count"):
-        TrainingSnapshots(MLP(2, [2, 1]), AND, count=1)
+
+
+THREE = Dataset("three", ((0.0, 0.0, 1.0),), (1.0,))
+NO_SQUARE = "the training view draws the input square, so it needs two inputs; the model takes"
+
+# What TrainingSnapshots refuses: each exception type and its whole message.
+REFUSALS: list[Refusal] = [
+    (
+        lambda: TrainingSnapshots(MLP(3, [2, 1]), THREE),
+        ValueError,
+        f"{NO_SQUARE} 3 and dataset 'three' has 3.",
+    ),
+    # a model of two inputs is not enough: the dataset must have two too
+    (
+        lambda: TrainingSnapshots(MLP(2, [2, 1]), THREE),
+        ValueError,
+        f"{NO_SQUARE} 2 and dataset 'three' has 3.",
+    ),
+    (
+        lambda: TrainingSnapshots("model", XOR),  # type: ignore[arg-type]
+        TypeError,
+        "TrainingSnapshots(model, dataset): expected an MLP and a Dataset, got str and Dataset.",
+    ),
+    # a page needs the first epoch and the trained model: two snapshots at least
+    (
+        lambda: TrainingSnapshots(MLP(2, [2, 1]), AND, count=1),
+        ValueError,
+        "count must be a whole number >= 2, got 1.",
+    ),
+]
+
+
+@each_refusal(REFUSALS)
+def test_each_refusal_has_its_exception_type_and_says_its_whole_message(refusal: Refusal) -> None:
+    assert_refused(*refusal)
 
 
 def test_describe_is_json_with_a_bounded_loss_curve_and_16_bits_per_grid_point() -> None:
@@ -195,20 +218,19 @@ def test_the_loss_curve_holds_every_epoch_up_to_1000_points_then_every_other(
 
 
 @pytest.mark.parametrize(
-    ("read", "what"),
+    ("read", "said"),
     [
-        (lambda svg: pages.backprop_page(svg, {}, title="t"), "text with no <svg element"),
-        (pages.svg_size, "text with its size in points"),
+        (
+            lambda svg: pages.backprop_page(svg, {}, title="t"),
+            "expected SVG text (render.render_svg's), got text with no <svg element:",
+        ),
+        (pages.svg_size, "expected SVG text with its size in points (render.render_svg's), got"),
     ],
 )
-def test_text_that_is_not_graphviz_svg_is_refused_showing_its_start(read: Any, what: str) -> None:
+def test_text_that_is_not_graphviz_svg_is_refused_showing_its_start(read: Any, said: str) -> None:
     """The error shows the first 60 characters of what was given, so the mix-up can be seen."""
     text = "<html>" + "x" * 100
-    with pytest.raises(ValueError) as caught:
-        read(text)
-    message = str(caught.value)
-    assert what in message and "(render.render_svg's)" in message
-    assert message.endswith(repr(text[:60]))
+    assert_refused(lambda: read(text), ValueError, f"{said} {text[:60]!r}")
 
 
 def test_outputs_past_0_and_1_are_drawn_at_the_ends_of_the_colour_scale() -> None:
@@ -228,8 +250,11 @@ def test_outputs_past_0_and_1_are_drawn_at_the_ends_of_the_colour_scale() -> Non
 
 def test_to_html_checks_the_path_first_and_writes_the_page(tmp_path: Path) -> None:
     _, snapshots, history = run(epochs=50, count=4)
-    with pytest.raises(TargetError, match="is a directory"):
-        snapshots.to_html(history, tmp_path)
+    assert_refused(
+        lambda: snapshots.to_html(history, tmp_path),
+        TargetError,
+        f"{tmp_path} is a directory; give a file name.",
+    )
     target = tmp_path / "new" / "training.html"
     page = snapshots.to_html(history, target)
     assert target.read_text(encoding="utf-8") == page
@@ -290,8 +315,11 @@ def test_two_snapshots_are_the_first_epoch_and_the_trained_model() -> None:
 
 def test_the_grid_resolution_is_at_most_200() -> None:
     assert TrainingSnapshots(MLP(2, [2, 1]), XOR, resolution=200).resolution == 200
-    with pytest.raises(ValueError, match="resolution must be a whole number from 2 to 200"):
-        TrainingSnapshots(MLP(2, [2, 1]), XOR, resolution=201)
+    assert_refused(
+        lambda: TrainingSnapshots(MLP(2, [2, 1]), XOR, resolution=201),
+        ValueError,
+        "resolution must be a whole number from 2 to 200, got 201.",
+    )
 
 
 def test_write_returns_the_path_and_gives_the_page_its_title(tmp_path: Path) -> None:
@@ -326,5 +354,8 @@ def test_an_untrusted_notebook_shows_the_picture_under_a_line_saying_what_it_is(
 def test_a_backprop_page_takes_an_svg_without_an_xml_declaration() -> None:
     page = pages.backprop_page(SVG, {"steps": []}, title="bare")
     assert SVG in page
-    with pytest.raises(ValueError, match="no <svg element"):
-        pages.backprop_page("<html></html>", {"steps": []}, title="bare")
+    assert_refused(
+        lambda: pages.backprop_page("<html></html>", {"steps": []}, title="bare"),
+        ValueError,
+        "expected SVG text (render.render_svg's), got text with no <svg element: '<html></html>'",
+    )
