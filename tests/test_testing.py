@@ -1020,6 +1020,12 @@ def test_sympy_at_a_singular_point_skips_with_its_reason() -> None:
     assert report.skipped == [
         "at x=0.0, y=2.0, d f/d x: sympy: d/dx of **0.5 at 0.0 divides by zero: a singularity"
     ]
+    # 1/0 is inf in the engine (IEEE) and has no number in sympy: a singularity, skipped,
+    # even where f itself is finite (tanh(inf) = 1), never "an op computes a different number"
+    (why,) = assert_gradients_match(lambda x: (1.0 / x).tanh(), 0.0, against="sympy").skipped
+    assert why == "at x=0.0, d f/d x: sympy: / at 1.0, 0.0 divides by zero: a singularity"
+    (why,) = assert_gradients_match(lambda x: (x**-1.0).tanh(), 0.0, against="sympy").skipped
+    assert why == "at x=0.0, d f/d x: sympy: **-1 at 0.0 divides by zero: a singularity"
     (why,) = assert_gradients_match(lambda x: x**0.5, -1.0, against="sympy").skipped
     assert why == "at x=-1.0, d f/d x: f is nan at the point"
     (why,) = assert_gradients_match(lambda x: x ** x.tanh(), -0.5, against="sympy").skipped

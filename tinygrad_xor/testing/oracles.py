@@ -203,6 +203,7 @@ def by_sympy(root: Value, leaves: Sequence[Value]) -> Answer:
     why_value: dict[Value, str] = {}
     why_slope: dict[Value, dict[int, str]] = {}
     values: list[tuple[Value, float]] = []  # each op's exact value at its inputs' floats
+    f_value = root.data  # f is a leaf: its own number
     with mpmath.workdps(_DIGITS):
         for node in topological_order(root):
             why_slope[node] = {}
@@ -218,7 +219,9 @@ def by_sympy(root: Value, leaves: Sequence[Value]) -> Answer:
                 problem, local_problems = "", [""] * len(locals_)
             else:
                 own, locals_, problem, local_problems = _evaluate(node, inputs)
-            values.append((node, float(own)))
+            if not problem:  # no real number here is a singularity of the op, not a wrong value
+                values.append((node, float(own)))
+            f_value = float(own)  # the root's, at the end of the order
             inherited = next((why_value[p] for p in node.parents if p in why_value), "")
             if problem or inherited:
                 why_value[node] = inherited or problem
@@ -232,7 +235,6 @@ def by_sympy(root: Value, leaves: Sequence[Value]) -> Answer:
                     if reason:
                         why_slope[node].setdefault(i, reason)
             tangent[node] = sums
-        f_value = values[-1][1] if values else root.data
         gradient = tuple(float(tangent[root].get(i, 0)) for i in range(len(leaves)))
     return Answer(
         f_value,
