@@ -854,3 +854,30 @@ def test_training_page_draws_circles_crosses_their_predictions_and_the_axes(
     last = snapshots.snapshots[-1]
     assert curve["dot"] == pytest.approx(placed(last.epoch, float(f"{last.loss:.4g}")), abs=0.1)
     assert curve["marker"] == [curve["dot"][0]] * 2
+
+
+def test_outputs_past_0_and_1_are_painted_in_the_end_colours_of_the_scale(
+    browser: Any, tmp_path: Path
+) -> None:
+    # A linear output, y = 3 x1 - 1, runs from -1.3 to 2.3 over the square: past both ends.
+    model = MLP(2, [1], output_activation="linear")
+    for p, number in zip(model.parameters(), [3.0, 0.0, -1.0], strict=True):
+        p.data = number
+    snapshots = TrainingSnapshots(model, XOR, count=2, resolution=9)
+    history = train(model, XOR, SGD(model.parameters(), lr=0.01), epochs=2, callback=snapshots)
+    path = tmp_path / "training.html"
+    snapshots.to_html(history, path)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.add_init_script(RECORD_CANVAS)
+    page.goto(path.resolve().as_uri())
+    page.fill("#slider", str(len(snapshots.snapshots) - 1))
+    pixels, n = page.evaluate("window.pixels"), snapshots.resolution
+    outputs = snapshots.snapshots[-1].outputs
+    assert min(outputs) < 0.0 and max(outputs) > 1.0
+    painted = []
+    for (r, c), y in zip(itertools.product(range(n), repeat=2), outputs, strict=True):
+        at_pixel = 4 * ((n - 1 - r) * n + c)
+        painted.append(tuple(pixels[at_pixel : at_pixel + 3]))
+        sent = round(min(max(y, 0.0), 1.0) * 65535) / 65535  # 16 bits a grid point
+        assert painted[-1] == colour(sent), (r, c, y)
+    assert STOPS[0] in painted and STOPS[-1] in painted  # deep blue below 0, deep red past 1
