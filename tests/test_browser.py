@@ -835,7 +835,8 @@ def test_training_page_draws_circles_crosses_their_predictions_and_the_axes(
     (epoch_label,) = [t for t in curve["texts"] if t[0] == "epoch"]  # under the middle
     assert epoch_label[1] == (epochs["0"] + epochs["600"]) / 2
     assert epoch_label[2] > max(t[2] for t in curve["texts"] if t[0].isdigit())
-    assert "loss" in {t[0] for t in curve["texts"]}
+    # "loss" names the y axis inside the plot area, at its top left: 6 px in, 10 px down
+    assert [t[1:3] for t in curve["texts"] if t[0] == "loss"] == [[52 + 6, 14 + 10]]
     # The plot area: 52 px from the left (room for the decades' labels), 24 from the right,
     # 14 from the top and 44 from the bottom (room for the epochs and their label).
     width, height = curve["size"]
