@@ -558,6 +558,24 @@ def test_failing_plots_and_page_do_not_lose_the_trained_model(
     assert metadata["epochs"] == 600 and model.sizes == [5, 1]
 
 
+def test_a_model_saved_to_a_path_written_with_dot_slash_is_said_to_be_saved(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tinygrad_xor import plots
+
+    def disk_full(*args: object, **kwargs: object) -> list[Path]:
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(plots, "write_training_plots", disk_full)
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", *FAST, "--save", "./model.json", "--plot", "plots"]) == 1
+    assert capsys.readouterr().err == (  # "./model.json" as typed, though it was written as is
+        "tinygrad-xor train: error: could not write the plots into plots: disk full "
+        "(simulated) (the model was saved to ./model.json)\n"
+    )
+    assert load_model(tmp_path / "model.json")[1]["epochs"] == 600
+
+
 def test_a_failing_save_still_writes_the_plots_and_reports_both(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -205,7 +205,7 @@ def test_json_with_diagnose_includes_the_diagnosis(capsys: pytest.CaptureFixture
             "--plot x.txt: the format comes from the name's suffix, one of .png, .svg, .pdf; "
             "got .txt.",
         ),
-        (["--plot", "/"], "--plot '/' is not a file name; give one, like out/model.json."),
+        (["--plot", "/"], "--plot '/' is not a file name; give one, like out/loss.png."),
     ],
 )
 def test_seeds_and_plot_names_are_refused_before_any_work(

@@ -14,9 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from refusals import assert_refused
 from special_files import device, fifo
 
-from tinygrad_xor import MLP, render
+from tinygrad_xor import MLP, SGD, render, train
+from tinygrad_xor.atomic import TargetError
 from tinygrad_xor.cli import main
 from tinygrad_xor.data import XOR
 from tinygrad_xor.graph import to_svg
@@ -81,6 +83,50 @@ def test_a_command_refuses_a_special_file_before_any_work(
 
 
 @needs_a_renderer
+@pytest.mark.parametrize(("name", "file", "argv"), WRITERS, ids=[w[0] for w in WRITERS])
+def test_a_folder_where_a_file_goes_is_refused_naming_a_file_of_its_kind(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    file: str,
+    argv: Callable[[Path], list[str]],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main([*argv(tmp_path)[:-1], "out/"]) == 1
+    command, option = name.split()
+    assert capsys.readouterr() == (  # the example is a file of what the option writes
+        "",
+        f"tinygrad-xor {command}: error: {option} 'out/' is not a file name; give one, like "
+        f"out/{file}.\n",
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_library_s_writers_refuse_a_folder_naming_a_file_of_their_kind(
+    tmp_path: Path,
+) -> None:
+    from tinygrad_xor.checkpoint import save_model
+    from tinygrad_xor.graph import to_html
+    from tinygrad_xor.plots import image_target
+    from tinygrad_xor.training_view import TrainingSnapshots
+
+    model = MLP(2, [2, 1])
+    snapshots = TrainingSnapshots(model, XOR)
+    history = train(model, XOR, SGD(model.parameters(), lr=0.1), epochs=1, callback=snapshots)
+    loss = sample_loss(model, XOR, "mse", [0])
+    writers = {
+        "model.json": lambda: save_model(model, "out/"),
+        "loss.png": lambda: image_target("out/"),
+        "graph.svg": lambda: to_svg(loss, path="out/"),
+        "steps.html": lambda: to_html(loss, "out/"),
+        "training.html": lambda: snapshots.to_html(history, "out/"),
+    }
+    for file, write in writers.items():
+        assert_refused(write, TargetError, f"'out/' is not a file name; give one, like out/{file}.")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_to_svg_writes_through_a_symlink(tmp_path: Path) -> None:
     target = tmp_path / "real.svg"
     target.write_text("old")

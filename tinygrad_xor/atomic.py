@@ -38,15 +38,17 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
-def check_target(path: str | os.PathLike[str], *, make_folders: bool = False) -> Path:
+def check_target(
+    path: str | os.PathLike[str], *, make_folders: bool = False, example: str = "out/model.json"
+) -> Path:
     """The real file `path` names (symlinks followed), once it can be replaced by a file.
 
     make_folders: a missing folder is fine (the writer creates it), if nothing in its
-    place is a file.
+    place is a file. example: a name of the kind of file written, for the advice.
     """
     given = os.fspath(path)
     if not given or given.endswith(os.sep):
-        raise TargetError(f"{given!r} is not a file name; give one, like out/model.json.")
+        raise TargetError(f"{given!r} is not a file name; give one, like {example}.")
     target = Path(os.path.realpath(given))
     try:
         mode = os.stat(target).st_mode

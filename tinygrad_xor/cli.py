@@ -133,7 +133,8 @@ def _check_outputs(*outputs: tuple[str, str | None, Callable[[str], object]]) ->
             raise CommandError(f"{option} {error}") from None
 
 
-_new_file = functools.partial(check_target, make_folders=True)  # the writer makes its folders
+# the writer makes its folders
+_new_page = functools.partial(check_target, make_folders=True, example="out/page.html")
 
 
 def _distinct_outputs(*outputs: tuple[str, str | None, Sequence[str | os.PathLike[str]]]) -> None:
@@ -241,7 +242,7 @@ def _run_train(args: argparse.Namespace) -> int:
 
     # Each output can be written, and no two are one file: before any work.
     _check_outputs(("--save", args.save, check_target), ("--plot", args.plot, check_folder))
-    _check_outputs(("--html", args.html, _new_file))
+    _check_outputs(("--html", args.html, _new_page))
     _distinct_outputs(
         ("--save", args.save, [args.save]),
         ("--plot", args.plot, training_plot_paths(args.plot or ".")),
@@ -289,7 +290,8 @@ def _run_train(args: argparse.Namespace) -> int:
         for path in written:
             print(f"wrote {path}")
     if failures:
-        saved = f" (the model was saved to {args.save})" if args.save in written else ""
+        was_saved = args.save is not None and Path(args.save) in map(Path, written)  # "./m.json"
+        saved = f" (the model was saved to {args.save})" if was_saved else ""
         raise CommandError("; ".join(failures) + saved)
     return 0
 
@@ -427,7 +429,7 @@ def _run_graph(args: argparse.Namespace) -> int:
     from tinygrad_xor.data import XOR
     from tinygrad_xor.train import sample_loss
 
-    _check_outputs(("--out", args.out, graph.svg_target), ("--html", args.html, _new_file))
+    _check_outputs(("--out", args.out, graph.svg_target), ("--html", args.html, _new_page))
     _distinct_outputs(("--out", args.out, [args.out]), ("--html", args.html, [args.html]))
     samples = None if args.sample is None else [args.sample - 1]
     max_nodes = graph.DEFAULT_MAX_NODES if args.max_nodes is None else args.max_nodes

@@ -387,7 +387,7 @@ def to_svg(
 
 def svg_target(path: str | os.PathLike[str]) -> Path:
     """The file an SVG goes to: a name ending in .svg, where a file can be written."""
-    target = check_target(path, make_folders=True)
+    target = check_target(path, make_folders=True, example="out/graph.svg")
     if Path(path).suffix.lower() != ".svg":
         raise ValueError(f"{os.fspath(path)}: the name of an SVG file ends in .svg.")
     return target
@@ -455,7 +455,9 @@ def _backprop_page(
             f"{caller}(root): expected a Value, got {type(source).__name__}. Pass the Value "
             f"whose backward pass you want to step through, e.g. {caller}(loss)."
         )
-    target = None if path is None else check_target(path, make_folders=True)
+    target = (
+        None if path is None else check_target(path, make_folders=True, example="out/steps.html")
+    )
     if isinstance(source, ValueGraph):
         walk, drawn = record_steps(root), source
     else:  # drawn here, numbered, with the grads the steps end at

@@ -64,7 +64,7 @@ def image_target(path: str | os.PathLike[str]) -> tuple[Path, str]:
     Checked before anything is drawn: a known format, and a path a file can go to
     (tinygrad_xor.atomic.check_target; missing folders are made).
     """
-    target = check_target(path, make_folders=True)
+    target = check_target(path, make_folders=True, example="out/loss.png")
     image_format = Path(path).suffix.lstrip(".").lower() or "png"
     if image_format not in IMAGE_FORMATS:
         raise ValueError(

@@ -157,7 +157,7 @@ class TrainingSnapshots:
         """The page: a slider over the snapshots. With `path`, also writes it there, atomically
         (creating missing folders)."""
         if path is not None:
-            check_target(path, make_folders=True)
+            check_target(path, make_folders=True, example="out/training.html")
         name = title or f"Training {self.dataset.name.upper()}: {self.model.describe()}"
         page = pages.training_page(self.describe(history), title=name)
         if path is not None:
