@@ -471,6 +471,25 @@ def test_each_help_a_page_shows_is_what_the_command_prints(
         assert capsys.readouterr().out == printed, f"{block.page.name}:{block.fence_line}"
 
 
+def test_each_error_a_page_shows_is_what_the_command_prints(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A page's `$ tinygrad-xor ...` block whose output is an error line is that line,
+    as the command prints it last, with the exit status of a usage error."""
+    shown = [
+        b
+        for page in PAGES
+        for b in blocks_of(page)
+        if b.language == "text"
+        and re.match(r"\$ tinygrad-xor .*\ntinygrad-xor \w+: error:", b.source)
+    ]
+    assert len(shown) == 1, [f"{b.page.name}:{b.fence_line}" for b in shown]
+    for block in shown:
+        command, printed = block.source.split("\n", 1)
+        assert cli_main(shlex.split(command)[2:]) == 2
+        assert capsys.readouterr().err.splitlines()[-1] == printed.rstrip("\n")
+
+
 # -- the transcript of `make test` ------------------------------------------------------------
 
 
