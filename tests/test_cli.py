@@ -18,6 +18,7 @@ import pytest
 from special_files import deadline, device, fifo
 
 from tinygrad_xor import cli
+from tinygrad_xor.atomic import TargetError
 from tinygrad_xor.checkpoint import MAX_FILE_BYTES, load_model, save_model
 from tinygrad_xor.cli import main
 from tinygrad_xor.data import XOR
@@ -576,11 +577,16 @@ def test_a_model_saved_to_a_path_written_with_dot_slash_is_said_to_be_saved(
     assert load_model(tmp_path / "model.json")[1]["epochs"] == 600
 
 
+# a full disk, or the path turned into a folder while the model trained (TargetError)
+@pytest.mark.parametrize("error", [OSError, TargetError])
 def test_a_failing_save_still_writes_the_plots_and_reports_both(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    error: type[Exception],
 ) -> None:
     def failing_save(*args: object, **kwargs: object) -> None:
-        raise OSError("no space left on device (simulated)")
+        raise error("no space left on device (simulated)")
 
     monkeypatch.setattr(cli, "save_model", failing_save)
     plot_dir = tmp_path / "plots"

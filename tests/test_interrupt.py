@@ -204,4 +204,9 @@ def test_an_interrupted_render_leaves_the_renderer_usable() -> None:
         assert time.perf_counter() - started < 3.0
     finally:
         signal.signal(signal.SIGINT, before)
+    # the layout itself stopped: its thread ends, and does not run on to the end unseen
+    deadline = time.perf_counter() + 10.0
+    while any(t.name == "wasm-graphviz" for t in threading.enumerate()):
+        assert time.perf_counter() < deadline, "the interrupted layout runs on"
+        time.sleep(0.05)
     assert render.render_svg(small, renderer="wasm").lstrip().startswith("<?xml")
