@@ -784,8 +784,11 @@ def test_training_page_draws_circles_crosses_their_predictions_and_the_axes(
             assert 0 < abs(placed[1] - px) <= 13 and 0 < abs(placed[2] - py) <= 21
             assert (placed[1] < px) == (x1 > 0.5) and (placed[2] > py) == (x2 > 0.5)
             # and running away from the point, not back over it
-            (align,) = {c[4] for c in drawing if c[0] == "fillText" and c[1] == label}
+            ((align, colour_of_text),) = {
+                (c[4], c[5]) for c in drawing if c[0] == "fillText" and c[1] == label
+            }
             assert align == ("right" if x1 > 0.5 else "left")
+            assert colour_of_text == "#000000"  # black, on its white halo, over any colour
         assert len(circles) == 2
         # The black line is where the output crosses 0.5: each of its segments starts on a
         # cell's edge, at the point the two grid points' outputs (as sent, 16 bits) put 0.5.
