@@ -35,7 +35,7 @@ from tinygrad_xor import MLP, SGD, XOR, render, train
 from tinygrad_xor.backprop_steps import record_steps
 from tinygrad_xor.engine import Value, topological_order
 from tinygrad_xor.graph import to_html
-from tinygrad_xor.train import sample_loss
+from tinygrad_xor.train import History, sample_loss
 from tinygrad_xor.training_view import TrainingSnapshots
 
 TIMES = "\u00d7"  # the multiplication sign the arithmetic lines show
@@ -389,11 +389,7 @@ def test_training_page_draws_a_target_of_0_5_as_a_cross_and_play_stops_at_the_en
     model = MLP(2, [2, 1], seed=0)
     snapshots = TrainingSnapshots(model, soft, count=2)
     history = train(model, soft, SGD(model.parameters(), lr=0.3), epochs=4, callback=snapshots)
-    path = tmp_path / "training.html"
-    snapshots.to_html(history, path)
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.add_init_script(RECORD_CANVAS)
-    page.goto(path.resolve().as_uri())
+    page = recorded_training_page(browser, snapshots, history, tmp_path)
     drawing = page.evaluate(LAST_DRAWING)
 
     def at(x1: float, x2: float) -> tuple[int, int]:  # as in the test above
@@ -697,6 +693,18 @@ READ_CURVE = """() => {
 }"""
 
 
+def recorded_training_page(
+    browser: Any, snapshots: TrainingSnapshots, history: History, tmp_path: Path
+) -> Any:
+    """The training page of `snapshots`, written and opened with its canvas calls recorded."""
+    path = tmp_path / "training.html"
+    snapshots.to_html(history, path)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.add_init_script(RECORD_CANVAS)
+    page.goto(path.resolve().as_uri())
+    return page
+
+
 def contrast(one: str, other: str) -> float:
     """WCAG's contrast ratio of two CSS colours ("#59636e", "rgb(255, 255, 255)")."""
 
@@ -728,11 +736,7 @@ def test_training_page_draws_circles_crosses_their_predictions_and_the_axes(
     history = train(
         model, XOR, SGD(model.parameters(), lr=0.3, momentum=0.9), epochs=600, callback=snapshots
     )
-    path = tmp_path / "training.html"
-    snapshots.to_html(history, path)
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.add_init_script(RECORD_CANVAS)
-    page.goto(path.resolve().as_uri())
+    page = recorded_training_page(browser, snapshots, history, tmp_path)
     # The input square: 34 px from the canvas' left, 10 from its top, 336 wide; the
     # grid runs from -0.1 to 1.1 (web/training.js, training_view.GRID_LOW/HIGH).
     side, low, high = 336, -0.1, 1.1
@@ -869,11 +873,7 @@ def test_outputs_past_0_and_1_are_painted_in_the_end_colours_of_the_scale(
         p.data = number
     snapshots = TrainingSnapshots(model, XOR, count=2, resolution=9)
     history = train(model, XOR, SGD(model.parameters(), lr=0.01), epochs=2, callback=snapshots)
-    path = tmp_path / "training.html"
-    snapshots.to_html(history, path)
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.add_init_script(RECORD_CANVAS)
-    page.goto(path.resolve().as_uri())
+    page = recorded_training_page(browser, snapshots, history, tmp_path)
     page.fill("#slider", str(len(snapshots.snapshots) - 1))
     pixels, n = page.evaluate("window.pixels"), snapshots.resolution
     outputs = snapshots.snapshots[-1].outputs

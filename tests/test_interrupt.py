@@ -27,6 +27,19 @@ def ctrl_c_as_at_a_terminal() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def run_python(code: str, argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`python -c code argv...` to its end, Ctrl-C as at a terminal, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-c", code, *argv],
+        cwd=cwd,
+        preexec_fn=ctrl_c_as_at_a_terminal,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def finish(process: subprocess.Popen[str]) -> tuple[str, str]:
     """Its output once it ends; one that has not ended in 60 s is killed, not left running."""
     try:
@@ -129,15 +142,7 @@ sys.exit(status)
 
 @pytest.mark.skipif(sys.platform == "win32", reason="Windows has no signal masks")
 def test_ctrl_c_after_the_run_changes_nothing(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", AFTER_THE_RUN],
-        cwd=tmp_path,
-        preexec_fn=ctrl_c_as_at_a_terminal,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_python(AFTER_THE_RUN, [], tmp_path)
     assert done.returncode == 0 and done.stderr == ""  # not 130, no KeyboardInterrupt
     assert json.loads(done.stdout)["epochs"] == 1
 
@@ -165,15 +170,7 @@ sys.exit(tinygrad_xor_command.main())
 def test_ctrl_c_during_start_up_names_the_subcommand_if_there_is_one(
     tmp_path: Path, argv: list[str], line: str
 ) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", CTRL_C_AT_START_UP, *argv],
-        cwd=tmp_path,
-        preexec_fn=ctrl_c_as_at_a_terminal,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_python(CTRL_C_AT_START_UP, argv, tmp_path)
     assert (done.returncode, done.stdout, done.stderr) == (130, "", f"{line}\n")
 
 
