@@ -457,6 +457,7 @@ _FLOAT_ONLY_2 = define_op("flat2", lambda x, y: (x * y, y, x))
 _RETURNS_TEXT = define_op("text", lambda x: (x, 1.0), derivative=lambda x: "a")
 _RETURNS_ONE = define_op("one", lambda x, y: (x * y, y, x), derivative=lambda x, y: x)
 _RETURNS_THREE = define_op("three", lambda x, y: (x * y, y, x), derivative=lambda x, y: (y, x, x))
+_RETURNS_A_PAIR_SHORT = define_op("short", lambda x, y: (x * y, y, x), derivative=lambda x, y: (y,))
 
 
 def _constant(*args: Value) -> Value:
@@ -598,6 +599,13 @@ REFUSALS: list[tuple[Callable[[], object], type[Exception], str]] = [
         lambda: grad(lambda x: _RETURNS_ONE(x, x))(2.0),
         TypeError,
         "one's derivative returned Value(data=2.0, grad=0.0); it must return (d/dx, d/dy), Values.",
+    ),
+    # one where two are due, in a tuple: as wrong as three
+    (
+        lambda: grad(lambda x: _RETURNS_A_PAIR_SHORT(x, x))(2.0),
+        TypeError,
+        "short's derivative returned (Value(data=2.0, grad=0.0),); it must return (d/dx, d/dy), "
+        "Values.",
     ),
     # three where two are due: shown by its first 80 characters
     (

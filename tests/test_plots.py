@@ -32,14 +32,6 @@ def test_each_curve_is_drawn_with_its_label_on_a_log_scale(
     assert [text.get_text() for text in axes.get_legend().get_texts()] == ["first", "second"]
 
 
-@pytest.mark.parametrize(
-    ("name", "start"), [("c.svg", b"<?xml"), ("c.PDF", b"%PDF"), ("c.png", PNG), ("c", PNG)]
-)
-def test_the_suffix_chooses_the_format(name: str, start: bytes, tmp_path: Path) -> None:
-    path = plots.plot_comparison(CURVES, tmp_path / "new" / name)  # folders made if missing
-    assert path.read_bytes().startswith(start)
-
-
 def test_the_comparison_is_drawn_at_the_size_of_docs_manual_compare_png(tmp_path: Path) -> None:
     """docs/backprop.md shows `manual --compare --plot docs/manual-compare.png`'s picture."""
 
@@ -275,24 +267,47 @@ def test_each_plot_returns_the_path_as_given_relative_or_through_a_symlink(
     monkeypatch.chdir(tmp_path)
     written = [
         plots.plot_comparison(CURVES, "plots/curves.svg"),
-        plots.plot_loss_curve([0.3, 0.2], "plots/loss.png"),
+        plots.plot_loss_curve([0.3, 0.2], "plots/loss.pdf"),
         plots.plot_decision_boundary(MLP(2, [2, 1]), XOR, "plots/boundary.png", resolution=3),
     ]
-    assert written == [Path("plots") / name for name in ("curves.svg", "loss.png", "boundary.png")]
+    assert written == [Path("plots") / name for name in ("curves.svg", "loss.pdf", "boundary.png")]
     assert sorted(p.name for p in (tmp_path / "real").iterdir()) == [
         "boundary.png",
         "curves.svg",
-        "loss.png",
+        "loss.pdf",
     ]
+    assert (tmp_path / "real" / "loss.pdf").read_bytes().startswith(b"%PDF")  # as named
 
 
-def test_an_unknown_image_suffix_is_named_in_the_error(tmp_path: Path) -> None:
+# each plot, its format from the suffix: a suffix it cannot write is refused before drawing
+PLOTS: dict[str, Any] = {
+    "comparison": lambda path: plots.plot_comparison(CURVES, path),
+    "loss curve": lambda path: plots.plot_loss_curve([0.3, 0.2], path),
+    "decision boundary": lambda path: plots.plot_decision_boundary(
+        MLP(2, [1]), XOR, path, resolution=2
+    ),
+}
+
+
+@pytest.mark.parametrize("plot", PLOTS.values(), ids=PLOTS.keys())
+def test_an_unknown_image_suffix_is_named_in_the_error(
+    plot: Any, tmp_path: Path, drawn: list[Any]
+) -> None:
     with pytest.raises(ValueError) as caught:
-        plots.plot_comparison(CURVES, tmp_path / "c.gif")
+        plot(tmp_path / "c.gif")
     assert str(caught.value) == (
         f"{tmp_path / 'c.gif'}: the format comes from the name's suffix, one of .png, .svg, "
         ".pdf; got .gif."
     )
+    assert drawn == [] and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("plot", PLOTS.values(), ids=PLOTS.keys())
+@pytest.mark.parametrize(("name", "start"), [("p.svg", b"<?xml"), ("p.PDF", b"%PDF"), ("p", PNG)])
+def test_each_plot_is_written_in_the_format_its_suffix_names(
+    plot: Any, name: str, start: bytes, tmp_path: Path
+) -> None:
+    assert plot(tmp_path / "new" / name).read_bytes().startswith(start)  # folders made
 
 
 @pytest.mark.parametrize(("bias", "colour"), [(3.0, "red"), (-3.0, "blue")])
@@ -316,5 +331,7 @@ def test_each_plot_has_a_title_when_none_is_given(tmp_path: Path, drawn: list[An
     plots.plot_comparison(CURVES, tmp_path / "c.png")
     loss, boundary, comparison = drawn
     assert loss.get_suptitle() == "Training loss"
+    # no epoch given, no "all right from epoch" line: only the loss curve on each scale
+    assert [[line.get_label() for line in axes.get_lines()] for axes in loss.axes] == [["loss"]] * 2
     assert boundary.axes[0].get_title() == "Decision boundary (black line: output 0.5)"
     assert comparison.axes[0].get_title() == "Loss curves"

@@ -81,9 +81,11 @@ def plot_loss_curve(
     title: str = "Training loss",
     first_solved_epoch: int | None = None,
 ) -> Path:
-    """Draw the loss of each epoch (linear and log scale side by side) to a PNG at `path`."""
+    """Draw the loss of each epoch (linear and log scale side by side) to an image at `path`
+    (its format is the suffix's, as for plot_comparison)."""
     if not losses:
         raise ValueError("plot_loss_curve: no losses to draw; train for at least one epoch.")
+    target, image_format = image_target(path)  # before the drawing: a bad name is refused
     figure = _new_figure(10.0, 4.0)
     linear, logarithmic = figure.subplots(1, 2)
     epochs = range(len(losses))
@@ -103,9 +105,8 @@ def plot_loss_curve(
             )
         axes.legend(loc="upper right")
     figure.suptitle(title)
-    target = Path(path)
-    _save(figure, target)
-    return target
+    _save(figure, target, image_format)
+    return Path(path)
 
 
 def plot_decision_boundary(
@@ -116,13 +117,15 @@ def plot_decision_boundary(
     resolution: int = 61,
     title: str = "Decision boundary",
 ) -> Path:
-    """Draw the model's output over the unit square, its 0.5 contour and the dataset's points."""
+    """Draw the model's output over the unit square, its 0.5 contour and the dataset's points,
+    to an image at `path` (its format is the suffix's, as for plot_comparison)."""
     if model.nin != 2 or dataset.nin != 2:
         raise ValueError(
             f"plot_decision_boundary draws two inputs; the model takes {model.nin} "
             f"and dataset {dataset.name!r} has {dataset.nin}."
         )
     resolution = whole_number("resolution", resolution, at_least=2)
+    image_path, image_format = image_target(path)
     # The grid reaches a little past the unit square so the corner points sit inside it.
     low, high = -0.1, 1.1
     steps = [low + (high - low) * i / (resolution - 1) for i in range(resolution)]
@@ -164,9 +167,8 @@ def plot_decision_boundary(
     axes.set_ylim(low, high)
     axes.set_aspect("equal")
     axes.set_title(f"{title} (black line: output 0.5)")
-    target_path = Path(path)
-    _save(figure, target_path)
-    return target_path
+    _save(figure, image_path, image_format)
+    return Path(path)
 
 
 def write_training_plots(
