@@ -683,6 +683,7 @@ READ_CURVE = """() => {
     axis: curve.querySelector("path.axis").getAttribute("d"),
     dot: [number(dot, "cx"), number(dot, "cy")],
     marker: [number(marker, "x1"), number(marker, "x2")],
+    markerSpan: [number(marker, "y1"), number(marker, "y2")],
     size: [number(curve, "width"), number(curve, "height")],
     // drawn as SVG: each element takes room on the page
     shown: [...curve.children].map((e) => {
@@ -862,6 +863,7 @@ def test_training_page_draws_circles_crosses_their_predictions_and_the_axes(
     last = snapshots.snapshots[-1]
     assert curve["dot"] == pytest.approx(placed(last.epoch, float(f"{last.loss:.4g}")), abs=0.1)
     assert curve["marker"] == [curve["dot"][0]] * 2
+    assert curve["markerSpan"] == [14, height - 44]  # from the plot area's top to its bottom
 
 
 def test_outputs_past_0_and_1_are_painted_in_the_end_colours_of_the_scale(
