@@ -133,7 +133,7 @@ def _check_outputs(*outputs: tuple[str, str | None, Callable[[str], object]]) ->
             raise CommandError(f"{option} {error}") from None
 
 
-# the writer makes its folders
+# A page's path: its missing folders are made when it is written.
 _new_page = functools.partial(check_target, make_folders=True, example="out/page.html")
 
 

@@ -41,7 +41,7 @@ class Answer:
     gradient: tuple[float, ...]
     why_not_f: str = ""
     why_not: tuple[str, ...] = ()
-    values: tuple[tuple[Value, float], ...] = ()  # sympy: each op's value at its inputs
+    values: tuple[tuple[Value, float], ...] = ()  # sympy: each op's real value at its inputs
 
 
 def _rule(op: str) -> Rule:
@@ -202,7 +202,7 @@ def by_sympy(root: Value, leaves: Sequence[Value]) -> Answer:
     # Why a node's value, or its d node / d leaf i, has no real number: the first op on the way.
     why_value: dict[Value, str] = {}
     why_slope: dict[Value, dict[int, str]] = {}
-    values: list[tuple[Value, float]] = []  # each op's exact value at its inputs' floats
+    values: list[tuple[Value, float]] = []  # each op's exact value at its inputs' floats, if real
     f_value = root.data  # f is a leaf: its own number
     with mpmath.workdps(_DIGITS):
         for node in topological_order(root):
