@@ -479,6 +479,13 @@ REFUSALS: list[Refusal] = [
         f"{_ONE_TUPLE}: assert_gradients_match(f, (0.5, 1.0)) checks f there; two separate "
         "numbers are two points.",
     ),
+    (  # whole numbers, shown as the floats the check takes them as
+        lambda: assert_gradients_match(_x_times_y, 1, 2),
+        TypeError,
+        "assert_gradients_match: f takes 2 arguments (x, y), but point 0 gives 1 number, 1.0. "
+        f"{_ONE_TUPLE}: assert_gradients_match(f, (1.0, 2.0)) checks f there; two separate "
+        "numbers are two points.",
+    ),
     (
         lambda: assert_gradients_match(_x_times_y, (0.5,), 1.0),
         TypeError,
@@ -1646,6 +1653,9 @@ def test_an_oracle_that_is_not_installed_says_how_to_install_it(
         ModuleNotFoundError,
         f"against='{missing}' needs {needs}, which is not installed: {hint}",
     )
+    with pytest.raises(ModuleNotFoundError) as caught:
+        assert_gradients_match(lambda x: x * 2.0, 0.5, against=missing)
+    assert isinstance(caught.value.__cause__, ImportError)  # the import's own error, kept
 
 
 def test_an_op_without_a_rule_is_not_checked_on_its_own() -> None:
