@@ -336,6 +336,8 @@ def test_statements_name_each_shared_subtree_once_the_first_by_the_name_given() 
         "t_1 = _log(b)",
         "y = t * t + t_1 * t_1",
     ]
+    # under a minus too: the shared part is computed once, not written out again
+    assert formulas.statements("y", -e * e, formulas.SAFE, "t") == ["t = _exp(a)", "y = -t * t"]
 
 
 # -- every op's words: y = op(inputs), then z = y * c with c = 2, so y's grad (2) is no 1 ------

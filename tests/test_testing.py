@@ -881,6 +881,14 @@ def test_a_network_loss_uses_the_given_weights_and_leaves_the_model_alone(
     assert isinstance(assert_gradients_match(network.loss, network.weights), GradientReport)
 
 
+def test_two_reports_are_equal_only_when_they_counted_and_skipped_the_same() -> None:
+    report = assert_gradients_match(lambda x: x.relu(), 0.0, 1.0)
+    kink = report.skipped
+    assert report == GradientReport(points=2, compared=1, skipped=list(kink))
+    for other in (GradientReport(3, 1, kink), GradientReport(2, 2, kink), GradientReport(2, 1)):
+        assert report != other
+
+
 def test_importing_without_hypothesis_says_how_to_install_it() -> None:
     code = (
         "import sys\n"
@@ -1045,6 +1053,9 @@ def test_sympy_takes_the_engine_s_zero_by_convention_derivatives() -> None:
     for f, point in [(lambda x: x.relu(), 0.0), (lambda x: x**2 + (x * 3.0).relu(), 0.0)]:
         report = assert_gradients_match(f, point, against="sympy")
         assert (report.compared, report.skipped) == (1, [])
+    # A conventional zero is a number, not a reason: a skip after it names the op that broke.
+    (why,) = assert_gradients_match(lambda x: x.relu() ** 0.5, 0.0, against="sympy").skipped
+    assert why == "at x=0.0, d f/d x: sympy: d/dx of **0.5 at 0.0 divides by zero: a singularity"
 
 
 def _chain(levels: int) -> Callable[[Value], Value]:
