@@ -534,17 +534,19 @@ def test_a_closed_pipe_ends_quietly_with_exit_1(argv: list[str], buffered: bool)
     assert err == b""  # no traceback, no "Exception ignored", no BrokenPipeError
 
 
+def _disk_full(*args: object, **kwargs: object) -> list[Path]:
+    """A writer of the plots or the page, on a full disk."""
+    raise OSError("disk full (simulated)")
+
+
 def test_failing_plots_and_page_do_not_lose_the_trained_model(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tinygrad_xor import plots
     from tinygrad_xor.training_view import TrainingSnapshots
 
-    def disk_full(*args: object, **kwargs: object) -> list[Path]:
-        raise OSError("disk full (simulated)")
-
-    monkeypatch.setattr(plots, "write_training_plots", disk_full)
-    monkeypatch.setattr(TrainingSnapshots, "write", disk_full)
+    monkeypatch.setattr(plots, "write_training_plots", _disk_full)
+    monkeypatch.setattr(TrainingSnapshots, "write", _disk_full)
     path, page = tmp_path / "model.json", tmp_path / "page.html"
     argv = ["--save", str(path), "--plot", str(tmp_path / "plots"), "--html", str(page)]
     assert main(["train", *FAST, *argv]) == 1
@@ -564,10 +566,7 @@ def test_a_model_saved_to_a_path_written_with_dot_slash_is_said_to_be_saved(
 ) -> None:
     from tinygrad_xor import plots
 
-    def disk_full(*args: object, **kwargs: object) -> list[Path]:
-        raise OSError("disk full (simulated)")
-
-    monkeypatch.setattr(plots, "write_training_plots", disk_full)
+    monkeypatch.setattr(plots, "write_training_plots", _disk_full)
     monkeypatch.chdir(tmp_path)
     assert main(["train", *FAST, "--save", "./model.json", "--plot", "plots"]) == 1
     assert capsys.readouterr().err == (  # "./model.json" as typed, though it was written as is

@@ -221,7 +221,8 @@ def by_sympy(root: Value, leaves: Sequence[Value]) -> Answer:
                 own, locals_, problem, local_problems = _evaluate(node, inputs)
             if not problem:  # no real number here is a singularity of the op, not a wrong value
                 values.append((node, float(own)))
-            f_value = float(own)  # the root's, at the end of the order
+            if node is root:
+                f_value = float(own)
             inherited = next((why_value[p] for p in node.parents if p in why_value), "")
             if problem or inherited:
                 why_value[node] = inherited or problem
